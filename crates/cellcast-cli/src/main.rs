@@ -1,0 +1,209 @@
+//! `cellcast`: score perturbation-response predictions exactly as the official benchmarks do.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod demo;
+mod load;
+mod report;
+mod score_cmd;
+mod stats_cmd;
+
+const LONG_ABOUT: &str = "\
+cellcast scores predictions of how cells respond to perturbations (compounds, CRISPR knockdowns)
+with the exact official metric of each benchmark: Polaris L1000 and RxRx3, the Kaggle \"Echoes of
+Silenced Genes\" score, VCPI/Mejia weighted MSE and target-identification ranking metrics.
+
+Start with `cellcast demo` for a tour, `cellcast metrics` for the list of metrics, and
+`cellcast score --help` to score your own files.";
+
+#[derive(Parser)]
+#[command(name = "cellcast", version, about = "Score perturbation-response predictions exactly as the benchmarks do", long_about = LONG_ABOUT)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Score a prediction file against the truth with an official metric.
+    #[command(long_about = score_cmd::LONG_ABOUT)]
+    Score(score_cmd::ScoreArgs),
+    /// List every metric: name, direction, inputs and the reference it reproduces.
+    Metrics {
+        /// Print the registry as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Differential expression.
+    #[command(subcommand)]
+    De(DeCommand),
+    /// Build the per-gene weights that the weighted metrics use.
+    #[command(subcommand)]
+    Weights(WeightsCommand),
+    /// Score built-in example predictions under several metrics and show how the ranking of
+    /// models changes with the metric (no files needed).
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum DeCommand {
+    /// limma moderated t of every group against a control group.
+    ///
+    /// Fits `~0 + group` per gene, forms the contrasts group − control and applies eBayes with
+    /// limma's defaults (squeezeVar / fitFDist, no trend, not robust), as limma 3.63 does.
+    /// Writes one row per non-control group (sorted), one column per gene.
+    ///
+    /// Example: cellcast de limma --expr pseudobulk.csv --groups samples.csv --control NT --out t.csv
+    Limma(LimmaArgs),
+}
+
+#[derive(Args)]
+struct LimmaArgs {
+    /// Expression matrix: an id column (sample) and one column per gene (log scale).
+    #[arg(long)]
+    expr: PathBuf,
+    /// Sample groups: columns `id` (matching --expr) and `group`.
+    #[arg(long)]
+    groups: PathBuf,
+    /// The label of the control group in --groups.
+    #[arg(long)]
+    control: String,
+    /// Output CSV of moderated t (groups × genes).
+    #[arg(long)]
+    out: PathBuf,
+    #[command(flatten)]
+    ids: IdColumn,
+}
+
+#[derive(Args, Clone)]
+struct IdColumn {
+    /// Name of the id column in the input tables.
+    #[arg(long, default_value = "id")]
+    id_column: String,
+}
+
+#[derive(Subcommand)]
+enum WeightsCommand {
+    /// Kaggle "Echoes of Silenced Genes" weights from moderated t.
+    ///
+    /// c = min(|t| + 0.1, 10); the perturbation's own target gene gets c = 0; w = n·c²/Σc², so
+    /// each row sums to the number of genes. A target absent from the genes zeroes nothing.
+    ///
+    /// Example: cellcast weights myllia --t t.csv --targets targets.csv --out weights.csv
+    Myllia(MylliaArgs),
+    /// VCPI contest weights from raw DRUG-seq counts.
+    ///
+    /// log2(CPM+1) per sample (empty libraries dropped), Welch t of each compound against all
+    /// other samples, |t| → min–max → square → normalise so each compound's weights sum to 1.
+    ///
+    /// Example: cellcast weights vcpi --counts counts.csv --groups samples.csv --out weights.csv
+    Vcpi(VcpiArgs),
+    /// Mejia et al. DEG weights: scanpy's t-test_overestim_var of each group against the rest.
+    ///
+    /// |t| → min–max → square → normalise so each group's weights sum to 1.
+    ///
+    /// Example: cellcast weights mejia --expr cells.csv --groups cells_groups.csv --out weights.csv
+    Mejia(MejiaArgs),
+}
+
+#[derive(Args)]
+struct MylliaArgs {
+    /// Moderated t: id (perturbation) and one column per gene (e.g. from `cellcast de limma`).
+    #[arg(long)]
+    t: PathBuf,
+    /// Each perturbation's target gene: columns `id` and `target`.
+    #[arg(long)]
+    targets: PathBuf,
+    #[arg(long)]
+    out: PathBuf,
+    #[command(flatten)]
+    ids: IdColumn,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum VarianceMode {
+    /// Variances floored at the per-gene pooled variance (the contest's default).
+    #[value(name = "per_compound_floored", alias = "per-compound-floored")]
+    PerCompoundFloored,
+    /// The per-gene pooled variance everywhere.
+    #[value(name = "pooled")]
+    Pooled,
+}
+
+#[derive(Args)]
+struct VcpiArgs {
+    /// Raw counts: id (sample) and one column per gene.
+    #[arg(long)]
+    counts: PathBuf,
+    /// Sample → compound: columns `id` and `group`.
+    #[arg(long)]
+    groups: PathBuf,
+    #[arg(long, value_enum, default_value = "per_compound_floored")]
+    variance: VarianceMode,
+    #[arg(long)]
+    out: PathBuf,
+    #[command(flatten)]
+    ids: IdColumn,
+}
+
+#[derive(Args)]
+struct MejiaArgs {
+    /// Expression (log-normalised): id (cell or sample) and one column per gene.
+    #[arg(long)]
+    expr: PathBuf,
+    /// Cell → group: columns `id` and `group`.
+    #[arg(long)]
+    groups: PathBuf,
+    /// Drop the cells of this group first (Mejia et al. test perturbations against the other
+    /// perturbations, without the controls).
+    #[arg(long)]
+    control: Option<String>,
+    /// The dtype scanpy would see: float32 reproduces scanpy on float32 AnnData bit for bit.
+    #[arg(long, value_enum, default_value = "float64")]
+    x_dtype: XDtype,
+    #[arg(long)]
+    out: PathBuf,
+    #[command(flatten)]
+    ids: IdColumn,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum XDtype {
+    Float32,
+    Float64,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Score(args) => score_cmd::run(&args),
+        Command::Metrics { json } => report::print_registry(json),
+        Command::De(DeCommand::Limma(a)) => stats_cmd::limma(&a.expr, &a.groups, &a.control, &a.out, &a.ids.id_column),
+        Command::Weights(WeightsCommand::Myllia(a)) => stats_cmd::myllia(&a.t, &a.targets, &a.out, &a.ids.id_column),
+        Command::Weights(WeightsCommand::Vcpi(a)) => {
+            let mode = match a.variance {
+                VarianceMode::PerCompoundFloored => cellcast_metrics::weights::VcpiVariance::PerCompoundFloored,
+                VarianceMode::Pooled => cellcast_metrics::weights::VcpiVariance::Pooled,
+            };
+            stats_cmd::vcpi(&a.counts, &a.groups, mode, &a.out, &a.ids.id_column)
+        }
+        Command::Weights(WeightsCommand::Mejia(a)) => {
+            let dtype = match a.x_dtype {
+                XDtype::Float32 => cellcast_metrics::weights::ScanpyDtype::Float32,
+                XDtype::Float64 => cellcast_metrics::weights::ScanpyDtype::Float64,
+            };
+            stats_cmd::mejia(&a.expr, &a.groups, a.control.as_deref(), dtype, &a.out, &a.ids.id_column)
+        }
+        Command::Demo => demo::run(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

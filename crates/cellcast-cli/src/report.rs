@@ -1,0 +1,87 @@
+//! Printing scores and the registry, for people (tables) and programs (`--json`).
+
+use anyhow::Result;
+use cellcast_metrics::{metrics, Params, Score, RANKING_TIES};
+use serde_json::{json, Map, Value};
+
+/// The JSON object `cellcast score --json` prints.
+pub fn score_json(score: &Score, params: &Params) -> Value {
+    let entries: Map<String, Value> = score.entries.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    let details: Map<String, Value> = score.details.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    let params: Map<String, Value> = params.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+    let mut out = Map::new();
+    out.insert("metric".into(), json!(score.metric));
+    out.insert("value".into(), json!(score.value));
+    out.insert("direction".into(), json!(score.direction.as_str()));
+    out.insert("params".into(), Value::Object(params));
+    out.insert("n_scored".into(), json!(score.n_scored));
+    out.insert("n_skipped".into(), json!(score.n_skipped));
+    if !details.is_empty() {
+        out.insert("details".into(), Value::Object(details));
+    }
+    out.insert(score.breakdown.key().into(), Value::Object(entries));
+    out.insert("warnings".into(), json!(score.warnings));
+    Value::Object(out)
+}
+
+/// A short human summary: the value, then the best and worst entries.
+pub fn print_score(score: &Score) {
+    println!("{} = {} ({} is better)", score.metric, fmt(score.value), score.direction.as_str());
+    println!("  scored {} {}, skipped {}", score.n_scored, score.breakdown.key().trim_start_matches("per_"), score.n_skipped);
+    for (k, v) in &score.details {
+        println!("  {k}: {}", fmt(*v));
+    }
+    let mut ranked: Vec<&(String, f64)> = score.entries.iter().filter(|(_, v)| !v.is_nan()).collect();
+    ranked.sort_by(|a, b| a.1.total_cmp(&b.1));
+    if ranked.len() > 1 {
+        let show = |label: &str, items: &[&(String, f64)]| {
+            let text: Vec<String> = items.iter().map(|(k, v)| format!("{k} {}", fmt(*v))).collect();
+            println!("  {label}: {}", text.join(", "));
+        };
+        let n = ranked.len().min(3);
+        show("lowest", &ranked[..n]);
+        let top: Vec<&(String, f64)> = ranked.iter().rev().take(n).copied().collect();
+        show("highest", &top);
+    }
+    println!("  (--json prints every {} entry)", score.breakdown.key().trim_start_matches("per_"));
+}
+
+pub fn fmt(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v != 0.0 && (v.abs() < 1e-4 || v.abs() >= 1e6) {
+        format!("{v:.6e}")
+    } else {
+        format!("{v:.6}")
+    }
+}
+
+/// `cellcast metrics`.
+pub fn print_registry(as_json: bool) -> Result<()> {
+    if as_json {
+        let list: Vec<Value> = metrics()
+            .iter()
+            .map(|m| {
+                json!({
+                    "name": m.name,
+                    "direction": m.direction.as_str(),
+                    "inputs": m.inputs_text(),
+                    "params": m.params.iter().map(|p| json!({"key": p.key, "default": p.default, "help": p.help})).collect::<Vec<_>>(),
+                    "summary": m.summary,
+                    "source": m.source,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(());
+    }
+    for m in metrics() {
+        println!("{}  ({} is better)", m.name, m.direction.as_str());
+        println!("    {}", m.summary);
+        println!("    inputs: {}", m.inputs_text());
+        println!("    source: {}", m.source);
+    }
+    println!("\nRanking metrics rank candidates by score descending{RANKING_TIES}.");
+    println!("`ranking/recall@5` is shorthand for `ranking/recall@k --param k=5`.");
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! `cellcast score`: load, align, score, report.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use cellcast_data::align::{aligned_values, match_rows};
+use cellcast_data::{WideSpec, WideTable};
+use cellcast_metrics::{parse_targets, resolve, score, InputKind, Inputs, LabelInputs, MatrixInputs, Params, RankingInputs, Use};
+
+use crate::load;
+use crate::report;
+
+pub const LONG_ABOUT: &str = "\
+Score a prediction file against the truth with an official metric.
+
+Files are CSV, TSV or Parquet wide tables: an `id` column (ids are strings, even when they look
+like numbers) and one column per target. Truth and prediction are aligned by id and by column
+name, whatever their order; missing, extra or duplicated ids or columns are errors. A missing
+truth cell (empty or NaN) is masked per target, as Polaris does; a missing prediction is an error.
+
+Input layouts by metric kind (see `cellcast metrics`):
+  polaris regression, vcpi/wmse, mejia/wmse, myllia/score:
+      truth and pred: id + one column per target/gene
+      --weights (same layout as truth), --baseline (a prediction file of the baseline)
+  polaris/pr_auc, polaris/roc_auc:
+      truth: id, a 0/1 label column and (with --group-by) the group column
+      pred:  id and a score column named like the label
+  ranking/*:
+      truth: id and `targets` (gene names joined by ';')
+      pred:  id and one score column per candidate gene (higher = more likely)
+
+Examples:
+  cellcast score --metric polaris/mean_squared_error --truth test.csv --pred pred.csv
+  cellcast score --metric polaris/pr_auc --truth labels.csv --pred scores.csv --group-by treatment --json
+  cellcast score --metric myllia/score --truth lfc.csv --pred pred.csv --weights w.csv --baseline mean.csv
+  cellcast score --metric ranking/relevant_hit@k --param k=5 --truth targets.csv --pred ranks.csv";
+
+#[derive(clap::Args)]
+pub struct ScoreArgs {
+    /// Metric name, e.g. polaris/mean_squared_error (list them with `cellcast metrics`).
+    #[arg(long)]
+    metric: String,
+    /// The truth table.
+    #[arg(long)]
+    truth: PathBuf,
+    /// The prediction table.
+    #[arg(long)]
+    pred: PathBuf,
+    /// Per-row, per-target weights (same ids and columns as the truth).
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    /// The baseline's prediction (myllia/score: usually the mean training log-fold-change).
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+    /// Truth column to group rows by (pr_auc/roc_auc: one score per group, then aggregated).
+    #[arg(long, value_name = "COLUMN")]
+    group_by: Option<String>,
+    /// Metric parameter, repeatable: k=5, aggregation=median, cos_right=0.3, …
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    params: Vec<String>,
+    /// Print one JSON object (metric, value, breakdown, warnings) on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Name of the id column in every input table.
+    #[arg(long, default_value = "id")]
+    id_column: String,
+}
+
+pub fn run(args: &ScoreArgs) -> Result<()> {
+    let (info, params) = resolve(&args.metric, &Params::parse(&args.params)?)?;
+    let refuse = |flag: &str, given: bool, usage: Use| -> Result<()> {
+        if given && usage == Use::No {
+            bail!("{} does not use {flag}; remove it (see `cellcast metrics`)", info.name);
+        }
+        Ok(())
+    };
+    refuse("--weights", args.weights.is_some(), info.weights)?;
+    refuse("--baseline", args.baseline.is_some(), info.baseline)?;
+    refuse("--group-by", args.group_by.is_some(), info.group_by)?;
+    let id = args.id_column.as_str();
+
+    let result = match info.input {
+        InputKind::Matrix => {
+            let truth = load::numeric(&args.truth, id, "truth")?;
+            let pred = load::complete(&args.pred, id, "prediction")?;
+            let pred_values = aligned_values(&truth, &pred).context("aligning the prediction to the truth")?;
+            let extra = |path: &Option<PathBuf>, role: &str| -> Result<Option<cellcast_data::Matrix>> {
+                match path {
+                    None => Ok(None),
+                    Some(p) => {
+                        let table = load::complete(p, id, role)?;
+                        Ok(Some(aligned_values(&truth, &table).with_context(|| format!("aligning the {role} to the truth"))?))
+                    }
+                }
+            };
+            let weights = extra(&args.weights, "weights")?;
+            let baseline = extra(&args.baseline, "baseline")?;
+            let inputs = MatrixInputs {
+                ids: &truth.ids,
+                targets: &truth.columns,
+                truth: &truth.values,
+                pred: &pred_values,
+                weights: weights.as_ref(),
+                baseline: baseline.as_ref(),
+            };
+            score(info, Inputs::Matrix(inputs), &params)?
+        }
+        InputKind::Labels => {
+            let group_cols: Vec<&str> = args.group_by.iter().map(String::as_str).collect();
+            let spec = WideSpec { id_column: id, text_columns: &group_cols, optional_text: &[], numeric_rest: true };
+            let truth = WideTable::read(&args.truth, &spec).context("reading the truth")?;
+            if truth.columns.is_empty() {
+                bail!("{}: no label column besides '{id}'{}", args.truth.display(), if group_cols.is_empty() { "" } else { " and the group column" });
+            }
+            let pred = load::complete(&args.pred, id, "prediction")?;
+            let scores = aligned_values(&truth, &pred).context("aligning the prediction to the truth (one score column per label, named like it)")?;
+            let groups = args.group_by.as_deref().and_then(|g| truth.text_column(g)).map(Vec::as_slice);
+            let inputs = LabelInputs { ids: &truth.ids, label_names: &truth.columns, truth: &truth.values, scores: &scores, groups };
+            score(info, Inputs::Labels(inputs), &params)?
+        }
+        InputKind::Ranking => {
+            let truth = WideTable::read(&args.truth, &WideSpec::text_only(id, &["targets"]))
+                .context("reading the truth (columns: id, targets)")?;
+            let pred = load::complete(&args.pred, id, "prediction")?;
+            let rows = match_rows(&truth, &pred).context("aligning the prediction to the truth")?;
+            let scores = pred.values.select_rows(&rows);
+            let targets: Vec<Vec<String>> = truth
+                .text_column("targets")
+                .expect("requested column")
+                .iter()
+                .map(|cell| cell.as_deref().map(parse_targets).unwrap_or_default())
+                .collect();
+            let inputs = RankingInputs { ids: &truth.ids, candidates: &pred.columns, targets: &targets, scores: &scores };
+            score(info, Inputs::Ranking(inputs), &params)?
+        }
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&report::score_json(&result, &params))?);
+    } else {
+        report::print_score(&result);
+    }
+    for w in &result.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(())
+}

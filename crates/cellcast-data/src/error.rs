@@ -1,0 +1,35 @@
+use std::path::PathBuf;
+
+/// Everything that can go wrong reading, aligning or writing a table. Every variant names the
+/// file, and where it applies the row and column, so a user can go straight to the bad cell.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: not a valid CSV file near line {line}: {message}")]
+    Csv { path: PathBuf, line: u64, message: String },
+    #[error("{path}: cannot read it as Parquet: {message}")]
+    Parquet { path: PathBuf, message: String },
+    #[error("{path}: unsupported file type; give a .csv, .tsv or .parquet file")]
+    UnknownFormat { path: PathBuf },
+    #[error("{path}: the file has no header row")]
+    Empty { path: PathBuf },
+    #[error("{path}: no column '{column}' (columns are: {available}){hint}")]
+    MissingColumn { path: PathBuf, column: String, available: String, hint: String },
+    #[error("{path}: column '{column}' appears more than once in the header")]
+    DuplicateColumn { path: PathBuf, column: String },
+    #[error("{path}: id '{id}' appears more than once (rows {first} and {second}); ids must be unique")]
+    DuplicateId { path: PathBuf, id: String, first: usize, second: usize },
+    #[error("{path}: row {row} has an empty id in column '{column}'")]
+    EmptyId { path: PathBuf, row: usize, column: String },
+    #[error("{path}: row {row} (id '{id}'), column '{column}': '{value}' is not a number")]
+    NotNumeric { path: PathBuf, row: usize, id: String, column: String, value: String },
+    #[error("{path}: row {row} (id '{id}'), column '{column}': {what}; {hint}")]
+    BadValue { path: PathBuf, row: usize, id: String, column: String, what: String, hint: String },
+    #[error("{path}: column '{column}' has type {data_type}, which cellcast cannot read as {wanted}")]
+    UnsupportedType { path: PathBuf, column: String, data_type: String, wanted: &'static str },
+    #[error("{path}: {message}")]
+    Mismatch { path: PathBuf, message: String },
+}
+
+pub type Result<T> = std::result::Result<T, DataError>;

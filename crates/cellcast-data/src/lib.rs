@@ -1,0 +1,18 @@
+//! Tables and matrices for cellcast.
+//!
+//! Every input cellcast scores is a *wide table*: one row per sample (compound, perturbation,
+//! cell), an `id` column holding strings (even when they look like numbers), and one column per
+//! target or gene. [`WideTable::read`] reads CSV, TSV or Parquet into ids + a [`Matrix`] of
+//! numbers (missing cells are NaN) + any text columns asked for; [`align`] lines two tables up by
+//! id and column name; [`write`] writes results atomically.
+
+pub mod align;
+mod csv_reader;
+mod error;
+mod parquet_reader;
+mod table;
+pub mod write;
+
+pub use cellcast_stats::Matrix;
+pub use error::{DataError, Result};
+pub use table::{preview, TextColumn, WideSpec, WideTable};

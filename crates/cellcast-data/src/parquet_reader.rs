@@ -1,0 +1,162 @@
+//! Parquet reading through arrow: numeric columns of any width become f64, string, dictionary
+//! (pandas categorical) and integer columns can serve as ids and text.
+
+use std::path::Path;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Float16Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type,
+    UInt32Type, UInt64Type, UInt8Type,
+};
+use arrow_array::{Array, ArrayRef};
+use arrow_schema::DataType;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use cellcast_stats::Matrix;
+
+use crate::error::{DataError, Result};
+use crate::table::{layout, parse_number, TextColumn, WideSpec, WideTable};
+
+pub(crate) fn read(path: &Path, spec: &WideSpec) -> Result<WideTable> {
+    let parquet_error = |e: &dyn std::fmt::Display| DataError::Parquet { path: path.to_path_buf(), message: e.to_string() };
+    let file = std::fs::File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_error(&e))?;
+    let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let layout = layout(path, &header, spec)?;
+    let reader = builder.with_batch_size(8192).build().map_err(|e| parquet_error(&e))?;
+
+    let mut ids: Vec<String> = Vec::new();
+    let mut text: Vec<TextColumn> = vec![Vec::new(); layout.text.len()];
+    // Column-major while reading (arrow is columnar), transposed once at the end.
+    let mut columns: Vec<Vec<f64>> = vec![Vec::new(); layout.numeric.len()];
+    for batch in reader {
+        let batch = batch.map_err(|e| parquet_error(&e))?;
+        let first_row = ids.len();
+        for (row, id) in text_values(path, &header[layout.id], batch.column(layout.id))?.into_iter().enumerate() {
+            match id {
+                Some(id) if !id.trim().is_empty() => ids.push(id.trim().to_string()),
+                _ => {
+                    return Err(DataError::EmptyId {
+                        path: path.to_path_buf(),
+                        row: first_row + row + 1,
+                        column: spec.id_column.to_string(),
+                    })
+                }
+            }
+        }
+        for ((_, pos), column) in layout.text.iter().zip(&mut text) {
+            match pos {
+                Some(p) => column.extend(text_values(path, &header[*p], batch.column(*p))?),
+                None => column.extend(std::iter::repeat_n(None, batch.num_rows())),
+            }
+        }
+        for ((name, pos), column) in layout.numeric.iter().zip(&mut columns) {
+            let values = numeric_values(path, name, batch.column(*pos), &ids[first_row..], first_row)?;
+            column.extend(values);
+        }
+    }
+    let n = ids.len();
+    let mut values = Vec::with_capacity(n * columns.len());
+    for i in 0..n {
+        values.extend(columns.iter().map(|c| c[i]));
+    }
+    let names: Vec<String> = layout.numeric.into_iter().map(|(n, _)| n).collect();
+    let values = Matrix::from_row_major(n, names.len(), values).expect("one value per numeric column per row");
+    Ok(WideTable {
+        path: path.to_path_buf(),
+        id_column: spec.id_column.to_string(),
+        ids,
+        columns: names,
+        values,
+        text: layout.text.into_iter().map(|(n, _)| n).zip(text).collect(),
+    })
+}
+
+fn unsupported(path: &Path, column: &str, data_type: &DataType, wanted: &'static str) -> DataError {
+    DataError::UnsupportedType { path: path.to_path_buf(), column: column.to_string(), data_type: data_type.to_string(), wanted }
+}
+
+/// Any numeric, boolean or number-as-text column as f64; nulls become NaN.
+fn numeric_values(path: &Path, column: &str, array: &ArrayRef, ids: &[String], first_row: usize) -> Result<Vec<f64>> {
+    macro_rules! primitive {
+        ($t:ty) => {{
+            let a = array.as_primitive::<$t>();
+            (0..a.len()).map(|i| if a.is_null(i) { f64::NAN } else { f64::from(a.value(i)) }).collect()
+        }};
+    }
+    macro_rules! wide_int {
+        ($t:ty) => {{
+            // i64/u64 → f64 rounds above 2^53, as pandas does when it computes in float64.
+            let a = array.as_primitive::<$t>();
+            (0..a.len()).map(|i| if a.is_null(i) { f64::NAN } else { a.value(i) as f64 }).collect()
+        }};
+    }
+    Ok(match array.data_type() {
+        DataType::Float64 => primitive!(Float64Type),
+        DataType::Float32 => primitive!(Float32Type),
+        DataType::Float16 => {
+            let a = array.as_primitive::<Float16Type>();
+            (0..a.len()).map(|i| if a.is_null(i) { f64::NAN } else { f64::from(a.value(i).to_f32()) }).collect()
+        }
+        DataType::Int8 => primitive!(Int8Type),
+        DataType::Int16 => primitive!(Int16Type),
+        DataType::Int32 => primitive!(Int32Type),
+        DataType::Int64 => wide_int!(Int64Type),
+        DataType::UInt8 => primitive!(UInt8Type),
+        DataType::UInt16 => primitive!(UInt16Type),
+        DataType::UInt32 => primitive!(UInt32Type),
+        DataType::UInt64 => wide_int!(UInt64Type),
+        DataType::Boolean => {
+            let a = array.as_boolean();
+            (0..a.len()).map(|i| if a.is_null(i) { f64::NAN } else { f64::from(u8::from(a.value(i))) }).collect()
+        }
+        DataType::Null => vec![f64::NAN; array.len()],
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(_, _) => {
+            let texts = text_values(path, column, array)?;
+            let mut out = Vec::with_capacity(texts.len());
+            for (i, cell) in texts.into_iter().enumerate() {
+                let raw = cell.unwrap_or_default();
+                out.push(parse_number(&raw).ok_or_else(|| DataError::NotNumeric {
+                    path: path.to_path_buf(),
+                    row: first_row + i + 1,
+                    id: ids.get(i).cloned().unwrap_or_default(),
+                    column: column.to_string(),
+                    value: raw.clone(),
+                })?);
+            }
+            out
+        }
+        other => return Err(unsupported(path, column, other, "numbers")),
+    })
+}
+
+/// Any string, dictionary-of-string, integer or boolean column as text; nulls become `None`.
+fn text_values(path: &Path, column: &str, array: &ArrayRef) -> Result<TextColumn> {
+    macro_rules! display {
+        ($a:expr) => {{
+            let a = $a;
+            (0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i).to_string())).collect()
+        }};
+    }
+    Ok(match array.data_type() {
+        DataType::Utf8 => display!(array.as_string::<i32>()),
+        DataType::LargeUtf8 => display!(array.as_string::<i64>()),
+        DataType::Utf8View => display!(array.as_string_view()),
+        DataType::Int8 => display!(array.as_primitive::<Int8Type>()),
+        DataType::Int16 => display!(array.as_primitive::<Int16Type>()),
+        DataType::Int32 => display!(array.as_primitive::<Int32Type>()),
+        DataType::Int64 => display!(array.as_primitive::<Int64Type>()),
+        DataType::UInt8 => display!(array.as_primitive::<UInt8Type>()),
+        DataType::UInt16 => display!(array.as_primitive::<UInt16Type>()),
+        DataType::UInt32 => display!(array.as_primitive::<UInt32Type>()),
+        DataType::UInt64 => display!(array.as_primitive::<UInt64Type>()),
+        DataType::Boolean => display!(array.as_boolean()),
+        DataType::Dictionary(_, _) => {
+            let dict = array.as_any_dictionary();
+            let values = text_values(path, column, dict.values())?;
+            let keys = dict.normalized_keys();
+            (0..array.len()).map(|i| if array.is_null(i) { None } else { values[keys[i]].clone() }).collect()
+        }
+        other => return Err(unsupported(path, column, other, "text")),
+    })
+}

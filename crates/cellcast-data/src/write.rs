@@ -1,0 +1,68 @@
+//! Writing results: always to a temporary file beside the target, then renamed into place, so
+//! an interrupted run never leaves a half-written file under the real name.
+
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use cellcast_stats::Matrix;
+
+use crate::error::{DataError, Result};
+
+/// Writes `path` atomically with whatever `fill` writes.
+pub fn write_atomically(path: &Path, fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let io = |source| DataError::Io { path: path.to_path_buf(), source };
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| io(std::io::Error::other("not a file path")))?;
+    let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    let result = (|| {
+        let file = std::fs::File::create(&tmp)?;
+        let mut out = BufWriter::new(file);
+        fill(&mut out)?;
+        out.flush()?;
+        out.get_ref().sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}
+
+/// Shortest text that reads back as the same f64 (empty for NaN, as pandas writes it).
+pub fn format_number(v: f64) -> String {
+    if v.is_nan() {
+        String::new()
+    } else if v.is_infinite() {
+        if v > 0.0 { "inf".into() } else { "-inf".into() }
+    } else {
+        format!("{v:?}")
+    }
+}
+
+/// Writes a matrix as CSV: `id_header` then one column per name; one row per id.
+pub fn write_matrix_csv(path: &Path, id_header: &str, ids: &[String], columns: &[String], values: &Matrix) -> Result<()> {
+    write_atomically(path, |out| {
+        let mut w = csv::Writer::from_writer(out);
+        let header = std::iter::once(id_header).chain(columns.iter().map(String::as_str));
+        w.write_record(header).map_err(std::io::Error::other)?;
+        for (id, row) in ids.iter().zip(values.rows()) {
+            let record = std::iter::once(id.clone()).chain(row.iter().map(|&v| format_number(v)));
+            w.write_record(record).map_err(std::io::Error::other)?;
+        }
+        w.flush()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_round_trip() {
+        for v in [0.1, 1.0 / 3.0, 1e-300, -2.5e17, 123456.0] {
+            assert_eq!(format_number(v).parse::<f64>().unwrap(), v);
+        }
+        assert_eq!(format_number(f64::NAN), "");
+        assert_eq!(format_number(0.5), "0.5");
+    }
+}

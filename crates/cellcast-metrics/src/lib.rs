@@ -1,0 +1,67 @@
+//! The cellcast scorer registry.
+//!
+//! Every official metric of the benchmarks cellcast serves, each exact against its reference
+//! implementation (see `cellcast metrics` for the sources), plus the weight builders that feed
+//! the weighted metrics. Inputs arrive aligned ([`Inputs`]); reading and aligning files is
+//! `cellcast-data`'s job.
+//!
+//! ```
+//! use cellcast_metrics::{resolve, score, Inputs, MatrixInputs, Params};
+//! use cellcast_stats::Matrix;
+//!
+//! let ids = vec!["a".to_string(), "b".to_string()];
+//! let genes = vec!["g1".to_string()];
+//! let truth = Matrix::from_rows(&[[1.0], [3.0]]).unwrap();
+//! let pred = Matrix::from_rows(&[[2.0], [3.0]]).unwrap();
+//! let (info, params) = resolve("polaris/mean_squared_error", &Params::default()).unwrap();
+//! let inputs = MatrixInputs { ids: &ids, targets: &genes, truth: &truth, pred: &pred, weights: None, baseline: None };
+//! let s = score(info, Inputs::Matrix(inputs), &params).unwrap();
+//! assert_eq!(s.value, 0.5);
+//! ```
+
+mod error;
+mod inputs;
+mod myllia;
+mod params;
+mod polaris;
+mod ranking;
+mod registry;
+mod score;
+pub mod weights;
+mod wmse;
+
+pub use error::{MetricError, Result};
+pub use inputs::{Inputs, LabelInputs, MatrixInputs, RankingInputs};
+pub use params::Params;
+pub use registry::{metrics, resolve, Direction, InputKind, MetricInfo, ParamSpec, Use, RANKING_TIES};
+pub use score::{Breakdown, Score};
+pub use wmse::variance_weights;
+
+/// Splits a `targets` cell ("GENE_A;GENE_B") into gene names, dropping blanks.
+pub fn parse_targets(cell: &str) -> Vec<String> {
+    cell.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+/// Scores `inputs` with the metric `info` (from [`resolve`]).
+pub fn score(info: &MetricInfo, inputs: Inputs, params: &Params) -> Result<Score> {
+    params.check_keys(info.name, &info.param_keys())?;
+    let mismatch = || MetricError::Invalid {
+        metric: info.name.to_string(),
+        message: format!("expects {:?} inputs", info.input),
+    };
+    match inputs {
+        Inputs::Matrix(x) => {
+            if info.input != InputKind::Matrix {
+                return Err(mismatch());
+            }
+            match info.name {
+                "myllia/score" => myllia::score(info, &x, params),
+                "vcpi/wmse" | "mejia/wmse" => wmse::score(info, &x),
+                _ => polaris::regression(info, &x),
+            }
+        }
+        Inputs::Labels(x) if info.input == InputKind::Labels => polaris::classification(info, &x, params),
+        Inputs::Ranking(x) if info.input == InputKind::Ranking => ranking::score(info, &x, params),
+        _ => Err(mismatch()),
+    }
+}

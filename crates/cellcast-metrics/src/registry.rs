@@ -1,0 +1,292 @@
+//! The metric registry: every metric's name, direction, inputs, parameters and source.
+
+use crate::error::{MetricError, Result};
+use crate::params::Params;
+use crate::score::Breakdown;
+
+/// Whether lower or higher values are better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    LowerIsBetter,
+    HigherIsBetter,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::LowerIsBetter => "lower",
+            Direction::HigherIsBetter => "higher",
+        }
+    }
+}
+
+/// The shape of the inputs a metric scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// Truth and prediction are wide numeric tables with the same ids and columns.
+    Matrix,
+    /// Truth holds binary label column(s) (and maybe a group column); the prediction holds a
+    /// score column of the same name per label.
+    Labels,
+    /// Truth holds `targets` (gene names joined by `;`); the prediction one score column per
+    /// candidate gene.
+    Ranking,
+}
+
+/// Whether an optional input is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    No,
+    Optional,
+    Required,
+}
+
+/// A `--param` a metric accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct ParamSpec {
+    pub key: &'static str,
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+/// Everything cellcast knows about a metric before scoring anything.
+#[derive(Debug, Clone, Copy)]
+pub struct MetricInfo {
+    pub name: &'static str,
+    pub direction: Direction,
+    pub input: InputKind,
+    pub weights: Use,
+    pub baseline: Use,
+    pub group_by: Use,
+    pub params: &'static [ParamSpec],
+    pub breakdown: Breakdown,
+    pub summary: &'static str,
+    pub source: &'static str,
+}
+
+impl MetricInfo {
+    /// A one-line description of the inputs, for `cellcast metrics`.
+    pub fn inputs_text(&self) -> String {
+        let mut parts = vec![match self.input {
+            InputKind::Matrix => "truth+pred matrices (id × target)",
+            InputKind::Labels => "truth labels 0/1 + pred scores (same column name)",
+            InputKind::Ranking => "truth `targets` (a;b) + pred score per candidate gene",
+        }
+        .to_string()];
+        for (what, usage) in [("--weights", self.weights), ("--baseline", self.baseline), ("--group-by", self.group_by)] {
+            match usage {
+                Use::Required => parts.push(format!("{what} (required)")),
+                Use::Optional => parts.push(format!("{what} (optional)")),
+                Use::No => {}
+            }
+        }
+        for p in self.params {
+            parts.push(format!("--param {}={}", p.key, p.default));
+        }
+        parts.join("; ")
+    }
+
+    pub(crate) fn param_keys(&self) -> Vec<&'static str> {
+        self.params.iter().map(|p| p.key).collect()
+    }
+}
+
+const POLARIS: &str = "polaris-hub/polaris@4dd22f1:polaris/evaluate (scored per target, NaN truth masked)";
+const AGGREGATION: ParamSpec = ParamSpec { key: "aggregation", default: "mean", help: "mean or median over groups (with --group-by)" };
+const K: ParamSpec = ParamSpec { key: "k", default: "(required)", help: "cut-off rank" };
+const TIES: &str = "; ties by score descending, then candidate column order";
+
+macro_rules! polaris_regression {
+    ($name:literal, $dir:expr, $summary:literal) => {
+        MetricInfo {
+            name: $name,
+            direction: $dir,
+            input: InputKind::Matrix,
+            weights: Use::No,
+            baseline: Use::No,
+            group_by: Use::No,
+            params: &[],
+            breakdown: Breakdown::PerTarget,
+            summary: $summary,
+            source: POLARIS,
+        }
+    };
+}
+
+macro_rules! ranking {
+    ($name:literal, $params:expr, $summary:expr) => {
+        MetricInfo {
+            name: $name,
+            direction: Direction::HigherIsBetter,
+            input: InputKind::Ranking,
+            weights: Use::No,
+            baseline: Use::No,
+            group_by: Use::No,
+            params: $params,
+            breakdown: Breakdown::PerRow,
+            summary: $summary,
+            source: "ENNCELADUS/gene-perturbation-prediction compute_gene_metrics (queries without targets skipped)",
+        }
+    };
+}
+
+static REGISTRY: &[MetricInfo] = &[
+    polaris_regression!("polaris/mean_squared_error", Direction::LowerIsBetter, "per-target MSE (sklearn), mean over targets"),
+    polaris_regression!("polaris/mean_absolute_error", Direction::LowerIsBetter, "per-target MAE (sklearn), mean over targets"),
+    polaris_regression!("polaris/r2", Direction::HigherIsBetter, "per-target R² (sklearn r2_score, force_finite), mean over targets"),
+    polaris_regression!("polaris/pearsonr", Direction::HigherIsBetter, "per-target Pearson r (scipy), mean over targets"),
+    polaris_regression!("polaris/spearmanr", Direction::HigherIsBetter, "per-target Spearman ρ (scipy), mean over targets"),
+    polaris_regression!("polaris/explained_var", Direction::HigherIsBetter, "per-target explained variance (sklearn), mean over targets"),
+    MetricInfo {
+        name: "polaris/pr_auc",
+        direction: Direction::HigherIsBetter,
+        input: InputKind::Labels,
+        weights: Use::No,
+        baseline: Use::No,
+        group_by: Use::Optional,
+        params: &[AGGREGATION],
+        breakdown: Breakdown::PerGroup,
+        summary: "average precision (sklearn, tied scores one threshold); grouped: groups without a positive skipped, all-positive groups score 1",
+        source: POLARIS,
+    },
+    MetricInfo {
+        name: "polaris/roc_auc",
+        direction: Direction::HigherIsBetter,
+        input: InputKind::Labels,
+        weights: Use::No,
+        baseline: Use::No,
+        group_by: Use::Optional,
+        params: &[AGGREGATION],
+        breakdown: Breakdown::PerGroup,
+        summary: "ROC AUC (sklearn); grouped: single-class groups skipped",
+        source: POLARIS,
+    },
+    MetricInfo {
+        name: "myllia/score",
+        direction: Direction::HigherIsBetter,
+        input: InputKind::Matrix,
+        weights: Use::Required,
+        baseline: Use::Required,
+        group_by: Use::No,
+        params: &[
+            ParamSpec { key: "cos_left", default: "0", help: "gate start of the weighted cosine" },
+            ParamSpec { key: "cos_right", default: "0.2", help: "gate end (the host code's 0.2; the competition page says 0.3)" },
+            ParamSpec { key: "max_log2", default: "5", help: "cap of each log2 WMAE ratio" },
+            ParamSpec { key: "eps", default: "1e-12", help: "floor of WMAEs and of the cosine denominator" },
+        ],
+        breakdown: Breakdown::PerRow,
+        summary: "Σ_perturbations min(log2(baseline WMAE / WMAE), max_log2) × max(0, gated weighted cosine), rounded to 5 decimals",
+        source: "Kaggle 'relative-wmae-multiplied-by-wcosine' (fsb2210/myllia-competition@a16588c:src/metric.py)",
+    },
+    MetricInfo {
+        name: "vcpi/wmse",
+        direction: Direction::LowerIsBetter,
+        input: InputKind::Matrix,
+        weights: Use::Optional,
+        baseline: Use::No,
+        group_by: Use::No,
+        params: &[],
+        breakdown: Breakdown::PerRow,
+        summary: "per compound Σ_g w·(pred−true)² with weights as given, mean over compounds; no weights: per-gene truth variance (ddof 0), normalised",
+        source: "virtualcell-vcpi/vcpi-prediction-contest-2026@e0f81f3:src/vcpi_prediction_contest/metrics.py",
+    },
+    MetricInfo {
+        name: "mejia/wmse",
+        direction: Direction::LowerIsBetter,
+        input: InputKind::Matrix,
+        weights: Use::Optional,
+        baseline: Use::No,
+        group_by: Use::No,
+        params: &[],
+        breakdown: Breakdown::PerRow,
+        summary: "per row Σ_g (w/Σw)·(pred−true)² (weights renormalised per row), mean over rows; no weights: per-gene truth variance",
+        source: "shiftbioscience/diversity_by_design@24a20c5:analyses/common.py::wmse",
+    },
+    ranking!("ranking/relevant_hit@k", &[K], "1 if any target is in the top k, mean over queries"),
+    ranking!("ranking/exact_hit@k", &[K], "1 if every target is in the top k, mean over queries"),
+    ranking!("ranking/recall@k", &[K], "share of targets in the top k, mean over queries"),
+    ranking!("ranking/ndcg@k", &[K], "binary-relevance nDCG at k, mean over queries"),
+    ranking!("ranking/mrr", &[], "1 / rank of the best-ranked target, mean over queries"),
+];
+
+/// All metrics, in the order `cellcast metrics` lists them.
+pub fn metrics() -> &'static [MetricInfo] {
+    REGISTRY
+}
+
+/// Tie-breaking rule of the ranking metrics, for documentation.
+pub const RANKING_TIES: &str = TIES;
+
+/// Finds a metric by name. `ranking/recall@5` is accepted for `ranking/recall@k` with `k=5`
+/// (the returned params then carry `k`).
+pub fn resolve(name: &str, params: &Params) -> Result<(&'static MetricInfo, Params)> {
+    if let Some(info) = REGISTRY.iter().find(|m| m.name == name) {
+        return Ok((info, params.clone()));
+    }
+    if let Some((stem, k)) = name.rsplit_once('@') {
+        if k.parse::<usize>().is_ok() {
+            let generic = format!("{stem}@k");
+            if let Some(info) = REGISTRY.iter().find(|m| m.name == generic) {
+                let mut merged: Vec<(String, String)> =
+                    params.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+                merged.push(("k".to_string(), k.to_string()));
+                return Ok((info, Params::from_pairs(merged)));
+            }
+        }
+    }
+    let suggestion = REGISTRY
+        .iter()
+        .map(|m| (edit_distance(name, m.name), m.name))
+        .filter(|(d, _)| *d <= 4)
+        .min()
+        .map(|(_, n)| format!(" (did you mean '{n}'?)"))
+        .or_else(|| {
+            REGISTRY
+                .iter()
+                .find(|m| m.name.rsplit('/').next() == Some(name))
+                .map(|m| format!(" (did you mean '{}'?)", m.name))
+        })
+        .unwrap_or_default();
+    Err(MetricError::UnknownMetric { name: name.to_string(), suggestion })
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_resolvable() {
+        for (i, m) in REGISTRY.iter().enumerate() {
+            assert!(REGISTRY[..i].iter().all(|o| o.name != m.name), "{} twice", m.name);
+            assert_eq!(resolve(m.name, &Params::default()).unwrap().0.name, m.name);
+        }
+    }
+
+    #[test]
+    fn at_k_alias_and_suggestions() {
+        let (info, params) = resolve("ranking/recall@5", &Params::default()).unwrap();
+        assert_eq!(info.name, "ranking/recall@k");
+        assert_eq!(params.get_str("k"), Some("5"));
+        match resolve("polaris/mean_squared_eror", &Params::default()) {
+            Err(MetricError::UnknownMetric { suggestion, .. }) => assert!(suggestion.contains("polaris/mean_squared_error")),
+            other => panic!("{other:?}"),
+        }
+        match resolve("pr_auc", &Params::default()) {
+            Err(MetricError::UnknownMetric { suggestion, .. }) => assert!(suggestion.contains("polaris/pr_auc")),
+            other => panic!("{other:?}"),
+        }
+    }
+}
