@@ -81,20 +81,29 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
 
     let result = match info.input {
         InputKind::Matrix => {
-            let truth = load::numeric(&args.truth, id, "truth")?;
-            let pred = load::complete(&args.pred, id, "prediction")?;
-            let pred_values = aligned_values(&truth, &pred).context("aligning the prediction to the truth")?;
-            let extra = |path: &Option<PathBuf>, role: &str| -> Result<Option<cellcast_data::Matrix>> {
-                match path {
+            // The files are independent: parse them on separate threads (parsing dominates).
+            let (truth, pred, weights, baseline) = std::thread::scope(|scope| {
+                let optional = |path: &Option<PathBuf>, role: &'static str| {
+                    let path = path.clone();
+                    scope.spawn(move || path.map(|p| load::complete(&p, id, role)).transpose())
+                };
+                let weights = optional(&args.weights, "weights");
+                let baseline = optional(&args.baseline, "baseline");
+                let pred = scope.spawn(|| load::complete(&args.pred, id, "prediction"));
+                let truth = load::numeric(&args.truth, id, "truth");
+                let joined = "a reader thread panicked";
+                (truth, pred.join().expect(joined), weights.join().expect(joined), baseline.join().expect(joined))
+            });
+            let truth = truth?;
+            let pred_values = aligned_values(&truth, &pred?).context("aligning the prediction to the truth")?;
+            let align = |table: Result<Option<WideTable>>, role: &str| -> Result<Option<cellcast_data::Matrix>> {
+                match table? {
                     None => Ok(None),
-                    Some(p) => {
-                        let table = load::complete(p, id, role)?;
-                        Ok(Some(aligned_values(&truth, &table).with_context(|| format!("aligning the {role} to the truth"))?))
-                    }
+                    Some(t) => Ok(Some(aligned_values(&truth, &t).with_context(|| format!("aligning the {role} to the truth"))?)),
                 }
             };
-            let weights = extra(&args.weights, "weights")?;
-            let baseline = extra(&args.baseline, "baseline")?;
+            let weights = align(weights, "weights")?;
+            let baseline = align(baseline, "baseline")?;
             let inputs = MatrixInputs {
                 ids: &truth.ids,
                 targets: &truth.columns,

@@ -6,7 +6,7 @@ use std::path::Path;
 use cellcast_stats::Matrix;
 
 use crate::error::{DataError, Result};
-use crate::table::{layout, parse_number, TextColumn, WideSpec, WideTable};
+use crate::table::{layout, parse_number_bytes, TextColumn, WideSpec, WideTable};
 
 pub(crate) fn read(path: &Path, spec: &WideSpec, delimiter: u8) -> Result<WideTable> {
     let file = std::fs::File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
@@ -33,29 +33,41 @@ pub(crate) fn read(path: &Path, spec: &WideSpec, delimiter: u8) -> Result<WideTa
     let mut ids = Vec::new();
     let mut values = Vec::new();
     let mut text: Vec<TextColumn> = vec![Vec::new(); layout.text.len()];
-    let mut record = csv::StringRecord::new();
-    while reader.read_record(&mut record).map_err(csv_error)? {
+    // Byte records: only id and text cells are checked as UTF-8; numbers parse from bytes.
+    let mut record = csv::ByteRecord::new();
+    while reader.read_byte_record(&mut record).map_err(csv_error)? {
         let row = ids.len() + 1;
-        let id = record.get(layout.id).unwrap_or("").trim();
+        let text_cell = |pos: usize, column: &str| -> Result<String> {
+            let raw = record.get(pos).unwrap_or_default();
+            std::str::from_utf8(raw).map(|s| s.trim().to_string()).map_err(|_| DataError::Csv {
+                path: path.to_path_buf(),
+                line: record.position().map_or(0, |p| p.line()),
+                message: format!("column '{column}' is not valid UTF-8 text"),
+            })
+        };
+        let id = text_cell(layout.id, spec.id_column)?;
         if id.is_empty() {
             return Err(DataError::EmptyId { path: path.to_path_buf(), row, column: spec.id_column.to_string() });
         }
-        for ((_, pos), column) in layout.text.iter().zip(&mut text) {
-            let cell = pos.and_then(|p| record.get(p)).map(str::trim).filter(|s| !s.is_empty());
-            column.push(cell.map(str::to_string));
+        for ((name, pos), column) in layout.text.iter().zip(&mut text) {
+            let cell = match pos {
+                Some(p) => Some(text_cell(*p, name)?).filter(|s| !s.is_empty()),
+                None => None,
+            };
+            column.push(cell);
         }
         for (name, pos) in &layout.numeric {
-            let raw = record.get(*pos).unwrap_or("");
-            let value = parse_number(raw).ok_or_else(|| DataError::NotNumeric {
+            let raw = record.get(*pos).unwrap_or_default();
+            let value = parse_number_bytes(raw).ok_or_else(|| DataError::NotNumeric {
                 path: path.to_path_buf(),
                 row,
-                id: id.to_string(),
+                id: id.clone(),
                 column: name.clone(),
-                value: raw.to_string(),
+                value: String::from_utf8_lossy(raw).into_owned(),
             })?;
             values.push(value);
         }
-        ids.push(id.to_string());
+        ids.push(id);
     }
     let columns: Vec<String> = layout.numeric.into_iter().map(|(n, _)| n).collect();
     let values = Matrix::from_row_major(ids.len(), columns.len(), values)

@@ -23,12 +23,13 @@ pub(crate) fn read(path: &Path, spec: &WideSpec) -> Result<WideTable> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_error(&e))?;
     let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
     let layout = layout(path, &header, spec)?;
+    let rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
     let reader = builder.with_batch_size(8192).build().map_err(|e| parquet_error(&e))?;
 
-    let mut ids: Vec<String> = Vec::new();
-    let mut text: Vec<TextColumn> = vec![Vec::new(); layout.text.len()];
+    let mut ids: Vec<String> = Vec::with_capacity(rows);
+    let mut text: Vec<TextColumn> = vec![Vec::with_capacity(rows); layout.text.len()];
     // Column-major while reading (arrow is columnar), transposed once at the end.
-    let mut columns: Vec<Vec<f64>> = vec![Vec::new(); layout.numeric.len()];
+    let mut columns: Vec<Vec<f64>> = vec![Vec::with_capacity(rows); layout.numeric.len()];
     for batch in reader {
         let batch = batch.map_err(|e| parquet_error(&e))?;
         let first_row = ids.len();

@@ -136,18 +136,24 @@ pub(crate) fn is_missing_token(s: &str) -> bool {
 
 /// Parses a numeric cell; `None` when it is not a number. Missing tokens give NaN.
 pub(crate) fn parse_number(raw: &str) -> Option<f64> {
-    let s = raw.trim();
+    parse_number_bytes(raw.as_bytes())
+}
+
+/// [`parse_number`] on raw bytes (the CSV hot path: no UTF-8 check for numbers).
+pub(crate) fn parse_number_bytes(raw: &[u8]) -> Option<f64> {
+    let s = raw.trim_ascii();
+    if let Ok(v) = fast_float2::parse::<f64, _>(s) {
+        return Some(v);
+    }
+    let s = std::str::from_utf8(s).ok()?;
     if is_missing_token(s) {
         return Some(f64::NAN);
     }
-    match fast_float2::parse::<f64, _>(s) {
-        Ok(v) => Some(v),
-        // fast-float accepts "inf"/"infinity"; accept the spellings other tools write too.
-        Err(_) => match s {
-            "Inf" | "+Inf" | "INF" => Some(f64::INFINITY),
-            "-Inf" | "-INF" => Some(f64::NEG_INFINITY),
-            _ => None,
-        },
+    // fast-float reads "inf"/"infinity"/"nan" in any case; accept the other spellings tools write.
+    match s {
+        "Inf" | "+Inf" | "INF" => Some(f64::INFINITY),
+        "-Inf" | "-INF" => Some(f64::NEG_INFINITY),
+        _ => None,
     }
 }
 

@@ -55,26 +55,33 @@ fn force_finite(num: f64, den: f64) -> f64 {
 /// Per-target Polaris regression metrics; the aggregate is the mean over the targets that
 /// produced a number (a NaN target, e.g. Pearson of a constant column, is reported and skipped).
 pub(crate) fn regression(info: &MetricInfo, x: &MatrixInputs) -> Result<Score> {
+    // Targets are columns of row-major matrices: gather them a block at a time so that each
+    // row is read contiguously (a column-at-a-time walk is cache-hostile on 10k × 1k inputs).
+    const BLOCK: usize = 64;
     let mut score = Score::new(info.name, info.direction, Breakdown::PerTarget);
-    let mut y = Vec::with_capacity(x.ids.len());
-    let mut p = Vec::with_capacity(x.ids.len());
-    for (j, target) in x.targets.iter().enumerate() {
-        y.clear();
-        p.clear();
-        for i in 0..x.ids.len() {
-            let t = x.truth.get(i, j);
-            if !t.is_nan() {
-                y.push(t);
-                p.push(x.pred.get(i, j));
+    let n = x.ids.len();
+    for start in (0..x.targets.len()).step_by(BLOCK) {
+        let end = (start + BLOCK).min(x.targets.len());
+        let mut y: Vec<Vec<f64>> = vec![Vec::with_capacity(n); end - start];
+        let mut p: Vec<Vec<f64>> = vec![Vec::with_capacity(n); end - start];
+        for i in 0..n {
+            let (t_row, p_row) = (&x.truth.row(i)[start..end], &x.pred.row(i)[start..end]);
+            for (k, (&t, &q)) in t_row.iter().zip(p_row).enumerate() {
+                if !t.is_nan() {
+                    y[k].push(t);
+                    p[k].push(q);
+                }
             }
         }
-        if y.is_empty() {
-            return Err(invalid(
-                info.name,
-                format!("target '{target}' has no non-missing truth value (Polaris/scikit-learn cannot score an empty target)"),
-            ));
+        for (k, target) in x.targets[start..end].iter().enumerate() {
+            if y[k].is_empty() {
+                return Err(invalid(
+                    info.name,
+                    format!("target '{target}' has no non-missing truth value (Polaris/scikit-learn cannot score an empty target)"),
+                ));
+            }
+            score.entries.push((target.clone(), regression_kernel(info.name, &y[k], &p[k])));
         }
-        score.entries.push((target.clone(), regression_kernel(info.name, &y, &p)));
     }
     aggregate_skipping_nan(&mut score, "target", mean);
     Ok(score)
