@@ -40,10 +40,10 @@ fn synthetic_truth(rng: &mut SplitMix64) -> (Vec<f64>, Matrix) {
     let base: Vec<f64> = (0..GENES).map(|_| rng.normal()).collect();
     let mut truth = Matrix::filled(COMPOUNDS, GENES, 0.0);
     for i in 0..COMPOUNDS {
-        for j in 0..GENES {
+        for (cell, b) in truth.row_mut(i).iter_mut().zip(&base) {
             let hit = rng.uniform() < 0.15;
             let effect = if hit { 2.5 * rng.normal() } else { 0.0 };
-            truth.set(i, j, base[j] + effect + 0.3 * rng.normal());
+            *cell = b + effect + 0.3 * rng.normal();
         }
     }
     (base, truth)
@@ -61,13 +61,13 @@ pub fn run() -> Result<()> {
     let mut shrunk = Matrix::filled(COMPOUNDS, GENES, 0.0);
     let mut noisy = Matrix::filled(COMPOUNDS, GENES, 0.0);
     for i in 0..COMPOUNDS {
-        for j in 0..GENES {
-            let effect = truth.get(i, j) - base[j];
-            mean.set(i, j, base[j]);
+        for (j, &b) in base.iter().enumerate() {
+            let effect = truth.get(i, j) - b;
+            mean.set(i, j, b);
             // Smooth model: right direction, a third of the magnitude, a little noise.
-            shrunk.set(i, j, base[j] + 0.35 * effect + 0.2 * rng.normal());
+            shrunk.set(i, j, b + 0.35 * effect + 0.2 * rng.normal());
             // Retrieval-like model: full magnitude, but a neighbour's noise on top.
-            noisy.set(i, j, base[j] + effect + 1.1 * rng.normal());
+            noisy.set(i, j, b + effect + 1.1 * rng.normal());
         }
     }
     models.push(("mean baseline", mean));

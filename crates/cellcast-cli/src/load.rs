@@ -33,7 +33,8 @@ pub fn groups_for(table: &WideTable, groups_path: &Path, id_column: &str) -> Res
             None => bail!("{}: row {} (id '{id}') has an empty group", groups_path.display(), i + 1),
         };
     }
-    let missing: Vec<&str> = table.ids.iter().filter(|id| !by_id.contains_key(id.as_str())).map(String::as_str).collect();
+    let missing: Vec<&str> =
+        table.ids.iter().filter(|id| !by_id.contains_key(id.as_str())).map(String::as_str).collect();
     if !missing.is_empty() {
         bail!(
             "{}: no group for {} id(s) of {} ({}); every sample needs a row in the groups file",

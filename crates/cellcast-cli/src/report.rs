@@ -27,7 +27,12 @@ pub fn score_json(score: &Score, params: &Params) -> Value {
 /// A short human summary: the value, then the best and worst entries.
 pub fn print_score(score: &Score) {
     println!("{} = {} ({} is better)", score.metric, fmt(score.value), score.direction.as_str());
-    println!("  scored {} {}, skipped {}", score.n_scored, score.breakdown.key().trim_start_matches("per_"), score.n_skipped);
+    println!(
+        "  scored {} {}, skipped {}",
+        score.n_scored,
+        score.breakdown.key().trim_start_matches("per_"),
+        score.n_skipped
+    );
     for (k, v) in &score.details {
         println!("  {k}: {}", fmt(*v));
     }
@@ -66,7 +71,7 @@ pub fn print_registry(as_json: bool) -> Result<()> {
                     "name": m.name,
                     "direction": m.direction.as_str(),
                     "inputs": m.inputs_text(),
-                    "params": m.params.iter().map(|p| json!({"key": p.key, "default": p.default, "help": p.help})).collect::<Vec<_>>(),
+                    "params": m.params.iter().map(|p| json!({"key": p.key, "default": p.default, "required": p.default.is_none(), "help": p.help})).collect::<Vec<_>>(),
                     "summary": m.summary,
                     "source": m.source,
                 })

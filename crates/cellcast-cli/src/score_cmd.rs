@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use cellcast_data::align::{aligned_values, match_rows};
 use cellcast_data::{WideSpec, WideTable};
-use cellcast_metrics::{parse_targets, resolve, score, InputKind, Inputs, LabelInputs, MatrixInputs, Params, RankingInputs, Use};
+use cellcast_metrics::{
+    parse_targets, resolve, score, InputKind, Inputs, LabelInputs, MatrixInputs, Params, RankingInputs, Use,
+};
 
 use crate::load;
 use crate::report;
@@ -68,6 +70,7 @@ pub struct ScoreArgs {
 
 pub fn run(args: &ScoreArgs) -> Result<()> {
     let (info, params) = resolve(&args.metric, &Params::parse(&args.params)?)?;
+    info.check_params(&params)?;
     let refuse = |flag: &str, given: bool, usage: Use| -> Result<()> {
         if given && usage == Use::No {
             bail!("{} does not use {flag}; remove it (see `cellcast metrics`)", info.name);
@@ -99,7 +102,9 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
             let align = |table: Result<Option<WideTable>>, role: &str| -> Result<Option<cellcast_data::Matrix>> {
                 match table? {
                     None => Ok(None),
-                    Some(t) => Ok(Some(aligned_values(&truth, &t).with_context(|| format!("aligning the {role} to the truth"))?)),
+                    Some(t) => Ok(Some(
+                        aligned_values(&truth, &t).with_context(|| format!("aligning the {role} to the truth"))?,
+                    )),
                 }
             };
             let weights = align(weights, "weights")?;
@@ -119,12 +124,23 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
             let spec = WideSpec { id_column: id, text_columns: &group_cols, optional_text: &[], numeric_rest: true };
             let truth = WideTable::read(&args.truth, &spec).context("reading the truth")?;
             if truth.columns.is_empty() {
-                bail!("{}: no label column besides '{id}'{}", args.truth.display(), if group_cols.is_empty() { "" } else { " and the group column" });
+                bail!(
+                    "{}: no label column besides '{id}'{}",
+                    args.truth.display(),
+                    if group_cols.is_empty() { "" } else { " and the group column" }
+                );
             }
             let pred = load::complete(&args.pred, id, "prediction")?;
-            let scores = aligned_values(&truth, &pred).context("aligning the prediction to the truth (one score column per label, named like it)")?;
+            let scores = aligned_values(&truth, &pred)
+                .context("aligning the prediction to the truth (one score column per label, named like it)")?;
             let groups = args.group_by.as_deref().and_then(|g| truth.text_column(g)).map(Vec::as_slice);
-            let inputs = LabelInputs { ids: &truth.ids, label_names: &truth.columns, truth: &truth.values, scores: &scores, groups };
+            let inputs = LabelInputs {
+                ids: &truth.ids,
+                label_names: &truth.columns,
+                truth: &truth.values,
+                scores: &scores,
+                groups,
+            };
             score(info, Inputs::Labels(inputs), &params)?
         }
         InputKind::Ranking => {
@@ -139,7 +155,8 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
                 .iter()
                 .map(|cell| cell.as_deref().map(parse_targets).unwrap_or_default())
                 .collect();
-            let inputs = RankingInputs { ids: &truth.ids, candidates: &pred.columns, targets: &targets, scores: &scores };
+            let inputs =
+                RankingInputs { ids: &truth.ids, candidates: &pred.columns, targets: &targets, scores: &scores };
             score(info, Inputs::Ranking(inputs), &params)?
         }
     };

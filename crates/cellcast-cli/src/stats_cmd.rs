@@ -17,7 +17,13 @@ fn warn_all(warnings: &[String]) {
     }
 }
 
-fn write_out(out: &Path, id_header: &str, rows: &[String], genes: &[String], values: &cellcast_data::Matrix) -> Result<()> {
+fn write_out(
+    out: &Path,
+    id_header: &str,
+    rows: &[String],
+    genes: &[String],
+    values: &cellcast_data::Matrix,
+) -> Result<()> {
     write_matrix_csv(out, id_header, rows, genes, values).context("writing the output")?;
     eprintln!("wrote {} ({} rows × {} genes)", out.display(), rows.len(), genes.len());
     Ok(())
@@ -74,13 +80,22 @@ fn write_group_weights(w: GroupWeights, genes: &[String], out: &Path) -> Result<
 pub fn vcpi(counts: &Path, groups: &Path, mode: VcpiVariance, out: &Path, id: &str) -> Result<()> {
     let table = load::complete(counts, id, "counts matrix")?;
     if let Some((i, j)) = first_negative(&table) {
-        return Err(table.bad_value(i, j, format!("count {} is negative", table.values.get(i, j)), "counts must be ≥ 0").into());
+        return Err(table
+            .bad_value(i, j, format!("count {} is negative", table.values.get(i, j)), "counts must be ≥ 0")
+            .into());
     }
     let labels = load::groups_for(&table, groups, id)?;
     write_group_weights(vcpi_weights(&table.values, &labels, mode), &table.columns, out)
 }
 
-pub fn mejia(expr: &Path, groups: &Path, control: Option<&str>, dtype: ScanpyDtype, out: &Path, id: &str) -> Result<()> {
+pub fn mejia(
+    expr: &Path,
+    groups: &Path,
+    control: Option<&str>,
+    dtype: ScanpyDtype,
+    out: &Path,
+    id: &str,
+) -> Result<()> {
     let table = load::complete(expr, id, "expression matrix")?;
     let labels = load::groups_for(&table, groups, id)?;
     let (values, labels) = match control {

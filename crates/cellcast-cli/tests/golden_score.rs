@@ -13,11 +13,13 @@ fn as_f64(v: &Value) -> f64 {
 #[test]
 fn every_score_fixture_matches_its_reference() {
     let root = golden().join("score");
-    let mut cases: Vec<_> = std::fs::read_dir(&root).expect("fixtures/golden/score exists").map(|e| e.unwrap().path()).collect();
+    let mut cases: Vec<_> =
+        std::fs::read_dir(&root).expect("fixtures/golden/score exists").map(|e| e.unwrap().path()).collect();
     cases.sort();
     assert!(cases.len() >= 40, "expected the full fixture set, found {}", cases.len());
     for dir in cases {
-        let expected: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+        let expected: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
         let mut args = vec![
             "score".to_string(),
             "--metric".into(),

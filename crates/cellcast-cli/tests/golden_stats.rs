@@ -24,8 +24,16 @@ fn limma_moderated_t_matches_inmoose() {
         let meta: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
         let out = out_dir.join(format!("{}.csv", dir.file_name().unwrap().to_string_lossy()));
         cellcast_ok([
-            "de", "limma", "--expr", &s(&dir.join("expr.csv")), "--groups", &s(&dir.join("groups.csv")),
-            "--control", meta["control"].as_str().unwrap(), "--out", &s(&out),
+            "de",
+            "limma",
+            "--expr",
+            &s(&dir.join("expr.csv")),
+            "--groups",
+            &s(&dir.join("groups.csv")),
+            "--control",
+            meta["control"].as_str().unwrap(),
+            "--out",
+            &s(&out),
         ]);
         // limma uses statmod's logmdigamma series (≈6e-12 relative near 5), inmoose scipy's
         // digamma: the two agree to ~1e-12 in t; the absolute term covers t ≈ 0.
@@ -38,7 +46,16 @@ fn myllia_weights_match_the_recipe() {
     let out_dir = temp_dir("myllia");
     for dir in cases("weights_myllia") {
         let out = out_dir.join(format!("{}.csv", dir.file_name().unwrap().to_string_lossy()));
-        cellcast_ok(["weights", "myllia", "--t", &s(&dir.join("t.csv")), "--targets", &s(&dir.join("targets.csv")), "--out", &s(&out)]);
+        cellcast_ok([
+            "weights",
+            "myllia",
+            "--t",
+            &s(&dir.join("t.csv")),
+            "--targets",
+            &s(&dir.join("targets.csv")),
+            "--out",
+            &s(&out),
+        ]);
         assert_csv_close(&out, &dir.join("expected.csv"), 1e-12, 1e-15);
     }
 }
@@ -50,8 +67,16 @@ fn vcpi_weights_match_the_contest_code() {
         for mode in ["per_compound_floored", "pooled"] {
             let out = out_dir.join(format!("{}_{mode}.csv", dir.file_name().unwrap().to_string_lossy()));
             cellcast_ok([
-                "weights", "vcpi", "--counts", &s(&dir.join("counts.csv")), "--groups", &s(&dir.join("groups.csv")),
-                "--variance", mode, "--out", &s(&out),
+                "weights",
+                "vcpi",
+                "--counts",
+                &s(&dir.join("counts.csv")),
+                "--groups",
+                &s(&dir.join("groups.csv")),
+                "--variance",
+                mode,
+                "--out",
+                &s(&out),
             ]);
             assert_csv_close(&out, &dir.join(format!("expected_{mode}.csv")), 1e-10, 1e-14);
         }
@@ -65,8 +90,16 @@ fn mejia_weights_match_scanpy() {
         let meta: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
         let out = out_dir.join(format!("{}.csv", dir.file_name().unwrap().to_string_lossy()));
         cellcast_ok([
-            "weights", "mejia", "--expr", &s(&dir.join("expr.csv")), "--groups", &s(&dir.join("groups.csv")),
-            "--x-dtype", meta["x_dtype"].as_str().unwrap(), "--out", &s(&out),
+            "weights",
+            "mejia",
+            "--expr",
+            &s(&dir.join("expr.csv")),
+            "--groups",
+            &s(&dir.join("groups.csv")),
+            "--x-dtype",
+            meta["x_dtype"].as_str().unwrap(),
+            "--out",
+            &s(&out),
         ]);
         assert_csv_close(&out, &dir.join("expected.csv"), 1e-12, 1e-15);
     }

@@ -49,16 +49,11 @@ pub fn match_columns(wanted: &[String], other: &WideTable, wanted_from: &str) ->
     if !missing.is_empty() {
         return Err(mismatch(
             other,
-            format!(
-                "lacks {} column(s) that {wanted_from} has ({})",
-                missing.len(),
-                preview(&missing, 5)
-            ),
+            format!("lacks {} column(s) that {wanted_from} has ({})", missing.len(), preview(&missing, 5)),
         ));
     }
     if other.columns.len() != wanted.len() {
-        let extra: Vec<&str> =
-            other.columns.iter().filter(|c| !wanted.contains(c)).map(String::as_str).collect();
+        let extra: Vec<&str> = other.columns.iter().filter(|c| !wanted.contains(c)).map(String::as_str).collect();
         return Err(mismatch(
             other,
             format!(

@@ -20,12 +20,8 @@ pub(crate) fn read(path: &Path, spec: &WideSpec, delimiter: u8) -> Result<WideTa
         let line = e.position().map_or(0, |p| p.line());
         DataError::Csv { path: path.to_path_buf(), line, message: e.to_string() }
     };
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(csv_error)?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_string())
-        .collect();
+    let header: Vec<String> =
+        reader.headers().map_err(csv_error)?.iter().map(|h| h.trim_start_matches('\u{feff}').to_string()).collect();
     if header.is_empty() || header.iter().all(String::is_empty) {
         return Err(DataError::Empty { path: path.to_path_buf() });
     }
@@ -70,8 +66,8 @@ pub(crate) fn read(path: &Path, spec: &WideSpec, delimiter: u8) -> Result<WideTa
         ids.push(id);
     }
     let columns: Vec<String> = layout.numeric.into_iter().map(|(n, _)| n).collect();
-    let values = Matrix::from_row_major(ids.len(), columns.len(), values)
-        .expect("one value per numeric column per row");
+    let values =
+        Matrix::from_row_major(ids.len(), columns.len(), values).expect("one value per numeric column per row");
     Ok(WideTable {
         path: path.to_path_buf(),
         id_column: spec.id_column.to_string(),

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
-    Float16Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type,
-    UInt32Type, UInt64Type, UInt8Type,
+    Float16Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type,
+    UInt64Type, UInt8Type,
 };
 use arrow_array::{Array, ArrayRef};
 use arrow_schema::DataType;
@@ -18,7 +18,8 @@ use crate::error::{DataError, Result};
 use crate::table::{layout, parse_number, TextColumn, WideSpec, WideTable};
 
 pub(crate) fn read(path: &Path, spec: &WideSpec) -> Result<WideTable> {
-    let parquet_error = |e: &dyn std::fmt::Display| DataError::Parquet { path: path.to_path_buf(), message: e.to_string() };
+    let parquet_error =
+        |e: &dyn std::fmt::Display| DataError::Parquet { path: path.to_path_buf(), message: e.to_string() };
     let file = std::fs::File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_error(&e))?;
     let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
@@ -74,7 +75,12 @@ pub(crate) fn read(path: &Path, spec: &WideSpec) -> Result<WideTable> {
 }
 
 fn unsupported(path: &Path, column: &str, data_type: &DataType, wanted: &'static str) -> DataError {
-    DataError::UnsupportedType { path: path.to_path_buf(), column: column.to_string(), data_type: data_type.to_string(), wanted }
+    DataError::UnsupportedType {
+        path: path.to_path_buf(),
+        column: column.to_string(),
+        data_type: data_type.to_string(),
+        wanted,
+    }
 }
 
 /// Any numeric, boolean or number-as-text column as f64; nulls become NaN.

@@ -52,11 +52,7 @@ impl WideTable {
     /// Reads a CSV (comma), TSV (tab) or Parquet file, chosen by extension (`.gz` is not
     /// supported yet for tables).
     pub fn read(path: &Path, spec: &WideSpec) -> Result<Self> {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .unwrap_or_default();
+        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
         let table = match ext.as_str() {
             "parquet" | "pq" => parquet_reader::read(path, spec)?,
             "tsv" | "tab" | "txt" => csv_reader::read(path, spec, b'\t')?,
@@ -86,7 +82,11 @@ impl WideTable {
     pub fn require_finite(&self, hint: &str) -> Result<()> {
         for (i, row) in self.values.rows().enumerate() {
             if let Some(j) = row.iter().position(|v| !v.is_finite()) {
-                let what = if row[j].is_nan() { "missing value".to_string() } else { format!("value {} is not finite", row[j]) };
+                let what = if row[j].is_nan() {
+                    "missing value".to_string()
+                } else {
+                    format!("value {} is not finite", row[j])
+                };
                 return Err(self.bad_value(i, j, what, hint));
             }
         }
@@ -179,8 +179,7 @@ pub(crate) fn layout(path: &Path, header: &[String], spec: &WideSpec) -> Result<
         available: preview(header, 8),
         hint: hint.to_string(),
     };
-    let id = find(spec.id_column)
-        .ok_or_else(|| missing(spec.id_column, "; name the id column with --id-column"))?;
+    let id = find(spec.id_column).ok_or_else(|| missing(spec.id_column, "; name the id column with --id-column"))?;
     let mut text = Vec::new();
     for &name in spec.text_columns.iter().chain(spec.optional_text) {
         let pos = find(name);

@@ -33,14 +33,24 @@ pub fn format_number(v: f64) -> String {
     if v.is_nan() {
         String::new()
     } else if v.is_infinite() {
-        if v > 0.0 { "inf".into() } else { "-inf".into() }
+        if v > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
     } else {
         format!("{v:?}")
     }
 }
 
 /// Writes a matrix as CSV: `id_header` then one column per name; one row per id.
-pub fn write_matrix_csv(path: &Path, id_header: &str, ids: &[String], columns: &[String], values: &Matrix) -> Result<()> {
+pub fn write_matrix_csv(
+    path: &Path,
+    id_header: &str,
+    ids: &[String],
+    columns: &[String],
+    values: &Matrix,
+) -> Result<()> {
     write_atomically(path, |out| {
         let mut w = csv::Writer::from_writer(out);
         let header = std::iter::once(id_header).chain(columns.iter().map(String::as_str));

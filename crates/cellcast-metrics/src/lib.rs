@@ -33,7 +33,7 @@ mod wmse;
 pub use error::{MetricError, Result};
 pub use inputs::{Inputs, LabelInputs, MatrixInputs, RankingInputs};
 pub use params::Params;
-pub use registry::{metrics, resolve, Direction, InputKind, MetricInfo, ParamSpec, Use, RANKING_TIES};
+pub use registry::{metrics, resolve, Direction, InputKind, MetricInfo, ParamKind, ParamSpec, Use, RANKING_TIES};
 pub use score::{Breakdown, Score};
 pub use wmse::variance_weights;
 
@@ -44,11 +44,9 @@ pub fn parse_targets(cell: &str) -> Vec<String> {
 
 /// Scores `inputs` with the metric `info` (from [`resolve`]).
 pub fn score(info: &MetricInfo, inputs: Inputs, params: &Params) -> Result<Score> {
-    params.check_keys(info.name, &info.param_keys())?;
-    let mismatch = || MetricError::Invalid {
-        metric: info.name.to_string(),
-        message: format!("expects {:?} inputs", info.input),
-    };
+    info.check_params(params)?;
+    let mismatch =
+        || MetricError::Invalid { metric: info.name.to_string(), message: format!("expects {:?} inputs", info.input) };
     match inputs {
         Inputs::Matrix(x) => {
             if info.input != InputKind::Matrix {

@@ -50,13 +50,19 @@ fn round5(x: f64) -> f64 {
 
 pub(crate) fn score(info: &MetricInfo, x: &MatrixInputs, params: &Params) -> Result<Score> {
     let missing = |what: &str| MetricError::MissingInput { metric: info.name.to_string(), what: what.to_string() };
-    let weights = x.weights.ok_or_else(|| missing("--weights FILE (per-gene weights, each row summing to the number of genes; see `cellcast weights myllia`)"))?;
-    let baseline = x.baseline.ok_or_else(|| missing("--baseline FILE (the baseline prediction, usually the mean training log-fold-change)"))?;
+    let weights = x.weights.ok_or_else(|| {
+        missing(
+            "--weights FILE (per-gene weights, each row summing to the number of genes; see `cellcast weights myllia`)",
+        )
+    })?;
+    let baseline = x.baseline.ok_or_else(|| {
+        missing("--baseline FILE (the baseline prediction, usually the mean training log-fold-change)")
+    })?;
     let c = Constants {
-        cos_left: params.get_f64(info.name, "cos_left", 0.0)?,
-        cos_right: params.get_f64(info.name, "cos_right", 0.2)?,
-        max_log2: params.get_f64(info.name, "max_log2", 5.0)?,
-        eps: params.get_f64(info.name, "eps", 1e-12)?,
+        cos_left: params.get_f64("cos_left", 0.0),
+        cos_right: params.get_f64("cos_right", 0.2),
+        max_log2: params.get_f64("max_log2", 5.0),
+        eps: params.get_f64("eps", 1e-12),
     };
     if c.cos_right <= c.cos_left {
         return Err(MetricError::BadParam {
@@ -69,7 +75,10 @@ pub(crate) fn score(info: &MetricInfo, x: &MatrixInputs, params: &Params) -> Res
     let n = x.targets.len() as f64;
     for (i, w) in weights.rows().enumerate() {
         if let Some(j) = w.iter().position(|v| *v < 0.0) {
-            return Err(invalid(info.name, format!("weight of '{}' for gene '{}' is negative ({})", x.ids[i], x.targets[j], w[j])));
+            return Err(invalid(
+                info.name,
+                format!("weight of '{}' for gene '{}' is negative ({})", x.ids[i], x.targets[j], w[j]),
+            ));
         }
         let sum: f64 = w.iter().sum();
         if (sum - n).abs() > 1e-6 {
@@ -93,11 +102,8 @@ pub(crate) fn score(info: &MetricInfo, x: &MatrixInputs, params: &Params) -> Res
     let raw = total * cosine.max(0.0);
     score.value = round5(raw);
     score.n_scored = x.ids.len();
-    score.details = vec![
-        ("sum_log2_wmae_ratio".into(), total),
-        ("weighted_cosine".into(), cosine),
-        ("unrounded".into(), raw),
-    ];
+    score.details =
+        vec![("sum_log2_wmae_ratio".into(), total), ("weighted_cosine".into(), cosine), ("unrounded".into(), raw)];
     Ok(score)
 }
 

@@ -8,7 +8,7 @@ use cellcast_stats::classification::{average_precision, roc_auc};
 use cellcast_stats::correlation::{pearson, spearman};
 use cellcast_stats::moments::{mean, median};
 
-use crate::error::{invalid, MetricError, Result};
+use crate::error::{invalid, Result};
 use crate::inputs::{LabelInputs, MatrixInputs};
 use crate::params::Params;
 use crate::registry::MetricInfo;
@@ -139,7 +139,12 @@ impl Curve {
 }
 
 /// Masked binary labels and scores of label column `j` for the given rows.
-fn labelled(info: &MetricInfo, x: &LabelInputs, j: usize, rows: impl Iterator<Item = usize>) -> Result<(Vec<bool>, Vec<f64>)> {
+fn labelled(
+    info: &MetricInfo,
+    x: &LabelInputs,
+    j: usize,
+    rows: impl Iterator<Item = usize>,
+) -> Result<(Vec<bool>, Vec<f64>)> {
     let mut labels = Vec::new();
     let mut scores = Vec::new();
     for i in rows {
@@ -150,7 +155,10 @@ fn labelled(info: &MetricInfo, x: &LabelInputs, j: usize, rows: impl Iterator<It
         if t != 0.0 && t != 1.0 {
             return Err(invalid(
                 info.name,
-                format!("label '{}' of id '{}' is {t}; labels must be 0 or 1 (or empty for missing)", x.label_names[j], x.ids[i]),
+                format!(
+                    "label '{}' of id '{}' is {t}; labels must be 0 or 1 (or empty for missing)",
+                    x.label_names[j], x.ids[i]
+                ),
             ));
         }
         labels.push(t == 1.0);
@@ -162,17 +170,9 @@ fn labelled(info: &MetricInfo, x: &LabelInputs, j: usize, rows: impl Iterator<It
 /// `pr_auc` / `roc_auc`, plain (one score per label column) or grouped.
 pub(crate) fn classification(info: &MetricInfo, x: &LabelInputs, params: &Params) -> Result<Score> {
     let curve = Curve::of(info.name);
-    let aggregation: fn(&[f64]) -> f64 = match params.get_str("aggregation").unwrap_or("mean") {
-        "mean" => mean,
-        "median" => median,
-        other => {
-            return Err(MetricError::BadParam {
-                metric: info.name.to_string(),
-                key: "aggregation".into(),
-                value: other.into(),
-                expected: "mean or median".into(),
-            })
-        }
+    let aggregation: fn(&[f64]) -> f64 = match params.get_str("aggregation") {
+        Some("median") => median,
+        _ => mean,
     };
     let Some(groups) = x.groups else {
         let mut score = Score::new(info.name, info.direction, Breakdown::PerTarget);
@@ -182,7 +182,9 @@ pub(crate) fn classification(info: &MetricInfo, x: &LabelInputs, params: &Params
                 invalid(
                     info.name,
                     match curve {
-                        Curve::AveragePrecision => format!("label '{name}' has no positive: average precision is undefined"),
+                        Curve::AveragePrecision => {
+                            format!("label '{name}' has no positive: average precision is undefined")
+                        }
                         Curve::RocAuc => format!("label '{name}' has only one class: ROC AUC is undefined"),
                     },
                 )
@@ -210,16 +212,14 @@ pub(crate) fn classification(info: &MetricInfo, x: &LabelInputs, params: &Params
         let (labels, scores) = labelled(info, x, 0, rows.into_iter())?;
         score.entries.push((group.to_string(), curve.score(&labels, &scores).unwrap_or(f64::NAN)));
     }
-    let rule = match curve {
-        Curve::AveragePrecision => "group", // groups without a positive
-        Curve::RocAuc => "group",           // single-class groups
-    };
-    aggregate_skipping_nan(&mut score, rule, aggregation);
+    aggregate_skipping_nan(&mut score, "group", aggregation);
     if score.n_skipped > 0 {
         // Replace the generic warning with the rule Polaris applies.
         score.warnings.retain(|w| !w.contains("could not be scored"));
         score.warnings.push(match curve {
-            Curve::AveragePrecision => format!("{} group(s) without a positive label skipped (Polaris on_error=ignore)", score.n_skipped),
+            Curve::AveragePrecision => {
+                format!("{} group(s) without a positive label skipped (Polaris on_error=ignore)", score.n_skipped)
+            }
             Curve::RocAuc => format!("{} single-class group(s) skipped (Polaris on_error=ignore)", score.n_skipped),
         });
     }

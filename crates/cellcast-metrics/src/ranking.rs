@@ -44,10 +44,8 @@ pub(crate) fn score(info: &MetricInfo, x: &RankingInputs, params: &Params) -> Re
         "ranking/ndcg@k" => Kind::Ndcg,
         _ => Kind::Mrr,
     };
-    let k = match kind {
-        Kind::Mrr => usize::MAX,
-        _ => params.get_positive(info.name, "k")?,
-    };
+    // MRR has no cut-off; the @k metrics were checked to carry a positive k.
+    let k = params.get_usize("k").unwrap_or(usize::MAX);
     let mut score = Score::new(info.name, info.direction, Breakdown::PerRow);
     let mut order: Vec<usize> = Vec::with_capacity(x.candidates.len());
     let mut rank_of = vec![0usize; x.candidates.len()];
@@ -76,10 +74,9 @@ pub(crate) fn score(info: &MetricInfo, x: &RankingInputs, params: &Params) -> Re
     }
     score.n_scored = score.entries.len();
     if score.n_skipped > 0 {
-        score.warnings.push(format!(
-            "{} quer(ies) without a target among the candidate columns skipped",
-            score.n_skipped
-        ));
+        score
+            .warnings
+            .push(format!("{} quer(ies) without a target among the candidate columns skipped", score.n_skipped));
     }
     score.value = if score.n_scored == 0 {
         score.warnings.push("no query could be scored: the value is 0, as in the reference".into());

@@ -41,11 +41,20 @@ pub enum Use {
     Required,
 }
 
-/// A `--param` a metric accepts.
+/// The values a `--param` takes.
+#[derive(Debug, Clone, Copy)]
+pub enum ParamKind {
+    PositiveInt,
+    Float,
+    Choice(&'static [&'static str]),
+}
+
+/// A `--param` a metric accepts. `default: None` means the parameter is required.
 #[derive(Debug, Clone, Copy)]
 pub struct ParamSpec {
     pub key: &'static str,
-    pub default: &'static str,
+    pub default: Option<&'static str>,
+    pub kind: ParamKind,
     pub help: &'static str,
 }
 
@@ -73,7 +82,8 @@ impl MetricInfo {
             InputKind::Ranking => "truth `targets` (a;b) + pred score per candidate gene",
         }
         .to_string()];
-        for (what, usage) in [("--weights", self.weights), ("--baseline", self.baseline), ("--group-by", self.group_by)] {
+        for (what, usage) in [("--weights", self.weights), ("--baseline", self.baseline), ("--group-by", self.group_by)]
+        {
             match usage {
                 Use::Required => parts.push(format!("{what} (required)")),
                 Use::Optional => parts.push(format!("{what} (optional)")),
@@ -81,19 +91,54 @@ impl MetricInfo {
             }
         }
         for p in self.params {
-            parts.push(format!("--param {}={}", p.key, p.default));
+            parts.push(format!("--param {}={}", p.key, p.default.unwrap_or("(required)")));
         }
         parts.join("; ")
     }
 
-    pub(crate) fn param_keys(&self) -> Vec<&'static str> {
-        self.params.iter().map(|p| p.key).collect()
+    /// Checks `params` before any data is read: unknown keys, missing required keys and
+    /// values of the wrong kind are errors.
+    pub fn check_params(&self, params: &Params) -> Result<()> {
+        let keys: Vec<&str> = self.params.iter().map(|p| p.key).collect();
+        params.check_keys(self.name, &keys)?;
+        for spec in self.params {
+            let Some(value) = params.get_str(spec.key) else {
+                if spec.default.is_none() {
+                    return Err(MetricError::MissingInput {
+                        metric: self.name.to_string(),
+                        what: format!("--param {}=N ({})", spec.key, spec.help),
+                    });
+                }
+                continue;
+            };
+            let (ok, expected) = match spec.kind {
+                ParamKind::PositiveInt => {
+                    (value.parse::<usize>().is_ok_and(|k| k > 0), "a positive whole number".to_string())
+                }
+                ParamKind::Float => (value.parse::<f64>().is_ok_and(f64::is_finite), "a finite number".to_string()),
+                ParamKind::Choice(options) => (options.contains(&value), options.join(" or ")),
+            };
+            if !ok {
+                return Err(MetricError::BadParam {
+                    metric: self.name.to_string(),
+                    key: spec.key.to_string(),
+                    value: value.to_string(),
+                    expected,
+                });
+            }
+        }
+        Ok(())
     }
 }
 
 const POLARIS: &str = "polaris-hub/polaris@4dd22f1:polaris/evaluate (scored per target, NaN truth masked)";
-const AGGREGATION: ParamSpec = ParamSpec { key: "aggregation", default: "mean", help: "mean or median over groups (with --group-by)" };
-const K: ParamSpec = ParamSpec { key: "k", default: "(required)", help: "cut-off rank" };
+const AGGREGATION: ParamSpec = ParamSpec {
+    key: "aggregation",
+    default: Some("mean"),
+    kind: ParamKind::Choice(&["mean", "median"]),
+    help: "mean or median over groups (with --group-by)",
+};
+const K: ParamSpec = ParamSpec { key: "k", default: None, kind: ParamKind::PositiveInt, help: "cut-off rank" };
 const TIES: &str = "; ties by score descending, then candidate column order";
 
 macro_rules! polaris_regression {
@@ -169,10 +214,15 @@ static REGISTRY: &[MetricInfo] = &[
         baseline: Use::Required,
         group_by: Use::No,
         params: &[
-            ParamSpec { key: "cos_left", default: "0", help: "gate start of the weighted cosine" },
-            ParamSpec { key: "cos_right", default: "0.2", help: "gate end (the host code's 0.2; the competition page says 0.3)" },
-            ParamSpec { key: "max_log2", default: "5", help: "cap of each log2 WMAE ratio" },
-            ParamSpec { key: "eps", default: "1e-12", help: "floor of WMAEs and of the cosine denominator" },
+            ParamSpec { key: "cos_left", default: Some("0"), kind: ParamKind::Float, help: "gate start of the weighted cosine" },
+            ParamSpec {
+                key: "cos_right",
+                default: Some("0.2"),
+                kind: ParamKind::Float,
+                help: "gate end (the host code's 0.2; the competition page says 0.3)",
+            },
+            ParamSpec { key: "max_log2", default: Some("5"), kind: ParamKind::Float, help: "cap of each log2 WMAE ratio" },
+            ParamSpec { key: "eps", default: Some("1e-12"), kind: ParamKind::Float, help: "floor of WMAEs and of the cosine denominator" },
         ],
         breakdown: Breakdown::PerRow,
         summary: "Σ_perturbations min(log2(baseline WMAE / WMAE), max_log2) × max(0, gated weighted cosine), rounded to 5 decimals",
@@ -281,7 +331,9 @@ mod tests {
         assert_eq!(info.name, "ranking/recall@k");
         assert_eq!(params.get_str("k"), Some("5"));
         match resolve("polaris/mean_squared_eror", &Params::default()) {
-            Err(MetricError::UnknownMetric { suggestion, .. }) => assert!(suggestion.contains("polaris/mean_squared_error")),
+            Err(MetricError::UnknownMetric { suggestion, .. }) => {
+                assert!(suggestion.contains("polaris/mean_squared_error"))
+            }
             other => panic!("{other:?}"),
         }
         match resolve("pr_auc", &Params::default()) {

@@ -116,13 +116,7 @@ pub fn vcpi_weights(counts: &Matrix, compound_of: &[String], mode: VcpiVariance)
         }
     }
     let pooled: Vec<f64> = (0..genes)
-        .map(|j| {
-            if expr.len() >= 2 {
-                variance(&expr.iter().map(|e| e[j]).collect::<Vec<_>>(), 1)
-            } else {
-                0.0
-            }
-        })
+        .map(|j| if expr.len() >= 2 { variance(&expr.iter().map(|e| e[j]).collect::<Vec<_>>(), 1) } else { 0.0 })
         .collect();
     let groups = members(&labels);
     let singletons = groups.values().filter(|m| m.len() < 2).count();

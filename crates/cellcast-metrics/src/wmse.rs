@@ -16,7 +16,11 @@ pub fn variance_weights(truth: &Matrix) -> Vec<f64> {
         .map(|j| {
             let col: Vec<f64> = truth.column(j).into_iter().filter(|x| !x.is_nan()).collect();
             let var = variance(&col, 0);
-            if var.is_nan() { 0.0 } else { var }
+            if var.is_nan() {
+                0.0
+            } else {
+                var
+            }
         })
         .collect();
     let sum: f64 = v.iter().sum();
@@ -48,7 +52,10 @@ pub(crate) fn score(info: &MetricInfo, x: &MatrixInputs) -> Result<Score> {
         }
         let (t, p) = (x.truth.row(i), x.pred.row(i));
         if let Some(j) = t.iter().position(|v| v.is_nan()) {
-            return Err(invalid(info.name, format!("truth of '{id}' for '{}' is missing; weighted MSE needs complete truth", x.targets[j])));
+            return Err(invalid(
+                info.name,
+                format!("truth of '{id}' for '{}' is missing; weighted MSE needs complete truth", x.targets[j]),
+            ));
         }
         let value = if renormalise {
             let total: f64 = w.iter().sum();

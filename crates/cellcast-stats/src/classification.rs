@@ -15,9 +15,7 @@ fn threshold_counts(labels: &[bool], scores: &[f64]) -> Vec<(f64, f64)> {
         } else {
             fp += 1.0;
         }
-        let last_of_block = order
-            .get(pos + 1)
-            .is_none_or(|&next| scores[next] != scores[i]);
+        let last_of_block = order.get(pos + 1).is_none_or(|&next| scores[next] != scores[i]);
         if last_of_block {
             out.push((tp, fp));
         }

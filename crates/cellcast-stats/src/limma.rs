@@ -60,9 +60,7 @@ pub fn fit_f_dist(x: &[f64], df1: f64) -> Result<FDistFit, LimmaError> {
     }
     let mut m = median(&x);
     if m == 0.0 {
-        warnings.push(
-            "More than half of residual variances are exactly zero: eBayes unreliable".to_string(),
-        );
+        warnings.push("More than half of residual variances are exactly zero: eBayes unreliable".to_string());
         m = 1.0;
     } else if x.contains(&0.0) {
         warnings.push("Zero sample variances detected, have been offset away from zero".to_string());
@@ -73,8 +71,7 @@ pub fn fit_f_dist(x: &[f64], df1: f64) -> Result<FDistFit, LimmaError> {
     let shift = logmdigamma(df1 / 2.0);
     let e: Vec<f64> = x.iter().map(|v| v.ln() + shift).collect();
     let emean = mean(&e);
-    let evar = e.iter().map(|v| (v - emean) * (v - emean)).sum::<f64>() / (e.len() - 1) as f64
-        - trigamma(df1 / 2.0);
+    let evar = e.iter().map(|v| (v - emean) * (v - emean)).sum::<f64>() / (e.len() - 1) as f64 - trigamma(df1 / 2.0);
     if evar > 0.0 {
         let df2 = 2.0 * trigamma_inverse(evar);
         let scale = (emean - logmdigamma(df2 / 2.0)).exp();
@@ -115,11 +112,8 @@ pub fn squeeze_var(var: &[f64], df: f64) -> Result<SqueezedVariances, LimmaError
         return Err(LimmaError::PriorDf);
     }
     let (d0, s0) = (fit.df2, fit.scale);
-    let var_post = if d0 > 1e100 {
-        vec![s0; var.len()]
-    } else {
-        var.iter().map(|&s2| (df * s2 + d0 * s0) / (df + d0)).collect()
-    };
+    let var_post =
+        if d0 > 1e100 { vec![s0; var.len()] } else { var.iter().map(|&s2| (df * s2 + d0 * s0) / (df + d0)).collect() };
     Ok(SqueezedVariances { var_post, var_prior: s0, df_prior: d0, warnings: fit.warnings })
 }
 
@@ -141,11 +135,7 @@ pub struct ControlContrasts {
 
 /// Fits `~0 + group` to `expr` (samples × genes), forms group − control contrasts and applies
 /// `eBayes`. `labels[i]` is the group of sample (row) `i`.
-pub fn moderated_t_vs_control(
-    expr: &Matrix,
-    labels: &[String],
-    control: &str,
-) -> Result<ControlContrasts, LimmaError> {
+pub fn moderated_t_vs_control(expr: &Matrix, labels: &[String], control: &str) -> Result<ControlContrasts, LimmaError> {
     let (n, genes) = (expr.nrows(), expr.ncols());
     if labels.len() != n {
         return Err(LimmaError::LabelCount { samples: n, labels: labels.len() });

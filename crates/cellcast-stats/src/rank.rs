@@ -28,10 +28,7 @@ mod tests {
 
     #[test]
     fn ties_share_the_mean_rank() {
-        assert_eq!(
-            average_ranks(&[10.0, 20.0, 10.0, 5.0, 20.0, 20.0]),
-            vec![2.5, 5.0, 2.5, 1.0, 5.0, 5.0]
-        );
+        assert_eq!(average_ranks(&[10.0, 20.0, 10.0, 5.0, 20.0, 20.0]), vec![2.5, 5.0, 2.5, 1.0, 5.0, 5.0]);
         assert!(average_ranks(&[]).is_empty());
     }
 }
