@@ -313,9 +313,9 @@ def l1000_case(shared: Path, tmp: Path) -> None:
             "note": (
                 "real data: LINCS L1000 DrugBank consensus signatures (values have 3 decimals, clipped to "
                 f"[-10, 10]); 236 test compounds x 978 genes, no missing cells. Prediction = per-gene mean of "
-                f"the first 700 rows (constant per gene). value = mean over the 978 genes. The baseline "
-                f"computed with pandas .mean() (pairwise summation) differs from the sequential sum by at most "
-                f"{ulp_dev:.0f} ulp; baseline_vector.csv holds the sequential-sum values."
+                f"the first 700 rows (constant per gene). value = mean over the 978 genes. baseline_vector.csv holds "
+                f"the sequential-sum means (max deviation from pandas .mean(), pairwise summation: "
+                f"{ulp_dev:.0f} ulp)."
             ),
             "source": source,
         }

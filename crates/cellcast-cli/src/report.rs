@@ -1,7 +1,7 @@
 //! Printing scores and the registry, for people (tables) and programs (`--json`).
 
 use anyhow::Result;
-use cellcast_metrics::{metrics, Params, Score, RANKING_TIES};
+use cellcast_metrics::{metrics, Breakdown, Params, Score, RANKING_TIES};
 use serde_json::{json, Map, Value};
 
 /// The JSON object `cellcast score --json` prints.
@@ -26,18 +26,18 @@ pub fn score_json(score: &Score, params: &Params) -> Value {
 
 /// A short human summary: the value, then the best and worst entries.
 pub fn print_score(score: &Score) {
+    let unit = match score.breakdown {
+        Breakdown::PerTarget => "targets",
+        Breakdown::PerGroup => "groups",
+        Breakdown::PerRow => "rows",
+    };
     println!("{} = {} ({} is better)", score.metric, fmt(score.value), score.direction.as_str());
-    println!(
-        "  scored {} {}, skipped {}",
-        score.n_scored,
-        score.breakdown.key().trim_start_matches("per_"),
-        score.n_skipped
-    );
+    println!("  scored {} {unit}, skipped {}", score.n_scored, score.n_skipped);
     for (k, v) in &score.details {
         println!("  {k}: {}", fmt(*v));
     }
     let mut ranked: Vec<&(String, f64)> = score.entries.iter().filter(|(_, v)| !v.is_nan()).collect();
-    ranked.sort_by(|a, b| a.1.total_cmp(&b.1));
+    ranked.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
     if ranked.len() > 1 {
         let show = |label: &str, items: &[&(String, f64)]| {
             let text: Vec<String> = items.iter().map(|(k, v)| format!("{k} {}", fmt(*v))).collect();
@@ -48,7 +48,7 @@ pub fn print_score(score: &Score) {
         let top: Vec<&(String, f64)> = ranked.iter().rev().take(n).copied().collect();
         show("highest", &top);
     }
-    println!("  (--json prints every {} entry)", score.breakdown.key().trim_start_matches("per_"));
+    println!("  (--json prints the score of every one of the {unit})");
 }
 
 pub fn fmt(v: f64) -> String {
