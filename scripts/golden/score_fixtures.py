@@ -84,7 +84,8 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 def read_csv(path: Path, str_cols=()) -> pd.DataFrame:
     dtype = {"id": str}
     dtype.update({c: str for c in str_cols})
-    df = pd.read_csv(path, dtype=dtype)
+    # round_trip: pandas' default float parser can be one ulp off on %.17g text.
+    df = pd.read_csv(path, dtype=dtype, float_precision="round_trip")
     assert df["id"].is_unique
     return df.set_index("id")
 

@@ -86,13 +86,14 @@ pub fn run() -> Result<()> {
     }
 
     let metric_names = ["polaris/mean_squared_error", "polaris/pearsonr", "vcpi/wmse"];
-    println!("cellcast demo: {COMPOUNDS} synthetic compounds × {GENES} genes, three archetypal models");
-    println!("(built-in data; the point is how the metrics disagree, not the numbers themselves)\n");
-    print!("{:<18}", "model");
+    let mut out = String::new();
+    outln!(out, "cellcast demo: {COMPOUNDS} synthetic compounds × {GENES} genes, three archetypal models");
+    outln!(out, "(built-in data; the point is how the metrics disagree, not the numbers themselves)\n");
+    outf!(out, "{:<18}", "model");
     for m in metric_names {
-        print!("{m:>30}");
+        outf!(out, "{m:>30}");
     }
-    println!();
+    outln!(out);
     let mut table: Vec<Vec<f64>> = Vec::new();
     for (_, pred) in &models {
         let mut row = Vec::new();
@@ -105,7 +106,7 @@ pub fn run() -> Result<()> {
         table.push(row);
     }
     for (k, (name, _)) in models.iter().enumerate() {
-        print!("{name:<18}");
+        outf!(out, "{name:<18}");
         for (c, m) in metric_names.iter().enumerate() {
             let (info, _) = resolve(m, &Params::default())?;
             let better = |a: f64, b: f64| match info.direction {
@@ -119,13 +120,13 @@ pub fn run() -> Result<()> {
                 let rank = 1 + table.iter().filter(|r| better(r[c], value)).count();
                 format!("{} (#{rank})", fmt(value))
             };
-            print!("{cell:>30}");
+            outf!(out, "{cell:>30}");
         }
-        println!();
+        outln!(out);
     }
-    println!("\nMSE crowns the smooth model; the DEG-weighted MSE (weights on the genes each compound");
-    println!("moves) crowns the retrieval-like one: the metric picks the winner. Per-gene Pearson is");
-    println!("undefined for a constant prediction such as the mean baseline.");
-    println!("Score your own files: `cellcast score --help`; all metrics: `cellcast metrics`.");
-    Ok(())
+    outln!(out, "\nMSE crowns the smooth model; the DEG-weighted MSE (weights on the genes each compound");
+    outln!(out, "moves) crowns the retrieval-like one: the metric picks the winner. Per-gene Pearson is");
+    outln!(out, "undefined for a constant prediction such as the mean baseline.");
+    outln!(out, "Score your own files: `cellcast score --help`; all metrics: `cellcast metrics`.");
+    crate::emit(&out)
 }

@@ -5,6 +5,25 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// Appends formatted text to a `String` (formatting into a `String` cannot fail).
+macro_rules! outf {
+    ($buf:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = write!($buf, $($arg)*);
+    }};
+}
+
+/// Appends a formatted line to a `String`.
+macro_rules! outln {
+    ($buf:expr) => {
+        $buf.push('\n')
+    };
+    ($buf:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($buf, $($arg)*);
+    }};
+}
+
 mod demo;
 mod load;
 mod report;
@@ -174,6 +193,17 @@ struct MejiaArgs {
 enum XDtype {
     Float32,
     Float64,
+}
+
+/// Writes a command's output to stdout; a reader that closed the pipe early
+/// (`cellcast metrics | head`) is not an error.
+fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 fn main() -> ExitCode {

@@ -25,30 +25,32 @@ pub fn score_json(score: &Score, params: &Params) -> Value {
 }
 
 /// A short human summary: the value, then the best and worst entries.
-pub fn print_score(score: &Score) {
+pub fn print_score(score: &Score) -> Result<()> {
+    let mut out = String::new();
     let unit = match score.breakdown {
         Breakdown::PerTarget => "targets",
         Breakdown::PerGroup => "groups",
         Breakdown::PerRow => "rows",
     };
-    println!("{} = {} ({} is better)", score.metric, fmt(score.value), score.direction.as_str());
-    println!("  scored {} {unit}, skipped {}", score.n_scored, score.n_skipped);
+    outln!(out, "{} = {} ({} is better)", score.metric, fmt(score.value), score.direction.as_str());
+    outln!(out, "  scored {} {unit}, skipped {}", score.n_scored, score.n_skipped);
     for (k, v) in &score.details {
-        println!("  {k}: {}", fmt(*v));
+        outln!(out, "  {k}: {}", fmt(*v));
     }
     let mut ranked: Vec<&(String, f64)> = score.entries.iter().filter(|(_, v)| !v.is_nan()).collect();
     ranked.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
     if ranked.len() > 1 {
-        let show = |label: &str, items: &[&(String, f64)]| {
+        let mut show = |label: &str, items: &[&(String, f64)]| {
             let text: Vec<String> = items.iter().map(|(k, v)| format!("{k} {}", fmt(*v))).collect();
-            println!("  {label}: {}", text.join(", "));
+            outln!(out, "  {label}: {}", text.join(", "));
         };
         let n = ranked.len().min(3);
         show("lowest", &ranked[..n]);
         let top: Vec<&(String, f64)> = ranked.iter().rev().take(n).copied().collect();
         show("highest", &top);
     }
-    println!("  (--json prints the score of every one of the {unit})");
+    outln!(out, "  (--json prints the score of every one of the {unit})");
+    crate::emit(&out)
 }
 
 pub fn fmt(v: f64) -> String {
@@ -63,6 +65,7 @@ pub fn fmt(v: f64) -> String {
 
 /// `cellcast metrics`.
 pub fn print_registry(as_json: bool) -> Result<()> {
+    let mut out = String::new();
     if as_json {
         let list: Vec<Value> = metrics()
             .iter()
@@ -77,16 +80,16 @@ pub fn print_registry(as_json: bool) -> Result<()> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&list)?);
-        return Ok(());
+        outln!(out, "{}", serde_json::to_string_pretty(&list)?);
+        return crate::emit(&out);
     }
     for m in metrics() {
-        println!("{}  ({} is better)", m.name, m.direction.as_str());
-        println!("    {}", m.summary);
-        println!("    inputs: {}", m.inputs_text());
-        println!("    source: {}", m.source);
+        outln!(out, "{}  ({} is better)", m.name, m.direction.as_str());
+        outln!(out, "    {}", m.summary);
+        outln!(out, "    inputs: {}", m.inputs_text());
+        outln!(out, "    source: {}", m.source);
     }
-    println!("\nRanking metrics rank candidates by score descending{RANKING_TIES}.");
-    println!("`ranking/recall@5` is shorthand for `ranking/recall@k --param k=5`.");
-    Ok(())
+    outln!(out, "\nRanking metrics rank candidates by score descending{RANKING_TIES}.");
+    outln!(out, "`ranking/recall@5` is shorthand for `ranking/recall@k --param k=5`.");
+    crate::emit(&out)
 }

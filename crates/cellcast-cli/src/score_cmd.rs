@@ -161,9 +161,9 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         }
     };
     if args.json {
-        println!("{}", serde_json::to_string(&report::score_json(&result, &params))?);
+        crate::emit(&format!("{}\n", serde_json::to_string(&report::score_json(&result, &params))?))?;
     } else {
-        report::print_score(&result);
+        report::print_score(&result)?;
     }
     for w in &result.warnings {
         eprintln!("warning: {w}");
