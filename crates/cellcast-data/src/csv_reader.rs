@@ -1,59 +1,125 @@
 //! CSV/TSV reading straight into a matrix: numbers are parsed as records stream in, so a
 //! 10,000 × 1,000 table never exists as strings.
+//!
+//! Files without a quote character (the usual numeric tables) take a fast path that splits
+//! lines and fields directly; anything quoted goes through the `csv` crate. Both feed the same
+//! [`Rows`] sink, so errors and results are identical.
 
+use std::ops::Range;
 use std::path::Path;
 
 use cellcast_stats::Matrix;
 
 use crate::error::{DataError, Result};
-use crate::table::{layout, parse_number_bytes, TextColumn, WideSpec, WideTable};
+use crate::table::{layout, parse_number_bytes, Layout, TextColumn, WideSpec, WideTable};
 
 pub(crate) fn read(path: &Path, spec: &WideSpec, delimiter: u8) -> Result<WideTable> {
-    let file = std::fs::File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(true)
-        .flexible(false)
-        .buffer_capacity(1 << 20)
-        .from_reader(file);
+    let bytes = std::fs::read(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(delimiter).has_headers(true).flexible(false).from_reader(bytes);
     let csv_error = |e: csv::Error| {
         let line = e.position().map_or(0, |p| p.line());
         DataError::Csv { path: path.to_path_buf(), line, message: e.to_string() }
     };
-    let header: Vec<String> =
-        reader.headers().map_err(csv_error)?.iter().map(|h| h.trim_start_matches('\u{feff}').to_string()).collect();
+    let header: Vec<String> = reader.headers().map_err(csv_error)?.iter().map(str::to_string).collect();
     if header.is_empty() || header.iter().all(String::is_empty) {
         return Err(DataError::Empty { path: path.to_path_buf() });
     }
-    let layout = layout(path, &header, spec)?;
-    let mut ids = Vec::new();
-    let mut values = Vec::new();
-    let mut text: Vec<TextColumn> = vec![Vec::new(); layout.text.len()];
-    // Byte records: only id and text cells are checked as UTF-8; numbers parse from bytes.
-    let mut record = csv::ByteRecord::new();
-    while reader.read_byte_record(&mut record).map_err(csv_error)? {
-        let row = ids.len() + 1;
-        let text_cell = |pos: usize, column: &str| -> Result<String> {
-            let raw = record.get(pos).unwrap_or_default();
-            std::str::from_utf8(raw).map(|s| s.trim().to_string()).map_err(|_| DataError::Csv {
+    let mut rows = Rows::new(path, spec, layout(path, &header, spec)?);
+    if bytes.contains(&b'"') {
+        let mut record = csv::ByteRecord::new();
+        while reader.read_byte_record(&mut record).map_err(csv_error)? {
+            let line = record.position().map_or(0, |p| p.line());
+            rows.push(|k| record.get(k).unwrap_or_default(), line)?;
+        }
+    } else {
+        split_unquoted(bytes, delimiter, header.len(), &mut rows)?;
+    }
+    Ok(rows.finish())
+}
+
+/// Splits a quote-free file into lines and fields (skipping blank lines and the header, the
+/// first non-blank line; accepting `\r\n`), checking every record has the header's field count
+/// as the `csv` crate does.
+fn split_unquoted(bytes: &[u8], delimiter: u8, width: usize, rows: &mut Rows) -> Result<()> {
+    let mut fields: Vec<Range<usize>> = Vec::with_capacity(width);
+    let mut start = 0;
+    let mut line_no = 0u64;
+    let mut header_seen = false;
+    while start < bytes.len() {
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        line_no += 1;
+        let line = &bytes[start..end];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        start = end + 1;
+        if line.is_empty() {
+            continue;
+        }
+        if !header_seen {
+            header_seen = true;
+            continue;
+        }
+        fields.clear();
+        let mut field_start = 0;
+        for i in memchr::memchr_iter(delimiter, line) {
+            fields.push(field_start..i);
+            field_start = i + 1;
+        }
+        fields.push(field_start..line.len());
+        if fields.len() != width {
+            return Err(DataError::Csv {
+                path: rows.path.to_path_buf(),
+                line: line_no,
+                message: format!("found record with {} fields, but the header has {width}", fields.len()),
+            });
+        }
+        rows.push(|k| &line[fields[k].clone()], line_no)?;
+    }
+    Ok(())
+}
+
+/// Accumulates records into ids, text columns and the numeric matrix.
+struct Rows<'a> {
+    path: &'a Path,
+    spec: &'a WideSpec<'a>,
+    layout: Layout,
+    ids: Vec<String>,
+    text: Vec<TextColumn>,
+    values: Vec<f64>,
+}
+
+impl<'a> Rows<'a> {
+    fn new(path: &'a Path, spec: &'a WideSpec<'a>, layout: Layout) -> Self {
+        let text = vec![Vec::new(); layout.text.len()];
+        Rows { path, spec, layout, ids: Vec::new(), text, values: Vec::new() }
+    }
+
+    /// Adds one record; `field(k)` is the raw bytes of field `k`, `line` its line in the file.
+    fn push<'f>(&mut self, field: impl Fn(usize) -> &'f [u8], line: u64) -> Result<()> {
+        let row = self.ids.len() + 1;
+        let path = self.path;
+        // Only id and text cells are checked as UTF-8; numbers parse from bytes.
+        let text_cell = |k: usize, column: &str| -> Result<String> {
+            std::str::from_utf8(field(k)).map(|s| s.trim().to_string()).map_err(|_| DataError::Csv {
                 path: path.to_path_buf(),
-                line: record.position().map_or(0, |p| p.line()),
+                line,
                 message: format!("column '{column}' is not valid UTF-8 text"),
             })
         };
-        let id = text_cell(layout.id, spec.id_column)?;
+        let id = text_cell(self.layout.id, self.spec.id_column)?;
         if id.is_empty() {
-            return Err(DataError::EmptyId { path: path.to_path_buf(), row, column: spec.id_column.to_string() });
+            return Err(DataError::EmptyId { path: path.to_path_buf(), row, column: self.spec.id_column.to_string() });
         }
-        for ((name, pos), column) in layout.text.iter().zip(&mut text) {
+        for ((name, pos), column) in self.layout.text.iter().zip(&mut self.text) {
             let cell = match pos {
                 Some(p) => Some(text_cell(*p, name)?).filter(|s| !s.is_empty()),
                 None => None,
             };
             column.push(cell);
         }
-        for (name, pos) in &layout.numeric {
-            let raw = record.get(*pos).unwrap_or_default();
+        for (name, pos) in &self.layout.numeric {
+            let raw = field(*pos);
             let value = parse_number_bytes(raw).ok_or_else(|| DataError::NotNumeric {
                 path: path.to_path_buf(),
                 row,
@@ -61,19 +127,23 @@ pub(crate) fn read(path: &Path, spec: &WideSpec, delimiter: u8) -> Result<WideTa
                 column: name.clone(),
                 value: String::from_utf8_lossy(raw).into_owned(),
             })?;
-            values.push(value);
+            self.values.push(value);
         }
-        ids.push(id);
+        self.ids.push(id);
+        Ok(())
     }
-    let columns: Vec<String> = layout.numeric.into_iter().map(|(n, _)| n).collect();
-    let values =
-        Matrix::from_row_major(ids.len(), columns.len(), values).expect("one value per numeric column per row");
-    Ok(WideTable {
-        path: path.to_path_buf(),
-        id_column: spec.id_column.to_string(),
-        ids,
-        columns,
-        values,
-        text: layout.text.into_iter().map(|(n, _)| n).zip(text).collect(),
-    })
+
+    fn finish(self) -> WideTable {
+        let columns: Vec<String> = self.layout.numeric.into_iter().map(|(n, _)| n).collect();
+        let values = Matrix::from_row_major(self.ids.len(), columns.len(), self.values)
+            .expect("one value per numeric column per row");
+        WideTable {
+            path: self.path.to_path_buf(),
+            id_column: self.spec.id_column.to_string(),
+            ids: self.ids,
+            columns,
+            values,
+            text: self.layout.text.into_iter().map(|(n, _)| n).zip(self.text).collect(),
+        }
+    }
 }

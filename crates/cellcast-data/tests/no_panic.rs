@@ -38,3 +38,20 @@ proptest! {
         let _ = read(&bytes, "parquet");
     }
 }
+
+/// The quote-free fast path and the `csv` crate path read the same text the same way.
+#[test]
+fn fast_and_quoted_paths_agree() {
+    let plain = "\n\nid,g1,g2\r\na,1,2\r\n\r\nb,,3.5\n";
+    // A quoted id forces the csv-crate path; the quotes vanish when parsed.
+    let quoted = "\n\nid,g1,g2\r\n\"a\",1,2\r\n\r\nb,,3.5\n";
+    let (p, q) = (read(plain.as_bytes(), "csv").unwrap(), read(quoted.as_bytes(), "csv").unwrap());
+    assert_eq!(p.ids, vec!["a", "b"]);
+    assert_eq!(p.ids, q.ids);
+    assert_eq!(p.columns, q.columns);
+    for (x, y) in p.values.as_slice().iter().zip(q.values.as_slice()) {
+        assert!(x == y || (x.is_nan() && y.is_nan()));
+    }
+    assert!(p.values.get(1, 0).is_nan());
+    assert_eq!(p.values.get(1, 1), 3.5);
+}
