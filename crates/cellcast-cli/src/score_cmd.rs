@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use cellcast_data::align::{aligned_values, match_rows};
-use cellcast_data::{WideSpec, WideTable};
+use cellcast_data::{NumericColumns, WideSpec, WideTable};
 use cellcast_metrics::{
     parse_targets, resolve, score, InputKind, Inputs, LabelInputs, MatrixInputs, Params, RankingInputs, Use,
 };
@@ -120,17 +120,21 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
             score(info, Inputs::Matrix(inputs), &params)?
         }
         InputKind::Labels => {
-            let group_cols: Vec<&str> = args.group_by.iter().map(String::as_str).collect();
-            let spec = WideSpec { id_column: id, text_columns: &group_cols, optional_text: &[], numeric_rest: true };
-            let truth = WideTable::read(&args.truth, &spec).context("reading the truth")?;
-            if truth.columns.is_empty() {
-                bail!(
-                    "{}: no label column besides '{id}'{}",
-                    args.truth.display(),
-                    if group_cols.is_empty() { "" } else { " and the group column" }
-                );
-            }
+            // The prediction's score columns name the labels; other truth columns (SMILES, gene,
+            // …) are not read, so a Polaris test table can be scored as it is.
             let pred = load::complete(&args.pred, id, "prediction")?;
+            if pred.columns.is_empty() {
+                bail!("{}: no score column besides '{id}'; name it like the truth's label column", args.pred.display());
+            }
+            let group_cols: Vec<&str> = args.group_by.iter().map(String::as_str).collect();
+            let spec = WideSpec {
+                id_column: id,
+                text_columns: &group_cols,
+                optional_text: &[],
+                numeric: NumericColumns::Only(&pred.columns),
+            };
+            let truth = WideTable::read(&args.truth, &spec)
+                .context("reading the truth labels (a column per score column of the prediction)")?;
             let scores = aligned_values(&truth, &pred)
                 .context("aligning the prediction to the truth (one score column per label, named like it)")?;
             let groups = args.group_by.as_deref().and_then(|g| truth.text_column(g)).map(Vec::as_slice);

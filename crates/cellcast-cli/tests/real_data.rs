@@ -118,15 +118,19 @@ fn rxrx3_gene_prior_matches_polaris() {
         c.0 += r[active].parse::<f64>().unwrap();
         c.1 += 1.0;
     }
+    // The truth keeps the task's own columns (quoted CXSMILES with commas, gene names): only
+    // the label named by the prediction's score column and the group column are read.
     let dir = temp_dir("real-rxrx3");
-    let mut truth = String::from("id,treatment,active");
+    let mut truth = csv::Writer::from_path(dir.join("truth.csv")).unwrap();
+    truth.write_record(["id", "treatment", "SMILES", "gene", "active"]).unwrap();
     let mut pred = String::from("id,active");
+    let smiles = col("SMILES");
     for (i, r) in rows.iter().enumerate().filter(|(_, r)| !fit.contains(&r[treatment])) {
         let prior = counts.get(&r[gene]).map_or(0.0, |(a, n)| a / n);
-        write!(truth, "\n{i},{},{}", &r[treatment], &r[active]).unwrap();
+        truth.write_record([&i.to_string(), &r[treatment], &r[smiles], &r[gene], &r[active]]).unwrap();
         write!(pred, "\n{i},{prior:?}").unwrap();
     }
-    std::fs::write(dir.join("truth.csv"), truth).unwrap();
+    truth.flush().unwrap();
     std::fs::write(dir.join("pred.csv"), pred).unwrap();
     for (file, metric) in [("expected.json", "polaris/pr_auc"), ("expected_roc.json", "polaris/roc_auc")] {
         let want = expected(&fixture.join(file));

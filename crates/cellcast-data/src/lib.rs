@@ -19,4 +19,4 @@ pub mod write;
 
 pub use cellcast_stats::Matrix;
 pub use error::{DataError, Result};
-pub use table::{preview, TextColumn, WideSpec, WideTable};
+pub use table::{preview, NumericColumns, TextColumn, WideSpec, WideTable};

@@ -17,19 +17,30 @@ pub struct WideSpec<'a> {
     pub text_columns: &'a [&'a str],
     /// Text columns that may be absent.
     pub optional_text: &'a [&'a str],
-    /// Whether the remaining columns are read as numbers (`true`) or ignored.
-    pub numeric_rest: bool,
+    /// Which of the remaining columns are read as numbers.
+    pub numeric: NumericColumns<'a>,
+}
+
+/// The numeric columns a [`WideSpec`] asks for.
+#[derive(Debug, Clone, Copy)]
+pub enum NumericColumns<'a> {
+    /// Every column that is not the id or a text column.
+    Rest,
+    /// Exactly these (each must exist); other columns are ignored.
+    Only(&'a [String]),
+    /// None: the other columns are ignored.
+    Ignore,
 }
 
 impl<'a> WideSpec<'a> {
     /// A table with an id column and only numeric columns besides it.
     pub fn numeric(id_column: &'a str) -> Self {
-        Self { id_column, text_columns: &[], optional_text: &[], numeric_rest: true }
+        Self { id_column, text_columns: &[], optional_text: &[], numeric: NumericColumns::Rest }
     }
 
     /// A table from which only the id and the given text columns are wanted.
     pub fn text_only(id_column: &'a str, text_columns: &'a [&'a str]) -> Self {
-        Self { id_column, text_columns, optional_text: &[], numeric_rest: false }
+        Self { id_column, text_columns, optional_text: &[], numeric: NumericColumns::Ignore }
     }
 }
 
@@ -188,12 +199,21 @@ pub(crate) fn layout(path: &Path, header: &[String], spec: &WideSpec) -> Result<
         }
         text.push((name.to_string(), pos));
     }
-    let numeric = header
-        .iter()
-        .enumerate()
-        .filter(|(k, _)| spec.numeric_rest && *k != id && !text.iter().any(|(_, p)| *p == Some(*k)))
-        .map(|(k, h)| (h.clone(), k))
-        .collect();
+    let is_text = |k: usize| k == id || text.iter().any(|(_, p)| *p == Some(k));
+    let numeric = match spec.numeric {
+        NumericColumns::Rest => {
+            header.iter().enumerate().filter(|(k, _)| !is_text(*k)).map(|(k, h)| (h.clone(), k)).collect()
+        }
+        NumericColumns::Ignore => Vec::new(),
+        NumericColumns::Only(names) => {
+            let mut cols = Vec::with_capacity(names.len());
+            for name in names {
+                let k = find(name).ok_or_else(|| missing(name, ""))?;
+                cols.push((name.clone(), k));
+            }
+            cols
+        }
+    };
     Ok(Layout { id, text, numeric })
 }
 

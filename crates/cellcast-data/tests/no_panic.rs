@@ -1,6 +1,6 @@
 //! Whatever bytes a user's file holds, reading it returns a value or an error — never a panic.
 
-use cellcast_data::{WideSpec, WideTable};
+use cellcast_data::{NumericColumns, WideSpec, WideTable};
 use proptest::prelude::*;
 
 fn read(bytes: &[u8], ext: &str) -> Option<WideTable> {
@@ -8,7 +8,8 @@ fn read(bytes: &[u8], ext: &str) -> Option<WideTable> {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("input.{ext}"));
     std::fs::write(&path, bytes).unwrap();
-    let spec = WideSpec { id_column: "id", text_columns: &[], optional_text: &["group"], numeric_rest: true };
+    let spec =
+        WideSpec { id_column: "id", text_columns: &[], optional_text: &["group"], numeric: NumericColumns::Rest };
     WideTable::read(&path, &spec).ok()
 }
 
