@@ -8,7 +8,8 @@ truth cells), then times, end to end from files on disk to the per-target table:
   polaris-lib   pandas.read_csv/read_parquet + align by id + polaris evaluate_benchmark
   sklearn       pandas.read_csv/read_parquet + align + per-target masked sklearn MSE
 
-Each is run --repeats times; the median wall time is reported with the ratio to cellcast.
+Each is run --repeats times (polaris-lib --polaris-repeats times: it takes minutes per run at
+full size); the median wall time is reported with the ratio to cellcast.
 Usage: python scripts/bench/score_vs_polaris.py [--rows 10000] [--cols 1000] [--repeats 3]
 """
 
@@ -107,6 +108,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10_000)
     ap.add_argument("--cols", type=int, default=1_000)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--polaris-repeats", type=int, default=1, help="polaris-lib takes minutes per run at full size")
     ap.add_argument("--data", type=Path, default=Path("/tmp/cellcast-bench"))
     args = ap.parse_args()
     data = args.data / f"{args.rows}x{args.cols}"
@@ -118,8 +120,11 @@ def main() -> None:
         truth, pred = data / f"truth.{ext}", data / f"pred.{ext}"
         base, v0 = timed(run_cellcast, truth, pred, repeats=args.repeats)
         print(f"| {ext} | cellcast | {base:.2f} | 1.0 | {v0:.12f} |", flush=True)
-        for name, fn in [("polaris-lib 0.13", run_polaris), ("pandas + scikit-learn", run_sklearn)]:
-            t, v = timed(fn, truth, pred, repeats=args.repeats)
+        for name, fn, repeats in [
+            ("pandas + scikit-learn", run_sklearn, args.repeats),
+            ("polaris-lib 0.13", run_polaris, args.polaris_repeats),
+        ]:
+            t, v = timed(fn, truth, pred, repeats=repeats)
             print(f"| {ext} | {name} | {t:.2f} | {t / base:.1f} | {v:.12f} |", flush=True)
 
 

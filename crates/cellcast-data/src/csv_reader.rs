@@ -1,10 +1,11 @@
 //! CSV/TSV reading straight into a matrix: numbers are parsed as records stream in, so a
 //! 10,000 × 1,000 table never exists as strings.
 //!
-//! Files without a quote character (the usual numeric tables) take a fast path that splits
-//! lines and fields directly; anything quoted goes through the `csv` crate. Both feed the same
-//! [`Rows`] sink, so errors and results are identical.
+//! Files without a quote character (the usual numeric tables) take a fast path that streams
+//! blocks and splits lines and fields directly; a file with quotes is read by the `csv` crate.
+//! Both feed the same [`Rows`] sink, so errors and results are identical.
 
+use std::io::Read;
 use std::ops::Range;
 use std::path::Path;
 
@@ -14,69 +15,100 @@ use crate::error::{DataError, Result};
 use crate::table::{layout, parse_number_bytes, Layout, TextColumn, WideSpec, WideTable};
 
 pub(crate) fn read(path: &Path, spec: &WideSpec, delimiter: u8) -> Result<WideTable> {
-    let bytes = std::fs::read(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
-    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
-    let mut reader =
-        csv::ReaderBuilder::new().delimiter(delimiter).has_headers(true).flexible(false).from_reader(bytes);
+    let open = || std::fs::File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source });
     let csv_error = |e: csv::Error| {
         let line = e.position().map_or(0, |p| p.line());
         DataError::Csv { path: path.to_path_buf(), line, message: e.to_string() }
     };
-    let header: Vec<String> = reader.headers().map_err(csv_error)?.iter().map(str::to_string).collect();
+    let csv_reader = |file| csv::ReaderBuilder::new().delimiter(delimiter).has_headers(true).from_reader(file);
+    let mut reader = csv_reader(open()?);
+    let header: Vec<String> =
+        reader.headers().map_err(csv_error)?.iter().map(|h| h.trim_start_matches('\u{feff}').to_string()).collect();
     if header.is_empty() || header.iter().all(String::is_empty) {
         return Err(DataError::Empty { path: path.to_path_buf() });
     }
-    let mut rows = Rows::new(path, spec, layout(path, &header, spec)?);
-    if bytes.contains(&b'"') {
-        let mut record = csv::ByteRecord::new();
-        while reader.read_byte_record(&mut record).map_err(csv_error)? {
-            let line = record.position().map_or(0, |p| p.line());
-            rows.push(|k| record.get(k).unwrap_or_default(), line)?;
-        }
-    } else {
-        split_unquoted(bytes, delimiter, header.len(), &mut rows)?;
+    let layout = layout(path, &header, spec)?;
+    let mut rows = Rows::new(path, spec, layout.clone());
+    if split_unquoted(open()?, delimiter, header.len(), &mut rows)? == Split::Done {
+        return Ok(rows.finish());
+    }
+    // A quote somewhere: start over with the csv crate, which knows quoting rules.
+    let mut rows = Rows::new(path, spec, layout);
+    let mut reader = csv_reader(open()?);
+    let mut record = csv::ByteRecord::new();
+    reader.headers().map_err(csv_error)?;
+    while reader.read_byte_record(&mut record).map_err(csv_error)? {
+        let line = record.position().map_or(0, |p| p.line());
+        rows.push(|k| record.get(k).unwrap_or_default(), line)?;
     }
     Ok(rows.finish())
 }
 
-/// Splits a quote-free file into lines and fields (skipping blank lines and the header, the
-/// first non-blank line; accepting `\r\n`), checking every record has the header's field count
-/// as the `csv` crate does.
-fn split_unquoted(bytes: &[u8], delimiter: u8, width: usize, rows: &mut Rows) -> Result<()> {
+#[derive(Debug, PartialEq)]
+enum Split {
+    Done,
+    /// The file holds a quote character: the fast path cannot read it.
+    Quoted,
+}
+
+/// Streams a quote-free file in blocks, splitting lines and fields directly (skipping blank
+/// lines and the header, the first non-blank line; accepting `\r\n`) and checking that every
+/// record has the header's field count, as the `csv` crate does. Stops at the first quote.
+fn split_unquoted(mut file: impl Read, delimiter: u8, width: usize, rows: &mut Rows) -> Result<Split> {
+    let io_error = |source| DataError::Io { path: rows.path.to_path_buf(), source };
+    let mut buf = vec![0u8; 1 << 22];
+    let mut filled = 0;
     let mut fields: Vec<Range<usize>> = Vec::with_capacity(width);
-    let mut start = 0;
     let mut line_no = 0u64;
     let mut header_seen = false;
-    while start < bytes.len() {
-        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
-        line_no += 1;
-        let line = &bytes[start..end];
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        start = end + 1;
-        if line.is_empty() {
-            continue;
+    loop {
+        if filled == buf.len() {
+            buf.resize(buf.len() * 2, 0); // a line longer than the buffer
         }
-        if !header_seen {
-            header_seen = true;
-            continue;
+        let n = file.read(&mut buf[filled..]).map_err(io_error)?;
+        filled += n;
+        let eof = n == 0;
+        // Complete lines only, unless the file has ended.
+        let usable = if eof { filled } else { memchr::memrchr(b'\n', &buf[..filled]).map_or(0, |i| i + 1) };
+        let block = &buf[..usable];
+        if memchr::memchr(b'"', block).is_some() {
+            return Ok(Split::Quoted);
         }
-        fields.clear();
-        let mut field_start = 0;
-        for i in memchr::memchr_iter(delimiter, line) {
-            fields.push(field_start..i);
-            field_start = i + 1;
+        for line in block.split(|&b| b == b'\n') {
+            if line.is_empty() && line.as_ptr() == block.as_ptr_range().end {
+                break; // the empty tail after a final newline
+            }
+            line_no += 1;
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.is_empty() {
+                continue;
+            }
+            if !header_seen {
+                header_seen = true;
+                continue;
+            }
+            fields.clear();
+            let mut field_start = 0;
+            for i in memchr::memchr_iter(delimiter, line) {
+                fields.push(field_start..i);
+                field_start = i + 1;
+            }
+            fields.push(field_start..line.len());
+            if fields.len() != width {
+                return Err(DataError::Csv {
+                    path: rows.path.to_path_buf(),
+                    line: line_no,
+                    message: format!("found record with {} fields, but the header has {width}", fields.len()),
+                });
+            }
+            rows.push(|k| &line[fields[k].clone()], line_no)?;
         }
-        fields.push(field_start..line.len());
-        if fields.len() != width {
-            return Err(DataError::Csv {
-                path: rows.path.to_path_buf(),
-                line: line_no,
-                message: format!("found record with {} fields, but the header has {width}", fields.len()),
-            });
+        if eof {
+            return Ok(Split::Done);
         }
-        rows.push(|k| &line[fields[k].clone()], line_no)?;
+        buf.copy_within(usable..filled, 0);
+        filled -= usable;
     }
-    Ok(())
 }
 
 /// Accumulates records into ids, text columns and the numeric matrix.

@@ -170,6 +170,7 @@ pub(crate) fn parse_number_bytes(raw: &[u8]) -> Option<f64> {
 
 /// Resolves the requested columns against a header: (id position, text positions by name,
 /// numeric columns with their positions).
+#[derive(Clone)]
 pub(crate) struct Layout {
     pub id: usize,
     pub text: Vec<(String, Option<usize>)>,

@@ -6,11 +6,16 @@ use proptest::prelude::*;
 fn read(bytes: &[u8], ext: &str) -> Option<WideTable> {
     let dir = std::env::temp_dir().join(format!("cellcast-nopanic-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("input.{ext}"));
+    // Tests run in parallel threads: every call gets its own file.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = dir.join(format!("input{n}.{ext}"));
     std::fs::write(&path, bytes).unwrap();
     let spec =
         WideSpec { id_column: "id", text_columns: &[], optional_text: &["group"], numeric: NumericColumns::Rest };
-    WideTable::read(&path, &spec).ok()
+    let table = WideTable::read(&path, &spec).ok();
+    let _ = std::fs::remove_file(&path);
+    table
 }
 
 proptest! {
