@@ -3,33 +3,10 @@
 
 use anyhow::Result;
 use cellcast_metrics::{resolve, score, Direction, Inputs, MatrixInputs, Params};
+use cellcast_stats::rng::SplitMix64;
 use cellcast_stats::Matrix;
 
 use crate::report::fmt;
-
-/// SplitMix64: a tiny seeded generator, so the demo prints the same numbers everywhere.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Standard normal by Box–Muller.
-    fn normal(&mut self) -> f64 {
-        let u1 = self.uniform().max(f64::MIN_POSITIVE);
-        let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-    }
-}
 
 const COMPOUNDS: usize = 60;
 const GENES: usize = 40;
@@ -50,7 +27,7 @@ fn synthetic_truth(rng: &mut SplitMix64) -> (Vec<f64>, Matrix) {
 }
 
 pub fn run() -> Result<()> {
-    let mut rng = SplitMix64(20_261_121);
+    let mut rng = SplitMix64::new(20_261_121);
     let (base, truth) = synthetic_truth(&mut rng);
     let ids: Vec<String> = (0..COMPOUNDS).map(|i| format!("cmpd_{i:02}")).collect();
     let genes: Vec<String> = (0..GENES).map(|j| format!("gene_{j:02}")).collect();

@@ -14,6 +14,7 @@ pub mod align;
 mod csv_reader;
 mod error;
 mod parquet_reader;
+pub mod split;
 mod table;
 pub mod write;
 

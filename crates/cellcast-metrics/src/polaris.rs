@@ -97,7 +97,7 @@ fn aggregate_skipping_nan(score: &mut Score, what: &str, aggregate: fn(&[f64]) -
         score.warnings.push(format!(
             "{} {what}(s) could not be scored and are left out of the aggregate: {}",
             skipped.len(),
-            cellcast_list(&skipped)
+            name_list(&skipped)
         ));
     }
     score.value = if finite.is_empty() { f64::NAN } else { aggregate(&finite) };
@@ -106,7 +106,7 @@ fn aggregate_skipping_nan(score: &mut Score, what: &str, aggregate: fn(&[f64]) -
     }
 }
 
-fn cellcast_list(items: &[&str]) -> String {
+fn name_list(items: &[&str]) -> String {
     let shown: Vec<String> = items.iter().take(5).map(|s| format!("'{s}'")).collect();
     if items.len() > 5 {
         format!("{}, …", shown.join(", "))

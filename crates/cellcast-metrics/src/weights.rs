@@ -191,7 +191,9 @@ pub fn overestim_var_t(expr: &Matrix, labels: &[String], dtype: ScanpyDtype) -> 
     let groups = members(labels);
     let mut t = Matrix::filled(groups.len(), expr.ncols(), 0.0);
     for (r, rows) in groups.values().enumerate() {
-        let rest: Vec<usize> = (0..expr.nrows()).filter(|i| !rows.contains(i)).collect();
+        let mut in_group = vec![false; expr.nrows()];
+        rows.iter().for_each(|&i| in_group[i] = true);
+        let rest: Vec<usize> = (0..expr.nrows()).filter(|&i| !in_group[i]).collect();
         let (mean_g, var_g) = scanpy_mean_var(expr, rows, dtype);
         let (mean_r, var_r) = scanpy_mean_var(expr, &rest, dtype);
         let n_g = rows.len() as f64;

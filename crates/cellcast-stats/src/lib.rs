@@ -8,6 +8,7 @@
 //! - [`correlation`]: scipy's Pearson and Spearman statistics;
 //! - [`classification`]: scikit-learn's average precision and ROC AUC;
 //! - [`moments`], [`rank`]: means, variances, medians and tie-averaged ranks;
+//! - [`rng`]: the seeded generator behind every random step;
 //! - [`Matrix`]: the dense row-major matrix the other crates exchange.
 
 pub mod classification;
@@ -16,6 +17,7 @@ pub mod limma;
 mod matrix;
 pub mod moments;
 pub mod rank;
+pub mod rng;
 pub mod special;
 
 pub use matrix::Matrix;
