@@ -1,0 +1,306 @@
+//! Parsing SMILES / CXSMILES into a checked molecule, and everything computed from one.
+//!
+//! A [`Molecule`] exists only if RDKit's `MolFromSmiles` would accept the input: chematic's
+//! parser reads syntax only, so the molecule is also run through chematic's port of RDKit's
+//! sanitization (the canonical-SMILES pipeline) before it is handed out. Every chematic call
+//! runs under `catch_unwind`, so a bug on some exotic input becomes a per-molecule error instead
+//! of aborting a batch.
+
+use std::panic::{catch_unwind, UnwindSafe};
+
+use chematic_fp::{rdkit_morgan_bitvec, rdkit_morgan_fingerprint, RdkitMorganConfig, RdkitMorganFpSize, RdkitMorganRadius};
+use chematic_smiles::{RdkitSmilesError, RdkitSmilesParams, SmilesParseLimits};
+
+use crate::fingerprint::{BitFingerprint, CountFingerprint};
+
+/// Larger molecules are refused: chematic's cost grows faster than linearly with size, and no
+/// benchmark compound comes near this (the largest LINCS peptides have a few hundred atoms).
+pub const MAX_ATOMS: usize = 2_000;
+
+/// Why a SMILES did not give a molecule, or a molecule did not give a result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChemError {
+    #[error("empty SMILES")]
+    Empty,
+    #[error("invalid SMILES: {0}")]
+    Syntax(String),
+    #[error("rejected by sanitization (as RDKit would): {0}")]
+    Sanitization(String),
+    #[error("not supported: {0}")]
+    Unsupported(String),
+    #[error("internal error in the chemistry engine: {0}")]
+    Internal(String),
+    #[error("{0}")]
+    Parameter(String),
+}
+
+/// Runs `f`, turning a panic inside chematic into [`ChemError::Internal`].
+fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, ChemError> + UnwindSafe) -> Result<T, ChemError> {
+    catch_unwind(f).unwrap_or_else(|_| Err(ChemError::Internal(format!("{what} panicked"))))
+}
+
+fn rdkit_error(e: RdkitSmilesError) -> ChemError {
+    match e {
+        RdkitSmilesError::Sanitization(why) => ChemError::Sanitization(why),
+        RdkitSmilesError::Unsupported(what) => ChemError::Unsupported(what),
+    }
+}
+
+/// A molecule RDKit would accept, with its canonical SMILES.
+#[derive(Clone)]
+pub struct Molecule {
+    graph: chematic_core::Molecule,
+    canonical: String,
+}
+
+impl std::fmt::Debug for Molecule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Molecule").field(&self.canonical).finish()
+    }
+}
+
+/// Morgan fingerprint settings (RDKit `rdFingerprintGenerator.GetMorganGenerator` defaults:
+/// radius 2, 2048 bits, no chirality).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MorganParams {
+    pub radius: u32,
+    pub nbits: u32,
+    pub chirality: bool,
+}
+
+impl Default for MorganParams {
+    fn default() -> Self {
+        MorganParams { radius: 2, nbits: 2048, chirality: false }
+    }
+}
+
+impl MorganParams {
+    /// Checks the parameters (radius 0–3, at least one bit).
+    pub fn validate(self) -> Result<Self, ChemError> {
+        if self.radius > 3 {
+            return Err(ChemError::Parameter(format!("Morgan radius {} is not supported; use 0 to 3", self.radius)));
+        }
+        if self.nbits == 0 {
+            return Err(ChemError::Parameter("a fingerprint needs at least one bit".into()));
+        }
+        Ok(self)
+    }
+
+    fn config(self) -> RdkitMorganConfig {
+        let radius = match self.radius {
+            0 => RdkitMorganRadius::R0,
+            1 => RdkitMorganRadius::R1,
+            2 => RdkitMorganRadius::R2,
+            _ => RdkitMorganRadius::R3,
+        };
+        // The folded size only matters on the bit-vector fast path (sizes chematic folds to);
+        // other sizes fold the unfolded counts here, with RDKit's `id % fpSize`.
+        let fp_size = match self.nbits {
+            128 => RdkitMorganFpSize::B128,
+            256 => RdkitMorganFpSize::B256,
+            512 => RdkitMorganFpSize::B512,
+            1024 => RdkitMorganFpSize::B1024,
+            _ => RdkitMorganFpSize::B2048,
+        };
+        RdkitMorganConfig { radius, fp_size, include_chirality: self.chirality }
+    }
+
+    fn native_size(self) -> bool {
+        matches!(self.nbits, 128 | 256 | 512 | 1024 | 2048)
+    }
+}
+
+/// The standard descriptor set, each as RDKit computes it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Descriptors {
+    pub mol_wt: f64,
+    pub exact_mol_wt: f64,
+    pub mol_log_p: f64,
+    pub mol_mr: f64,
+    pub tpsa: f64,
+    pub num_h_donors: f64,
+    pub num_h_acceptors: f64,
+    pub num_rotatable_bonds: f64,
+    pub ring_count: f64,
+    pub num_aromatic_rings: f64,
+    pub heavy_atom_count: f64,
+    pub fraction_csp3: f64,
+    pub formal_charge: f64,
+    pub qed: f64,
+}
+
+impl Descriptors {
+    /// Column names, RDKit's descriptor names.
+    pub const NAMES: [&'static str; 14] = [
+        "MolWt",
+        "ExactMolWt",
+        "MolLogP",
+        "MolMR",
+        "TPSA",
+        "NumHDonors",
+        "NumHAcceptors",
+        "NumRotatableBonds",
+        "RingCount",
+        "NumAromaticRings",
+        "HeavyAtomCount",
+        "FractionCSP3",
+        "FormalCharge",
+        "qed",
+    ];
+
+    pub fn values(&self) -> [f64; 14] {
+        [
+            self.mol_wt,
+            self.exact_mol_wt,
+            self.mol_log_p,
+            self.mol_mr,
+            self.tpsa,
+            self.num_h_donors,
+            self.num_h_acceptors,
+            self.num_rotatable_bonds,
+            self.ring_count,
+            self.num_aromatic_rings,
+            self.heavy_atom_count,
+            self.fraction_csp3,
+            self.formal_charge,
+            self.qed,
+        ]
+    }
+}
+
+impl Molecule {
+    /// Parses a SMILES or CXSMILES string (`SMILES |extension|`: the extension, and anything
+    /// after the first whitespace, is ignored — RDKit reads it as the molecule's name or its CX
+    /// annotations, which change none of the outputs cellcast computes).
+    pub fn parse(input: &str) -> Result<Self, ChemError> {
+        let smiles = input.split_whitespace().next().ok_or(ChemError::Empty)?;
+        guarded("parsing", || {
+            let limits = SmilesParseLimits { max_atoms: MAX_ATOMS, ..Default::default() };
+            let graph =
+                chematic_smiles::parse_with_limits(smiles, &limits).map_err(|e| ChemError::Syntax(e.to_string()))?;
+            let canonical = chematic_smiles::rdkit_canonical_smiles(&graph).map_err(rdkit_error)?;
+            Ok(Molecule { graph, canonical })
+        })
+    }
+
+    /// RDKit's canonical isomeric SMILES (`Chem.MolToSmiles(mol)`).
+    pub fn canonical_smiles(&self) -> &str {
+        &self.canonical
+    }
+
+    /// Morgan bit fingerprint, identical to RDKit's `GetMorganGenerator(...).GetFingerprint`.
+    pub fn morgan_bits(&self, params: MorganParams) -> Result<BitFingerprint, ChemError> {
+        let params = params.validate()?;
+        if !params.native_size() {
+            let counts = self.morgan_counts(params)?;
+            return Ok(BitFingerprint::from_on_bits(params.nbits, counts.entries().iter().map(|&(i, _)| i)));
+        }
+        guarded("Morgan fingerprint", || {
+            let bits = rdkit_morgan_bitvec(&self.graph, &params.config())
+                .map_err(|e| ChemError::Unsupported(e.to_string()))?;
+            let on = (0..bits.bit_width()).filter(|&i| bits.get(i)).map(|i| i as u32);
+            Ok(BitFingerprint::from_on_bits(params.nbits, on))
+        })
+    }
+
+    /// Morgan count fingerprint folded to `nbits`, identical to RDKit's `GetCountFingerprint`.
+    pub fn morgan_counts(&self, params: MorganParams) -> Result<CountFingerprint, ChemError> {
+        let params = params.validate()?;
+        guarded("Morgan fingerprint", || {
+            let fp = rdkit_morgan_fingerprint(&self.graph, &params.config())
+                .map_err(|e| ChemError::Unsupported(e.to_string()))?;
+            Ok(CountFingerprint::from_pairs(fp.sparse_counts.iter().map(|(&raw, &c)| (raw % params.nbits, c))))
+        })
+    }
+
+    /// Bemis–Murcko scaffold as RDKit's `MurckoScaffoldSmiles` writes it (non-isomeric unless
+    /// `chirality`); the empty string for a molecule without rings.
+    pub fn murcko_scaffold(&self, chirality: bool) -> Result<String, ChemError> {
+        guarded("Murcko scaffold", || {
+            let isomeric = chematic_smiles::rdkit_murcko_scaffold(&self.graph).map_err(rdkit_error)?;
+            if chirality || isomeric.is_empty() {
+                return Ok(isomeric);
+            }
+            let scaffold =
+                chematic_smiles::parse(&isomeric).map_err(|e| ChemError::Internal(format!("re-reading scaffold: {e}")))?;
+            let flat = RdkitSmilesParams { isomeric: false, ..Default::default() };
+            chematic_smiles::rdkit_smiles(&scaffold, &flat).map_err(rdkit_error)
+        })
+    }
+
+    /// Generic (CSK) scaffold: RDKit's `MakeScaffoldGeneric(GetScaffoldForMol(mol))` as SMILES.
+    pub fn generic_scaffold(&self) -> Result<String, ChemError> {
+        guarded("generic scaffold", || {
+            let generic = chematic_chem::generic_murcko_scaffold(&self.graph);
+            if generic.atom_count() == 0 {
+                return Ok(String::new());
+            }
+            chematic_smiles::rdkit_canonical_smiles(&generic).map_err(rdkit_error)
+        })
+    }
+
+    /// The standard descriptor set.
+    pub fn descriptors(&self) -> Result<Descriptors, ChemError> {
+        use chematic_chem as c;
+        guarded("descriptors", || {
+            let g = &self.graph;
+            let (mol_log_p, mol_mr) = c::logp_and_mr(g);
+            Ok(Descriptors {
+                mol_wt: c::rdkit_molecular_weight(g),
+                exact_mol_wt: c::exact_mass(g),
+                mol_log_p,
+                mol_mr,
+                tpsa: c::rdkit_tpsa(g),
+                num_h_donors: c::hbd_count(g) as f64,
+                num_h_acceptors: c::rdkit_hba_count(g) as f64,
+                num_rotatable_bonds: c::rotatable_bond_count(g) as f64,
+                ring_count: c::rdkit_num_rings(g) as f64,
+                num_aromatic_rings: c::rdkit_aromatic_ring_count(g) as f64,
+                heavy_atom_count: c::heavy_atom_count(g) as f64,
+                fraction_csp3: c::fsp3(g),
+                formal_charge: f64::from(c::formal_charge_sum(g)),
+                qed: c::qed(g),
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_cxsmiles_and_reports_failures() {
+        let m = Molecule::parse("c1ccccc1O |c:1|").unwrap();
+        assert_eq!(m.canonical_smiles(), "Oc1ccccc1");
+        assert_eq!(Molecule::parse("C1=CC=CC=C1O").unwrap().canonical_smiles(), "Oc1ccccc1");
+        assert!(matches!(Molecule::parse("C1CC"), Err(ChemError::Syntax(_))));
+        assert!(matches!(Molecule::parse("c1cccc1"), Err(ChemError::Sanitization(_))));
+        assert!(matches!(Molecule::parse("C(C)(C)(C)(C)C"), Err(ChemError::Sanitization(_))));
+        assert_eq!(Molecule::parse("   ").unwrap_err(), ChemError::Empty);
+    }
+
+    #[test]
+    fn morgan_matches_rdkit_on_phenol() {
+        // RDKit: GetMorganGenerator(radius=2, fpSize=2048).GetFingerprint(MolFromSmiles('c1ccccc1O')).
+        let m = Molecule::parse("c1ccccc1O").unwrap();
+        let bits: Vec<u32> = m.morgan_bits(MorganParams::default()).unwrap().on_bits().collect();
+        assert_eq!(bits, vec![65, 389, 745, 807, 1088, 1199, 1380, 1602, 1750, 1778, 1873]);
+        let counts = m.morgan_counts(MorganParams::default()).unwrap();
+        assert_eq!(counts.entries()[0], (65, 2));
+        assert_eq!(counts.total(), 20);
+        // A non-native size folds the same environments.
+        let folded = m.morgan_bits(MorganParams { nbits: 4096, ..Default::default() }).unwrap();
+        assert_eq!(folded.nbits(), 4096);
+        assert!(MorganParams { radius: 4, ..Default::default() }.validate().is_err());
+    }
+
+    #[test]
+    fn scaffolds() {
+        let m = Molecule::parse("O[C@@H](COC1=CC=CC(Cl)=C1)\\C=C\\[C@H]1[C@H](O)C[C@H](O)[C@@H]1C\\C=C/CCCC([O-])=O |c:6,9,t:4|").unwrap();
+        assert_eq!(m.murcko_scaffold(false).unwrap(), "C(=CC1CCCC1)CCOc1ccccc1");
+        assert_eq!(m.murcko_scaffold(true).unwrap(), "C(=C\\C1CCCC1)/CCOc1ccccc1");
+        assert_eq!(m.generic_scaffold().unwrap(), "C1CCC(CCCCCC2CCCC2)CC1");
+        assert_eq!(Molecule::parse("CCCC").unwrap().murcko_scaffold(false).unwrap(), "");
+    }
+}
