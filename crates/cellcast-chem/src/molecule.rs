@@ -8,7 +8,9 @@
 
 use std::panic::{catch_unwind, UnwindSafe};
 
-use chematic_fp::{rdkit_morgan_bitvec, rdkit_morgan_fingerprint, RdkitMorganConfig, RdkitMorganFpSize, RdkitMorganRadius};
+use chematic_fp::{
+    rdkit_morgan_bitvec, rdkit_morgan_fingerprint, RdkitMorganConfig, RdkitMorganFpSize, RdkitMorganRadius,
+};
 use chematic_smiles::{RdkitSmilesError, RdkitSmilesParams, SmilesParseLimits};
 
 use crate::fingerprint::{BitFingerprint, CountFingerprint};
@@ -221,8 +223,8 @@ impl Molecule {
             if chirality || isomeric.is_empty() {
                 return Ok(isomeric);
             }
-            let scaffold =
-                chematic_smiles::parse(&isomeric).map_err(|e| ChemError::Internal(format!("re-reading scaffold: {e}")))?;
+            let scaffold = chematic_smiles::parse(&isomeric)
+                .map_err(|e| ChemError::Internal(format!("re-reading scaffold: {e}")))?;
             let flat = RdkitSmilesParams { isomeric: false, ..Default::default() };
             chematic_smiles::rdkit_smiles(&scaffold, &flat).map_err(rdkit_error)
         })
@@ -297,7 +299,10 @@ mod tests {
 
     #[test]
     fn scaffolds() {
-        let m = Molecule::parse("O[C@@H](COC1=CC=CC(Cl)=C1)\\C=C\\[C@H]1[C@H](O)C[C@H](O)[C@@H]1C\\C=C/CCCC([O-])=O |c:6,9,t:4|").unwrap();
+        let m = Molecule::parse(
+            "O[C@@H](COC1=CC=CC(Cl)=C1)\\C=C\\[C@H]1[C@H](O)C[C@H](O)[C@@H]1C\\C=C/CCCC([O-])=O |c:6,9,t:4|",
+        )
+        .unwrap();
         assert_eq!(m.murcko_scaffold(false).unwrap(), "C(=CC1CCCC1)CCOc1ccccc1");
         assert_eq!(m.murcko_scaffold(true).unwrap(), "C(=C\\C1CCCC1)/CCOc1ccccc1");
         assert_eq!(m.generic_scaffold().unwrap(), "C1CCC(CCCCCC2CCCC2)CC1");

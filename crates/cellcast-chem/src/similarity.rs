@@ -93,7 +93,8 @@ fn offer(best: &mut Vec<Neighbor>, k: usize, n: Neighbor) {
             return;
         }
     }
-    let pos = best.partition_point(|b| b.similarity > n.similarity || (b.similarity == n.similarity && b.index < n.index));
+    let pos =
+        best.partition_point(|b| b.similarity > n.similarity || (b.similarity == n.similarity && b.index < n.index));
     best.insert(pos, n);
     best.truncate(k);
 }

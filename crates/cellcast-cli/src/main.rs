@@ -24,6 +24,7 @@ macro_rules! outln {
     }};
 }
 
+mod chem_cmd;
 mod demo;
 mod load;
 mod report;
@@ -62,9 +63,155 @@ enum Command {
     /// Build the per-gene weights that the weighted metrics use.
     #[command(subcommand)]
     Weights(WeightsCommand),
+    /// Molecular features: Morgan fingerprints or descriptors, RDKit-identical.
+    #[command(subcommand)]
+    Featurize(FeaturizeCommand),
+    /// Bemis–Murcko scaffold of every molecule, as RDKit's MurckoScaffoldSmiles writes it.
+    ///
+    /// Writes `id,scaffold,error`; acyclic molecules have the empty scaffold.
+    ///
+    /// Example: cellcast scaffold --input compounds.csv --smiles-column smiles --id-column id --out scaffolds.csv
+    Scaffold {
+        #[command(flatten)]
+        input: chem_cmd::MoleculeInput,
+        /// The generic (CSK) scaffold: every atom carbon, every bond single.
+        #[arg(long)]
+        generic: bool,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        threads: Threads,
+    },
+    /// The k most similar library molecules of every query (Tanimoto on Morgan bits).
+    ///
+    /// Writes `query_id,rank,neighbor_id,similarity`; ties keep library order.
+    ///
+    /// Example: cellcast neighbors --query test.csv --library train.csv --smiles-column SMILES --id-column id -k 5 --out nn.csv
+    Neighbors {
+        #[command(flatten)]
+        query: QueryInput,
+        /// Library table (same id and SMILES column names as the query).
+        #[arg(long)]
+        library: PathBuf,
+        /// Neighbours per query.
+        #[arg(short = 'k', long = "k", default_value_t = 5)]
+        k: usize,
+        #[command(flatten)]
+        morgan: chem_cmd::MorganArgs,
+        /// Never return a library molecule with the query's own id.
+        #[arg(long)]
+        exclude_self: bool,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        threads: Threads,
+    },
+    /// Assign molecules to cross-validation folds or train/valid/test, reproducibly.
+    ///
+    /// Writes `id,group,fold` (fold 0..K-1, or train/valid/test); `cellcast run` and other tools
+    /// can read it back so that every model sees the same folds.
+    ///
+    /// Example: cellcast split --input train.csv --smiles-column SMILES --id-column id --method scaffold-kfold --folds 5 --out folds.csv
+    Split {
+        #[command(flatten)]
+        input: chem_cmd::MoleculeInput,
+        #[arg(long, value_enum)]
+        method: chem_cmd::SplitMethod,
+        /// Number of folds (k-fold methods).
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+        /// Seed of the random methods.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Train, valid and test fractions (deepchem / chemprop methods).
+        #[arg(long, default_value = "0.8,0.1,0.1", value_parser = parse_fractions)]
+        fractions: (f64, f64, f64),
+        /// Column whose values are the groups (with --method group-kfold).
+        #[arg(long)]
+        group_column: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        threads: Threads,
+    },
     /// Score built-in example predictions under several metrics and show how the ranking of
     /// models changes with the metric (no files needed).
     Demo,
+}
+
+/// `--query` is the molecule input of `neighbors`.
+#[derive(Args, Clone)]
+struct QueryInput {
+    /// Query table (CSV, TSV or Parquet) with an id column and a SMILES column.
+    #[arg(long)]
+    query: PathBuf,
+    /// Column holding SMILES or CXSMILES.
+    #[arg(long, default_value = "smiles")]
+    smiles_column: String,
+    /// Column holding molecule ids.
+    #[arg(long, default_value = "id")]
+    id_column: String,
+}
+
+#[derive(Args, Clone, Copy)]
+struct Threads {
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+impl Threads {
+    fn install(self) -> anyhow::Result<()> {
+        if let Some(n) = self.threads {
+            rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global()?;
+        }
+        Ok(())
+    }
+}
+
+fn parse_fractions(s: &str) -> Result<(f64, f64, f64), String> {
+    let v: Vec<f64> =
+        s.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+    match v[..] {
+        [a, b, c] => Ok((a, b, c)),
+        _ => Err("give three fractions: train,valid,test (e.g. 0.8,0.1,0.1)".into()),
+    }
+}
+
+#[derive(Subcommand)]
+enum FeaturizeCommand {
+    /// Morgan (ECFP-like) fingerprints, identical to RDKit's rdFingerprintGenerator.
+    ///
+    /// CSV output: `id,on_bits,error` with ascending on-bit indices separated by spaces (with
+    /// --counts: `index:count` pairs). Parquet output: `on_bits` as a list (and `counts`).
+    ///
+    /// Example: cellcast featurize morgan --input compounds.csv --smiles-column smiles --id-column id --out fp.csv
+    Morgan {
+        #[command(flatten)]
+        input: chem_cmd::MoleculeInput,
+        #[command(flatten)]
+        morgan: chem_cmd::MorganArgs,
+        /// Count fingerprint instead of bits.
+        #[arg(long)]
+        counts: bool,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        threads: Threads,
+    },
+    /// RDKit descriptors: MolWt, ExactMolWt, MolLogP, MolMR, TPSA, NumHDonors, NumHAcceptors,
+    /// NumRotatableBonds, RingCount, NumAromaticRings, HeavyAtomCount, FractionCSP3,
+    /// FormalCharge, qed.
+    ///
+    /// Example: cellcast featurize descriptors --input compounds.csv --smiles-column smiles --id-column id --out desc.csv
+    Descriptors {
+        #[command(flatten)]
+        input: chem_cmd::MoleculeInput,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        threads: Threads,
+    },
 }
 
 #[derive(Subcommand)]
@@ -226,6 +373,32 @@ fn main() -> ExitCode {
                 XDtype::Float64 => cellcast_metrics::weights::ScanpyDtype::Float64,
             };
             stats_cmd::mejia(&a.expr, &a.groups, a.control.as_deref(), dtype, &a.out, &a.ids.id_column)
+        }
+        Command::Featurize(FeaturizeCommand::Morgan { input, morgan, counts, out, threads }) => {
+            threads.install().and_then(|()| chem_cmd::featurize_morgan(&input, morgan, counts, &out))
+        }
+        Command::Featurize(FeaturizeCommand::Descriptors { input, out, threads }) => {
+            threads.install().and_then(|()| chem_cmd::featurize_descriptors(&input, &out))
+        }
+        Command::Scaffold { input, generic, out, threads } => {
+            threads.install().and_then(|()| chem_cmd::scaffold(&input, generic, &out))
+        }
+        Command::Neighbors { query, library, k, morgan, exclude_self, out, threads } => {
+            threads.install().and_then(|()| {
+                let input = chem_cmd::MoleculeInput {
+                    input: query.query,
+                    smiles_column: query.smiles_column,
+                    id_column: query.id_column,
+                };
+                chem_cmd::neighbors(&input, &library, k, morgan, exclude_self, &out)
+            })
+        }
+        Command::Split { input, method, folds, seed, fractions, group_column, out, threads } => {
+            threads.install().and_then(|()| {
+                let opts =
+                    chem_cmd::SplitOptions { method, folds, seed, fractions, group_column: group_column.as_deref() };
+                chem_cmd::split(&input, &opts, &out)
+            })
         }
         Command::Demo => demo::run(),
     };

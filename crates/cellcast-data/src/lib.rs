@@ -13,6 +13,7 @@
 pub mod align;
 mod csv_reader;
 mod error;
+pub mod output;
 mod parquet_reader;
 pub mod split;
 mod table;

@@ -1,6 +1,7 @@
 //! Writing results: always to a temporary file beside the target, then renamed into place, so
 //! an interrupted run never leaves a half-written file under the real name.
 
+use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
@@ -9,13 +10,13 @@ use cellcast_stats::Matrix;
 use crate::error::{DataError, Result};
 
 /// Writes `path` atomically with whatever `fill` writes.
-pub fn write_atomically(path: &Path, fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+pub fn write_atomically(path: &Path, fill: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>) -> Result<()> {
     let io = |source| DataError::Io { path: path.to_path_buf(), source };
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().ok_or_else(|| io(std::io::Error::other("not a file path")))?;
     let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
     let result = (|| {
-        let file = std::fs::File::create(&tmp)?;
+        let file = File::create(&tmp)?;
         let mut out = BufWriter::new(file);
         fill(&mut out)?;
         out.flush()?;
