@@ -392,9 +392,15 @@ def compute(key: str, smi: str) -> dict:
             rec["generic"] = Chem.MolToSmiles(
                 MurckoScaffold.MakeScaffoldGeneric(MurckoScaffold.GetScaffoldForMol(fresh(smi)))
             )
+        # RDKit's direct MolToSmiles of MakeScaffoldGeneric(...) keeps stale bond-stereo flags
+        # of the original double bonds, which change its canonical atom order (not the graph):
+        # the same generic scaffold can get different strings depending on where it came
+        # from. `generic_canonical` is the canonical SMILES of that same graph, read afresh.
+        rec["generic_canonical"] = Chem.MolToSmiles(Chem.MolFromSmiles(rec["generic"])) if rec["generic"] else ""
         rec["generic_error"] = ""
     except Exception as e:  # noqa: BLE001  (sanitisation of the all-carbon scaffold can fail)
         rec["generic"] = ""
+        rec["generic_canonical"] = ""
         rec["generic_error"] = f"{type(e).__name__}: {e}".replace("\n", " ")
     desc = {}
     dmol = fresh(smi)  # one fresh Mol for all descriptors (their cached props are deterministic)
@@ -453,8 +459,11 @@ def write_family(outdir: Path, keys: list[tuple], recs: list[dict], key_cols: li
     )
     write_csv(
         outdir / f"scaffold{ext}",
-        key_cols + ["scaffold", "generic", "scaffold_chiral", "generic_error"],
-        (list(k) + [r["scaffold"], r["generic"], r["scaffold_chiral"], r["generic_error"]] for k, r in okp),
+        key_cols + ["scaffold", "generic", "generic_canonical", "scaffold_chiral", "generic_error"],
+        (
+            list(k) + [r["scaffold"], r["generic"], r["generic_canonical"], r["scaffold_chiral"], r["generic_error"]]
+            for k, r in okp
+        ),
     )
     write_csv(
         outdir / f"descriptors{ext}",

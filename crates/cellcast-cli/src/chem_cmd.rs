@@ -218,6 +218,7 @@ pub fn neighbors(
     let fps: Vec<BitFingerprint> = ok.iter().map(|&i| query_fps[i].clone().expect("filtered to ok")).collect();
     let mut search = TopK::new(&fps, k);
     let mut failed_library = 0;
+    let mut search_time = std::time::Duration::ZERO;
     for (c, start) in (0..library.ids.len()).step_by(LIBRARY_CHUNK).enumerate() {
         let end = (start + LIBRARY_CHUNK).min(library.ids.len());
         let chunk = Molecules { ids: library.ids[start..end].to_vec(), smiles: library.smiles[start..end].to_vec() };
@@ -228,8 +229,18 @@ pub fn neighbors(
         let lib: Vec<BitFingerprint> =
             lib_fps.into_iter().map(|r| r.unwrap_or_else(|_| BitFingerprint::from_on_bits(params.nbits, []))).collect();
         let skip = |q: usize, l: usize| !valid[l - start] || (exclude_self && queries.ids[ok[q]] == library.ids[l]);
+        let started = std::time::Instant::now();
         search.feed(&lib, start, &skip);
+        search_time += started.elapsed();
     }
+    let pairs = fps.len() as f64 * library.ids.len() as f64;
+    eprintln!(
+        "neighbors: {} queries × {} library molecules searched in {:.3} s ({:.1} million comparisons/s)",
+        fps.len(),
+        library.ids.len(),
+        search_time.as_secs_f64(),
+        pairs / search_time.as_secs_f64().max(1e-9) / 1e6
+    );
     if failed_library > 0 {
         eprintln!("neighbors: {failed_library} library molecule(s) could not be parsed and are never returned");
     }

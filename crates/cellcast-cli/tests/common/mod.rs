@@ -78,6 +78,13 @@ pub fn read_csv(path: &Path) -> Csv {
     Csv { ids, columns, rows }
 }
 
+/// Every row of a CSV as column name → text.
+pub fn read_csv_text(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    r.records().map(|rec| header.iter().cloned().zip(rec.unwrap().iter().map(str::to_string)).collect()).collect()
+}
+
 /// |a − b| ≤ abs + rel·|b|, with NaN equal to NaN.
 pub fn close(a: f64, b: f64, rel: f64, abs: f64) -> bool {
     (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= abs + rel * b.abs()
