@@ -169,6 +169,9 @@ impl Parity {
     }
 }
 
+/// One comparison: `None` when it does not apply to the molecule, else agreement or the reason.
+type Check<'a> = dyn FnMut(&Mol, &Ours) -> Option<Result<(), String>> + 'a;
+
 fn parity(dir: &str, suffix: &str, mols: &[Mol]) -> Parity {
     let ours: Vec<Ours> = mols.par_iter().map(|m| compute(&m.smiles)).collect();
     let key = |m: &Mol| (m.source.clone(), m.id.clone());
@@ -178,7 +181,7 @@ fn parity(dir: &str, suffix: &str, mols: &[Mol]) -> Parity {
     let mut examples = Vec::new();
     let rdkit_ok = |m: &Mol| parse.get(&key(m)).is_some_and(|r| r["ok"] == "1");
 
-    let mut tally = |name: &str, f: &mut dyn FnMut(&Mol, &Ours) -> Option<Result<(), String>>| {
+    let mut tally = |name: &str, f: &mut Check| {
         let (mut ok, mut n) = (0, 0);
         for (m, o) in mols.iter().zip(&ours) {
             if let Some(r) = f(m, o) {
