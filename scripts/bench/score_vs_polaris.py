@@ -10,7 +10,7 @@ truth cells), then times, end to end from files on disk to the per-target table:
 
 Each is run --repeats times (polaris-lib --polaris-repeats times: it takes minutes per run at
 full size); the median wall time is reported with the ratio to cellcast.
-Usage: python scripts/bench/score_vs_polaris.py [--rows 10000] [--cols 1000] [--repeats 3]
+Usage: python scripts/bench/score_vs_polaris.py [--rows 10000] [--cols 1000] [--repeats 3] [--no-polaris]
 """
 
 from __future__ import annotations
@@ -109,21 +109,23 @@ def main() -> None:
     ap.add_argument("--cols", type=int, default=1_000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--polaris-repeats", type=int, default=1, help="polaris-lib takes minutes per run at full size")
+    ap.add_argument("--no-polaris", action="store_true", help="skip polaris-lib (over 25 minutes at 10,000 x 1,000)")
     ap.add_argument("--data", type=Path, default=Path("/tmp/cellcast-bench"))
     args = ap.parse_args()
     data = args.data / f"{args.rows}x{args.cols}"
     if not (data / "pred.parquet").exists():
         make_data(data, args.rows, args.cols)
+    print(f"{args.rows} x {args.cols}\n")
     print(f"| input | tool | median wall time (s) | × cellcast | MSE |")
     print(f"|---|---|---|---|---|")
     for ext in ["csv", "parquet"]:
         truth, pred = data / f"truth.{ext}", data / f"pred.{ext}"
         base, v0 = timed(run_cellcast, truth, pred, repeats=args.repeats)
         print(f"| {ext} | cellcast | {base:.2f} | 1.0 | {v0:.12f} |", flush=True)
-        for name, fn, repeats in [
-            ("pandas + scikit-learn", run_sklearn, args.repeats),
-            ("polaris-lib 0.13", run_polaris, args.polaris_repeats),
-        ]:
+        tools = [("pandas + scikit-learn", run_sklearn, args.repeats)]
+        if not args.no_polaris:
+            tools.append(("polaris-lib 0.13", run_polaris, args.polaris_repeats))
+        for name, fn, repeats in tools:
             t, v = timed(fn, truth, pred, repeats=repeats)
             print(f"| {ext} | {name} | {t:.2f} | {t / base:.1f} | {v:.12f} |", flush=True)
 

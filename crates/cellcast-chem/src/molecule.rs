@@ -1,12 +1,15 @@
 //! Parsing SMILES / CXSMILES into a checked molecule, and everything computed from one.
 //!
-//! A [`Molecule`] exists only if RDKit's `MolFromSmiles` would accept the input: chematic's
-//! parser reads syntax only, so the molecule is also run through chematic's port of RDKit's
-//! sanitization (the canonical-SMILES pipeline) before it is handed out. Every chematic call
-//! runs under `catch_unwind`, so a bug on some exotic input becomes a per-molecule error instead
-//! of aborting a batch.
+//! chematic's parser reads syntax only; RDKit's `MolFromSmiles` also sanitizes (valences,
+//! Kekulé structure, aromaticity) and rejects what fails. [`Molecule::parse`] reads the syntax;
+//! [`Molecule::sanitize`] runs chematic's port of RDKit's sanitization once per molecule
+//! (cached), and every output either goes through it or fails the same way itself, so cellcast
+//! gives a result exactly when RDKit would. Sanitization is the costliest step (≈ 3× parsing), so
+//! it runs only when an output needs it. Every chematic call runs under `catch_unwind`, so a bug
+//! on some exotic input becomes a per-molecule error instead of aborting a batch.
 
 use std::panic::{catch_unwind, UnwindSafe};
+use std::sync::OnceLock;
 
 use chematic_fp::{
     rdkit_morgan_bitvec, rdkit_morgan_fingerprint, RdkitMorganConfig, RdkitMorganFpSize, RdkitMorganRadius,
@@ -48,16 +51,18 @@ fn rdkit_error(e: RdkitSmilesError) -> ChemError {
     }
 }
 
-/// A molecule RDKit would accept, with its canonical SMILES.
+/// A parsed molecule; its sanitization and canonical SMILES are computed on first use.
 #[derive(Clone)]
 pub struct Molecule {
     graph: chematic_core::Molecule,
-    canonical: String,
+    smiles: String,
+    sanitized: OnceLock<Result<(), ChemError>>,
+    canonical: OnceLock<Result<String, ChemError>>,
 }
 
 impl std::fmt::Debug for Molecule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Molecule").field(&self.canonical).finish()
+        f.debug_tuple("Molecule").field(&self.smiles).finish()
     }
 }
 
@@ -180,19 +185,44 @@ impl Molecule {
             let limits = SmilesParseLimits { max_atoms: MAX_ATOMS, ..Default::default() };
             let graph =
                 chematic_smiles::parse_with_limits(smiles, &limits).map_err(|e| ChemError::Syntax(e.to_string()))?;
-            let canonical = chematic_smiles::rdkit_canonical_smiles(&graph).map_err(rdkit_error)?;
-            Ok(Molecule { graph, canonical })
+            Ok(Molecule { graph, smiles: smiles.to_string(), sanitized: OnceLock::new(), canonical: OnceLock::new() })
         })
     }
 
-    /// RDKit's canonical isomeric SMILES (`Chem.MolToSmiles(mol)`).
-    pub fn canonical_smiles(&self) -> &str {
-        &self.canonical
+    /// Parses and sanitizes: `Ok` exactly when RDKit's `MolFromSmiles` returns a molecule.
+    pub fn parse_sanitized(input: &str) -> Result<Self, ChemError> {
+        let m = Self::parse(input)?;
+        m.sanitize()?;
+        Ok(m)
+    }
+
+    /// RDKit's sanitization (cached): `Err` when RDKit would reject the molecule.
+    pub fn sanitize(&self) -> Result<(), ChemError> {
+        self.sanitized
+            .get_or_init(|| {
+                guarded("sanitization", || {
+                    chematic_smiles::rdkit_num_atoms(&self.graph).map(|_| ()).map_err(rdkit_error)
+                })
+            })
+            .clone()
+    }
+
+    /// RDKit's canonical isomeric SMILES (`Chem.MolToSmiles(mol)`), computed once.
+    pub fn canonical_smiles(&self) -> Result<&str, ChemError> {
+        self.canonical
+            .get_or_init(|| {
+                guarded("canonical SMILES", || {
+                    chematic_smiles::rdkit_canonical_smiles(&self.graph).map_err(rdkit_error)
+                })
+            })
+            .as_deref()
+            .map_err(Clone::clone)
     }
 
     /// Morgan bit fingerprint, identical to RDKit's `GetMorganGenerator(...).GetFingerprint`.
     pub fn morgan_bits(&self, params: MorganParams) -> Result<BitFingerprint, ChemError> {
         let params = params.validate()?;
+        self.sanitize()?;
         if !params.native_size() {
             let counts = self.morgan_counts(params)?;
             return Ok(BitFingerprint::from_on_bits(params.nbits, counts.entries().iter().map(|&(i, _)| i)));
@@ -208,6 +238,7 @@ impl Molecule {
     /// Morgan count fingerprint folded to `nbits`, identical to RDKit's `GetCountFingerprint`.
     pub fn morgan_counts(&self, params: MorganParams) -> Result<CountFingerprint, ChemError> {
         let params = params.validate()?;
+        self.sanitize()?;
         guarded("Morgan fingerprint", || {
             let fp = rdkit_morgan_fingerprint(&self.graph, &params.config())
                 .map_err(|e| ChemError::Unsupported(e.to_string()))?;
@@ -216,11 +247,18 @@ impl Molecule {
     }
 
     /// Bemis–Murcko scaffold as RDKit's `MurckoScaffoldSmiles` writes it (non-isomeric unless
-    /// `chirality`); the empty string for a molecule without rings.
+    /// `chirality`); the empty string for a molecule without rings. (chematic's scaffold runs
+    /// RDKit's sanitization itself and fails where it fails.)
     pub fn murcko_scaffold(&self, chirality: bool) -> Result<String, ChemError> {
         guarded("Murcko scaffold", || {
             let isomeric = chematic_smiles::rdkit_murcko_scaffold(&self.graph).map_err(rdkit_error)?;
-            if chirality || isomeric.is_empty() {
+            // Without stereo marks or isotopes the isomeric string is already the non-isomeric
+            // one; only the others need rewriting (which costs a second canonicalization).
+            let has_isomeric_marks = isomeric.bytes().enumerate().any(|(i, b)| {
+                matches!(b, b'@' | b'/' | b'\\')
+                    || (b == b'[' && isomeric.as_bytes().get(i + 1).is_some_and(u8::is_ascii_digit))
+            });
+            if chirality || !has_isomeric_marks {
                 return Ok(isomeric);
             }
             let scaffold = chematic_smiles::parse(&isomeric)
@@ -232,6 +270,7 @@ impl Molecule {
 
     /// Generic (CSK) scaffold: RDKit's `MakeScaffoldGeneric(GetScaffoldForMol(mol))` as SMILES.
     pub fn generic_scaffold(&self) -> Result<String, ChemError> {
+        self.sanitize()?;
         guarded("generic scaffold", || {
             let generic = chematic_chem::generic_murcko_scaffold(&self.graph);
             if generic.atom_count() == 0 {
@@ -244,6 +283,7 @@ impl Molecule {
     /// The standard descriptor set.
     pub fn descriptors(&self) -> Result<Descriptors, ChemError> {
         use chematic_chem as c;
+        self.sanitize()?;
         guarded("descriptors", || {
             let g = &self.graph;
             let (mol_log_p, mol_mr) = c::logp_and_mr(g);
@@ -274,11 +314,19 @@ mod tests {
     #[test]
     fn parses_cxsmiles_and_reports_failures() {
         let m = Molecule::parse("c1ccccc1O |c:1|").unwrap();
-        assert_eq!(m.canonical_smiles(), "Oc1ccccc1");
-        assert_eq!(Molecule::parse("C1=CC=CC=C1O").unwrap().canonical_smiles(), "Oc1ccccc1");
+        assert_eq!(m.canonical_smiles().unwrap(), "Oc1ccccc1");
+        assert_eq!(Molecule::parse("C1=CC=CC=C1O").unwrap().canonical_smiles().unwrap(), "Oc1ccccc1");
         assert!(matches!(Molecule::parse("C1CC"), Err(ChemError::Syntax(_))));
-        assert!(matches!(Molecule::parse("c1cccc1"), Err(ChemError::Sanitization(_))));
-        assert!(matches!(Molecule::parse("C(C)(C)(C)(C)C"), Err(ChemError::Sanitization(_))));
+        for rejected in ["c1cccc1", "C(C)(C)(C)(C)C"] {
+            // Syntax is fine; RDKit's sanitization rejects it, and so does every output.
+            let m = Molecule::parse(rejected).unwrap();
+            assert!(matches!(m.sanitize(), Err(ChemError::Sanitization(_))));
+            assert!(matches!(m.morgan_bits(MorganParams::default()), Err(ChemError::Sanitization(_))));
+            assert!(matches!(m.descriptors(), Err(ChemError::Sanitization(_))));
+            assert!(m.murcko_scaffold(false).is_err());
+            assert!(m.generic_scaffold().is_err());
+            assert!(matches!(Molecule::parse_sanitized(rejected), Err(ChemError::Sanitization(_))));
+        }
         assert_eq!(Molecule::parse("   ").unwrap_err(), ChemError::Empty);
     }
 

@@ -1,8 +1,8 @@
 //! Tanimoto similarity (RDKit's definitions) and top-k neighbour search over packed bits.
 //!
-//! The search inner loop is an AND + popcount over u64 words; on x86-64 it runs in a function
-//! compiled for the `popcnt` instruction when the CPU has it (checked once at run time), so the
-//! portable build still gets hardware popcount.
+//! The search streams a contiguous block of library fingerprints through an AND + popcount
+//! kernel: AVX-512 VPOPCNTQ or the `popcnt` instruction when the CPU has them (checked at run
+//! time, so the portable build still gets hardware popcount), plain Rust otherwise.
 
 use rayon::prelude::*;
 
@@ -48,6 +48,36 @@ pub fn tanimoto_counts(a: &CountFingerprint, b: &CountFingerprint) -> f64 {
     }
 }
 
+/// Bit fingerprints of one size stored contiguously (word-major per fingerprint), the layout
+/// the search kernel streams through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackedBits {
+    nwords: usize,
+    words: Vec<u64>,
+    ones: Vec<u32>,
+}
+
+impl PackedBits {
+    /// Packs fingerprints of equal size (panics otherwise: callers featurize with one setting).
+    pub fn new(fps: &[BitFingerprint]) -> Self {
+        let nwords = fps.first().map_or(0, |f| f.words().len());
+        let mut words = Vec::with_capacity(nwords * fps.len());
+        for f in fps {
+            assert_eq!(f.words().len(), nwords, "fingerprints of different sizes");
+            words.extend_from_slice(f.words());
+        }
+        PackedBits { nwords, words, ones: fps.iter().map(BitFingerprint::count_ones).collect() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ones.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ones.is_empty()
+    }
+}
+
 /// A neighbour found by [`TopK`]: the library index and its similarity.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Neighbor {
@@ -56,8 +86,9 @@ pub struct Neighbor {
 }
 
 /// Keeps, for every query, the k most similar library fingerprints seen so far; the library can
-/// be fed in chunks (streamed from disk), each with its offset. Ties keep the earlier library
-/// entry, so results do not depend on chunking or on the number of threads.
+/// be fed in chunks (streamed from disk), each with its offset, in increasing offset order. Ties
+/// keep the earlier library entry, so results do not depend on chunking or on the number of
+/// threads.
 pub struct TopK<'q> {
     queries: &'q [BitFingerprint],
     k: usize,
@@ -71,10 +102,23 @@ impl<'q> TopK<'q> {
 
     /// Scores every query against `chunk`, whose first entry is library index `offset`.
     /// `skip(query, library_index)` excludes pairs (e.g. a molecule and itself).
-    pub fn feed(&mut self, chunk: &[BitFingerprint], offset: usize, skip: &(dyn Fn(usize, usize) -> bool + Sync)) {
+    pub fn feed(&mut self, chunk: &PackedBits, offset: usize, skip: &(dyn Fn(usize, usize) -> bool + Sync)) {
         let k = self.k;
+        if k == 0 || chunk.is_empty() {
+            return;
+        }
+        let kernel = Kernel::detect();
         self.best.par_iter_mut().zip(self.queries.par_iter()).enumerate().for_each(|(q, (best, query))| {
-            scan(query, chunk, offset, k, best, &|lib| skip(q, lib));
+            assert_eq!(query.words().len(), chunk.nwords, "query and library fingerprints differ in size");
+            let mut common = vec![0u32; chunk.len()];
+            kernel.intersections(query.words(), chunk, &mut common);
+            for (j, (&c, &ones)) in common.iter().zip(&chunk.ones).enumerate() {
+                let similarity = ratio(c, query.count_ones() + ones);
+                let index = offset + j;
+                if (best.len() < k || similarity > best[best.len() - 1].similarity) && !skip(q, index) {
+                    offer(best, k, Neighbor { index, similarity });
+                }
+            }
         });
     }
 
@@ -86,12 +130,8 @@ impl<'q> TopK<'q> {
 
 /// Inserts `n` into `best` (sorted by similarity desc, index asc) if it belongs in the top k.
 fn offer(best: &mut Vec<Neighbor>, k: usize, n: Neighbor) {
-    if best.len() == k {
-        let last = best[k - 1];
-        // Ties with the current last keep the earlier (already present) entry.
-        if n.similarity <= last.similarity {
-            return;
-        }
+    if best.len() == k && n.similarity <= best[k - 1].similarity {
+        return; // ties with the last keep the earlier entry
     }
     let pos =
         best.partition_point(|b| b.similarity > n.similarity || (b.similarity == n.similarity && b.index < n.index));
@@ -99,62 +139,85 @@ fn offer(best: &mut Vec<Neighbor>, k: usize, n: Neighbor) {
     best.truncate(k);
 }
 
-fn scan(
-    query: &BitFingerprint,
-    chunk: &[BitFingerprint],
-    offset: usize,
-    k: usize,
-    best: &mut Vec<Neighbor>,
-    skip: &dyn Fn(usize) -> bool,
-) {
-    if k == 0 {
-        return;
-    }
+/// The popcount kernel, chosen once from the CPU's features.
+#[derive(Clone, Copy)]
+enum Kernel {
+    Portable,
     #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("popcnt") {
-            // SAFETY: the CPU supports popcnt, the only feature `scan_popcnt` is compiled for.
-            unsafe { scan_popcnt(query, chunk, offset, k, best, skip) };
-            return;
+    Popcnt,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Kernel {
+    fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512vpopcntdq")
+            {
+                return Kernel::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("popcnt") {
+                return Kernel::Popcnt;
+            }
+        }
+        Kernel::Portable
+    }
+
+    /// `out[j]` = |query ∧ library[j]|.
+    fn intersections(self, query: &[u64], library: &PackedBits, out: &mut [u32]) {
+        match self {
+            Kernel::Portable => intersections_portable(query, library, out),
+            // SAFETY: `detect` chose these kernels only after checking the CPU has the features
+            // they are compiled for.
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Popcnt => unsafe { intersections_popcnt(query, library, out) },
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => {
+                if query.len().is_multiple_of(8) {
+                    unsafe { intersections_avx512(query, library, out) }
+                } else {
+                    unsafe { intersections_popcnt(query, library, out) }
+                }
+            }
         }
     }
-    scan_portable(query, chunk, offset, k, best, skip);
 }
 
 #[inline(always)]
-fn scan_portable(
-    query: &BitFingerprint,
-    chunk: &[BitFingerprint],
-    offset: usize,
-    k: usize,
-    best: &mut Vec<Neighbor>,
-    skip: &dyn Fn(usize) -> bool,
-) {
-    let qw = query.words();
-    for (j, fp) in chunk.iter().enumerate() {
-        let index = offset + j;
-        if skip(index) {
-            continue;
-        }
-        let common: u32 = qw.iter().zip(fp.words()).map(|(x, y)| (x & y).count_ones()).sum();
-        let similarity = ratio(common, query.count_ones() + fp.count_ones());
-        if best.len() < k || similarity > best[best.len() - 1].similarity {
-            offer(best, k, Neighbor { index, similarity });
-        }
+fn intersections_portable(query: &[u64], library: &PackedBits, out: &mut [u32]) {
+    for (fp, c) in library.words.chunks_exact(library.nwords.max(1)).zip(out.iter_mut()) {
+        *c = query.iter().zip(fp).map(|(x, y)| (x & y).count_ones()).sum();
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "popcnt")]
-fn scan_popcnt(
-    query: &BitFingerprint,
-    chunk: &[BitFingerprint],
-    offset: usize,
-    k: usize,
-    best: &mut Vec<Neighbor>,
-    skip: &dyn Fn(usize) -> bool,
-) {
-    scan_portable(query, chunk, offset, k, best, skip);
+fn intersections_popcnt(query: &[u64], library: &PackedBits, out: &mut [u32]) {
+    intersections_portable(query, library, out);
+}
+
+/// 512 bits at a time: AND, per-lane popcount (VPOPCNTQ), accumulate.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vpopcntdq")]
+fn intersections_avx512(query: &[u64], library: &PackedBits, out: &mut [u32]) {
+    use std::arch::x86_64::*;
+    let lanes = query.len() / 8;
+    for (fp, c) in library.words.chunks_exact(query.len()).zip(out.iter_mut()) {
+        let mut acc = _mm512_setzero_si512();
+        for l in 0..lanes {
+            // SAFETY: `l * 8 + 8 <= query.len() == fp.len()`, so both 64-byte loads are in bounds;
+            // `loadu` has no alignment requirement.
+            let (a, b) = unsafe {
+                (
+                    _mm512_loadu_si512(query.as_ptr().add(l * 8).cast()),
+                    _mm512_loadu_si512(fp.as_ptr().add(l * 8).cast()),
+                )
+            };
+            acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_and_si512(a, b)));
+        }
+        *c = _mm512_reduce_add_epi64(acc) as u32;
+    }
 }
 
 /// All-pairs bit Tanimoto matrix (row-major, n × n) for small sets.
@@ -195,18 +258,34 @@ mod tests {
             [&[1, 2][..], &[1, 2], &[1], &[3], &[1, 2, 3], &[]].iter().map(|b| bits(b)).collect();
         let queries = vec![bits(&[1, 2])];
         let mut whole = TopK::new(&queries, 3);
-        whole.feed(&library, 0, &|_, _| false);
+        whole.feed(&PackedBits::new(&library), 0, &|_, _| false);
         let whole = whole.finish();
         let mut chunked = TopK::new(&queries, 3);
         for (c, chunk) in library.chunks(2).enumerate() {
-            chunked.feed(chunk, 2 * c, &|_, _| false);
+            chunked.feed(&PackedBits::new(chunk), 2 * c, &|_, _| false);
         }
         assert_eq!(whole, chunked.finish());
         let idx: Vec<usize> = whole[0].iter().map(|n| n.index).collect();
         assert_eq!(idx, vec![0, 1, 4]); // 1.0, 1.0 (tie: index order), then 2/3
         let mut skip_self = TopK::new(&queries, 1);
-        skip_self.feed(&library, 0, &|_, lib| lib == 0);
+        skip_self.feed(&PackedBits::new(&library), 0, &|_, lib| lib == 0);
         assert_eq!(skip_self.finish()[0][0].index, 1);
+    }
+
+    #[test]
+    fn every_kernel_counts_the_same() {
+        let fps: Vec<BitFingerprint> =
+            (0..50u32).map(|i| BitFingerprint::from_on_bits(2048, (0..i * 7).map(|b| (b * 37 + i) % 2048))).collect();
+        let packed = PackedBits::new(&fps);
+        let mut reference = vec![0u32; fps.len()];
+        intersections_portable(fps[3].words(), &packed, &mut reference);
+        for (j, fp) in fps.iter().enumerate() {
+            let direct: u32 = fps[3].words().iter().zip(fp.words()).map(|(a, b)| (a & b).count_ones()).sum();
+            assert_eq!(reference[j], direct);
+        }
+        let mut out = vec![0u32; fps.len()];
+        Kernel::detect().intersections(fps[3].words(), &packed, &mut out);
+        assert_eq!(out, reference);
     }
 
     #[test]

@@ -106,7 +106,7 @@ fn bits_text(fp: &cellcast_chem::BitFingerprint) -> String {
 }
 
 fn compute(smiles: &str) -> Ours {
-    let Ok(m) = Molecule::parse(smiles) else { return Ours::default() };
+    let Ok(m) = Molecule::parse_sanitized(smiles) else { return Ours::default() };
     let p = |radius, nbits, chirality| MorganParams { radius, nbits, chirality };
     let bits = m.morgan_bits(p(2, 2048, false)).unwrap();
     let counts = m.morgan_counts(p(2, 2048, false)).unwrap();
@@ -123,7 +123,8 @@ fn compute(smiles: &str) -> Ours {
     outputs.insert("scaffold_chiral", m.murcko_scaffold(true).unwrap_or_else(|e| format!("ERR {e}")));
     outputs.insert("generic", m.generic_scaffold().unwrap_or_else(|e| format!("ERR {e}")));
     let descriptors = m.descriptors().map(|d| d.values().to_vec()).unwrap_or_default();
-    Ours { ok: true, canonical: m.canonical_smiles().to_string(), outputs, descriptors, fps: Some((bits, counts)) }
+    let canonical = m.canonical_smiles().unwrap().to_string();
+    Ours { ok: true, canonical, outputs, descriptors, fps: Some((bits, counts)) }
 }
 
 /// (file, column, our output key) of every exact text comparison. `generic` is RDKit's direct

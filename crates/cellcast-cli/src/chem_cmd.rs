@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use cellcast_chem::similarity::TopK;
+use cellcast_chem::similarity::{PackedBits, TopK};
 use cellcast_chem::{BitFingerprint, ChemError, Molecule, MorganParams};
 use cellcast_data::output::{Column, OutputTable};
 use cellcast_data::split::{chemprop_scaffold, deepchem_scaffold, group_kfold, random_kfold, Part, SplitTable};
@@ -228,6 +228,7 @@ pub fn neighbors(
         failed_library += valid.iter().filter(|v| !**v).count();
         let lib: Vec<BitFingerprint> =
             lib_fps.into_iter().map(|r| r.unwrap_or_else(|_| BitFingerprint::from_on_bits(params.nbits, []))).collect();
+        let lib = PackedBits::new(&lib);
         let skip = |q: usize, l: usize| !valid[l - start] || (exclude_self && queries.ids[ok[q]] == library.ids[l]);
         let started = std::time::Instant::now();
         search.feed(&lib, start, &skip);

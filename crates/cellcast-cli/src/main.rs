@@ -5,6 +5,11 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+// Chemistry allocates many small graphs per molecule; mimalloc makes sanitization and
+// canonicalization ~15 % faster than the system allocator (measured on the LINCS SMILES).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Appends formatted text to a `String` (formatting into a `String` cannot fail).
 macro_rules! outf {
     ($buf:expr, $($arg:tt)*) => {{
