@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::Path;
 
-use common::{cellcast_ok, close, golden, shared, temp_dir};
+use common::{close, golden, score_json, shared, temp_dir};
 use serde_json::Value;
 
 fn expected(path: &Path) -> Value {
@@ -84,18 +84,7 @@ fn l1000_mean_baseline_matches_polaris() {
     ] {
         let want = expected(&fixture.join(file));
         assert_eq!(want["metric"], metric);
-        let t = dir.join("truth.csv");
-        let p = dir.join("pred.csv");
-        let out = cellcast_ok([
-            "score",
-            "--metric",
-            metric,
-            "--truth",
-            t.to_str().unwrap(),
-            "--pred",
-            p.to_str().unwrap(),
-            "--json",
-        ]);
+        let out = score_json(metric, &dir.join("truth.csv"), &dir.join("pred.csv"), &[]);
         assert_matches(&out, &want);
     }
 }
@@ -135,20 +124,7 @@ fn rxrx3_gene_prior_matches_polaris() {
     for (file, metric) in [("expected.json", "polaris/pr_auc"), ("expected_roc.json", "polaris/roc_auc")] {
         let want = expected(&fixture.join(file));
         assert_eq!(want["metric"], metric);
-        let t = dir.join("truth.csv");
-        let p = dir.join("pred.csv");
-        let out = cellcast_ok([
-            "score",
-            "--metric",
-            metric,
-            "--truth",
-            t.to_str().unwrap(),
-            "--pred",
-            p.to_str().unwrap(),
-            "--group-by",
-            "treatment",
-            "--json",
-        ]);
+        let out = score_json(metric, &dir.join("truth.csv"), &dir.join("pred.csv"), &["--group-by", "treatment"]);
         assert_matches(&out, &want);
     }
 }

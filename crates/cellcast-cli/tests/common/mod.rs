@@ -56,6 +56,15 @@ where
     stderr
 }
 
+/// `cellcast score --metric M --truth T --pred P [extra…] --json`, asserting success.
+pub fn score_json(metric: &str, truth: &Path, pred: &Path, extra: &[&str]) -> String {
+    let mut args =
+        vec!["score", "--metric", metric, "--truth", truth.to_str().unwrap(), "--pred", pred.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    args.push("--json");
+    cellcast_ok(args)
+}
+
 /// A CSV matrix: ids in file order, columns in file order, values by id.
 pub struct Csv {
     pub ids: Vec<String>,
