@@ -33,6 +33,7 @@ mod chem_cmd;
 mod demo;
 mod load;
 mod report;
+mod run_cmd;
 mod score_cmd;
 mod stats_cmd;
 
@@ -53,6 +54,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the whole pipeline on a task folder: featurize, split, cross-validate the model panel,
+    /// score, compare, select, and write a submission with its report.
+    ///
+    /// TASK_DIR holds train.csv, test_features.csv and sample_submission.csv (Polaris/Kaggle
+    /// layout). Writes submission.csv (exactly the ids and columns of sample_submission.csv),
+    /// predictions.parquet, leaderboard.csv, folds.csv and report.md to --out.
+    ///
+    /// Example: cellcast run ../shared/tasks/l1000-drugbank --out results/l1000
+    Run(run_cmd::RunArgs),
     /// Score a prediction file against the truth with an official metric.
     #[command(long_about = score_cmd::LONG_ABOUT)]
     Score(score_cmd::ScoreArgs),
@@ -362,6 +372,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Score(args) => score_cmd::run(&args),
+        Command::Run(args) => run_cmd::run(&args),
         Command::Metrics { json } => report::print_registry(json),
         Command::De(DeCommand::Limma(a)) => stats_cmd::limma(&a.expr, &a.groups, &a.control, &a.out, &a.ids.id_column),
         Command::Weights(WeightsCommand::Myllia(a)) => stats_cmd::myllia(&a.t, &a.targets, &a.out, &a.ids.id_column),

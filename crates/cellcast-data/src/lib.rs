@@ -17,6 +17,7 @@ pub mod output;
 mod parquet_reader;
 pub mod split;
 mod table;
+pub mod task;
 pub mod write;
 
 pub use cellcast_stats::Matrix;

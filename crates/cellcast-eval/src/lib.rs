@@ -1,0 +1,21 @@
+//! Evaluation: cross-validated scores of a model panel under the official metric and the metrics
+//! that disagree with it, a leaderboard with ranks per metric, and paired bootstrap intervals.
+
+mod bootstrap;
+mod cv;
+mod panel;
+
+pub use bootstrap::{paired_bootstrap, Comparison};
+pub use cv::{cross_validate, CvResult, ModelCv};
+pub use panel::{row_cosine, row_pearson, MetricScore, PanelMetric};
+
+/// What can stop an evaluation.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error("model {model}, fold {fold}: {source}")]
+    Fit { model: String, fold: usize, source: cellcast_models::ModelError },
+    #[error("{0}")]
+    Metric(#[from] cellcast_metrics::MetricError),
+    #[error("fold {0} has no rows")]
+    EmptyFold(usize),
+}

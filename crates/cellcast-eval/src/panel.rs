@@ -1,0 +1,123 @@
+//! The metrics every model is scored under: the task's official metric first, then the panel
+//! of metrics that often disagree with it.
+
+use cellcast_metrics::{resolve, score, Direction, Inputs, MatrixInputs, Params};
+use cellcast_stats::correlation::pearson;
+use cellcast_stats::Matrix;
+
+use crate::EvalError;
+
+/// A metric of the panel.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PanelMetric {
+    /// A registry metric scored on truth/prediction matrices (e.g. `polaris/mean_squared_error`,
+    /// `mejia/wmse` with its variance-weight fallback).
+    Registry(String),
+    /// Mean over compounds of the Pearson correlation between true and predicted profiles.
+    RowPearson,
+    /// Mean over compounds of the cosine between true and predicted profiles.
+    RowCosine,
+}
+
+/// A metric's value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricScore {
+    pub metric: String,
+    pub direction: Direction,
+    pub value: f64,
+}
+
+impl PanelMetric {
+    pub fn name(&self) -> String {
+        match self {
+            PanelMetric::Registry(n) => n.clone(),
+            PanelMetric::RowPearson => "per_compound_pearson".into(),
+            PanelMetric::RowCosine => "per_compound_cosine".into(),
+        }
+    }
+
+    pub fn direction(&self) -> Direction {
+        match self {
+            PanelMetric::Registry(n) => {
+                resolve(n, &Params::default()).map_or(Direction::LowerIsBetter, |(i, _)| i.direction)
+            }
+            _ => Direction::HigherIsBetter,
+        }
+    }
+
+    /// Scores predictions of the rows `ids` (truth may hold NaN).
+    pub fn score(
+        &self,
+        ids: &[String],
+        targets: &[String],
+        truth: &Matrix,
+        pred: &Matrix,
+    ) -> Result<MetricScore, EvalError> {
+        let value = match self {
+            PanelMetric::Registry(name) => {
+                let (info, params) = resolve(name, &Params::default())?;
+                let inputs = MatrixInputs { ids, targets, truth, pred, weights: None, baseline: None };
+                score(info, Inputs::Matrix(inputs), &params)?.value
+            }
+            PanelMetric::RowPearson => mean_over_rows(truth, pred, row_pearson),
+            PanelMetric::RowCosine => mean_over_rows(truth, pred, row_cosine),
+        };
+        Ok(MetricScore { metric: self.name(), direction: self.direction(), value })
+    }
+}
+
+/// Mean of `f(truth row, pred row)` over rows where it is defined (NaN truth cells dropped).
+fn mean_over_rows(truth: &Matrix, pred: &Matrix, f: fn(&[f64], &[f64]) -> f64) -> f64 {
+    let (mut sum, mut n) = (0.0, 0usize);
+    for (t, p) in truth.rows().zip(pred.rows()) {
+        let (tt, pp): (Vec<f64>, Vec<f64>) =
+            t.iter().zip(p).filter(|(a, _)| !a.is_nan()).map(|(a, b)| (*a, *b)).unzip();
+        let v = f(&tt, &pp);
+        if !v.is_nan() {
+            sum += v;
+            n += 1;
+        }
+    }
+    if n == 0 {
+        f64::NAN
+    } else {
+        sum / n as f64
+    }
+}
+
+/// Pearson correlation of two profiles (NaN when either is constant).
+pub fn row_pearson(a: &[f64], b: &[f64]) -> f64 {
+    pearson(a, b)
+}
+
+/// Cosine of two profiles (NaN when either is all zeros).
+pub fn row_cosine(a: &[f64], b: &[f64]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let na = a.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let nb = b.iter().map(|x| x * x).sum::<f64>().sqrt();
+    if na == 0.0 || nb == 0.0 {
+        f64::NAN
+    } else {
+        dot / (na * nb)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_metrics() {
+        assert!((row_cosine(&[1.0, 0.0], &[1.0, 1.0]) - 1.0 / 2f64.sqrt()).abs() < 1e-15);
+        assert!(row_cosine(&[0.0, 0.0], &[1.0, 1.0]).is_nan());
+        let t = Matrix::from_rows(&[[1.0, 2.0, 3.0], [1.0, f64::NAN, 0.0]]).unwrap();
+        let p = Matrix::from_rows(&[[2.0, 4.0, 6.0], [3.0, 9.0, 1.0]]).unwrap();
+        // Row 1 keeps two cells: Pearson of two points is ±1.
+        assert!((mean_over_rows(&t, &p, row_pearson) - 1.0).abs() < 1e-12);
+        let ids = vec!["a".to_string(), "b".to_string()];
+        let genes = vec!["g1".to_string(), "g2".to_string(), "g3".to_string()];
+        let mse = PanelMetric::Registry("polaris/mean_squared_error".into()).score(&ids, &genes, &t, &p).unwrap();
+        // Per-target MSE: g1 (1+4)/2, g2 4/1, g3 (9+1)/2 → mean 23/6.
+        assert!((mse.value - 23.0 / 6.0).abs() < 1e-12);
+    }
+}

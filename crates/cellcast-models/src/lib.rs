@@ -1,0 +1,57 @@
+//! The model panel. Every model is a [`Predictor`]: checked hyper-parameters that `fit` on
+//! training rows and return a [`Fitted`] model that can only `predict`.
+//!
+//! - [`MeanResponse`]: the per-target training mean — the baseline the field keeps failing to beat;
+//! - [`RetrievalKnn`]: the k most Tanimoto-similar training compounds, averaged (uniform,
+//!   similarity or softmax weights), falling back to the mean without a usable neighbour;
+//!   [`TunedKnn`] picks k and the kernel on inner folds.
+
+mod baseline;
+mod features;
+mod retrieval;
+
+pub use baseline::MeanResponse;
+pub use features::Features;
+pub use retrieval::{Kernel, RetrievalKnn, TunedKnn};
+
+use cellcast_stats::Matrix;
+
+/// What can stop a fit.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    #[error("no training rows")]
+    NoRows,
+    #[error("invalid hyper-parameter: {0}")]
+    Parameter(String),
+}
+
+/// A model specification that can be fitted.
+pub trait Predictor: Send + Sync {
+    /// A short, stable name (used in leaderboards): e.g. `knn_k10_tanimoto`.
+    fn name(&self) -> String;
+
+    /// Fits on the given rows of `features` with labels `y` (rows × targets, NaN = missing;
+    /// `y` has one row per entry of `rows`).
+    fn fit(&self, features: &Features, rows: &[usize], y: &Matrix) -> Result<Box<dyn Fitted>, ModelError>;
+}
+
+/// A fitted model.
+pub trait Fitted: Send + Sync {
+    /// Predictions for the given rows of `features` (rows × targets), all finite.
+    fn predict(&self, features: &Features, rows: &[usize]) -> Matrix;
+}
+
+/// Per-target mean of `y` over its non-missing values (0 for a target never observed).
+pub(crate) fn column_means(y: &Matrix) -> Vec<f64> {
+    let mut sum = vec![0.0; y.ncols()];
+    let mut n = vec![0usize; y.ncols()];
+    for row in y.rows() {
+        for (j, v) in row.iter().enumerate() {
+            if !v.is_nan() {
+                sum[j] += v;
+                n[j] += 1;
+            }
+        }
+    }
+    sum.iter().zip(&n).map(|(s, &c)| if c == 0 { 0.0 } else { s / c as f64 }).collect()
+}

@@ -1,0 +1,241 @@
+//! Stage B: nearest training compounds by Tanimoto on Morgan bits.
+
+use cellcast_chem::similarity::{PackedBits, TopK};
+use cellcast_chem::BitFingerprint;
+use cellcast_stats::Matrix;
+
+use crate::{column_means, Features, Fitted, ModelError, Predictor};
+
+/// How neighbours are weighted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kernel {
+    Uniform,
+    /// Weight = Tanimoto similarity.
+    Tanimoto,
+    /// Weight = exp(similarity / τ).
+    Softmax(f64),
+}
+
+impl Kernel {
+    fn weight(self, similarity: f64) -> f64 {
+        match self {
+            Kernel::Uniform => 1.0,
+            Kernel::Tanimoto => similarity,
+            Kernel::Softmax(tau) => (similarity / tau).exp(),
+        }
+    }
+
+    fn label(self) -> String {
+        match self {
+            Kernel::Uniform => "uniform".into(),
+            Kernel::Tanimoto => "tanimoto".into(),
+            Kernel::Softmax(tau) => format!("softmax{tau}"),
+        }
+    }
+}
+
+/// k-nearest-neighbour retrieval: the (weighted) mean profile of the k most similar training
+/// compounds with similarity > 0; the training mean when there is none (unreadable molecule,
+/// or nothing in common with any training compound). Missing labels are skipped per target.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetrievalKnn {
+    pub k: usize,
+    pub kernel: Kernel,
+}
+
+impl RetrievalKnn {
+    pub fn new(k: usize, kernel: Kernel) -> Result<Self, ModelError> {
+        if k == 0 {
+            return Err(ModelError::Parameter("k must be at least 1".into()));
+        }
+        if let Kernel::Softmax(tau) = kernel {
+            if !(tau.is_finite() && tau > 0.0) {
+                return Err(ModelError::Parameter(format!("softmax temperature must be positive, got {tau}")));
+            }
+        }
+        Ok(RetrievalKnn { k, kernel })
+    }
+}
+
+struct FittedKnn {
+    spec: RetrievalKnn,
+    library: PackedBits,
+    /// Training row (index into `y`) of each library entry.
+    library_rows: Vec<usize>,
+    y: Matrix,
+    mean: Vec<f64>,
+}
+
+impl Predictor for RetrievalKnn {
+    fn name(&self) -> String {
+        format!("knn_k{}_{}", self.k, self.kernel.label())
+    }
+
+    fn fit(&self, features: &Features, rows: &[usize], y: &Matrix) -> Result<Box<dyn Fitted>, ModelError> {
+        if rows.is_empty() {
+            return Err(ModelError::NoRows);
+        }
+        let usable: Vec<usize> = (0..rows.len()).filter(|&i| features.morgan[rows[i]].is_some()).collect();
+        let fps: Vec<BitFingerprint> =
+            usable.iter().map(|&i| features.morgan[rows[i]].clone().expect("filtered")).collect();
+        Ok(Box::new(FittedKnn {
+            spec: *self,
+            library: PackedBits::new(&fps),
+            library_rows: usable,
+            y: y.clone(),
+            mean: column_means(y),
+        }))
+    }
+}
+
+impl Fitted for FittedKnn {
+    fn predict(&self, features: &Features, rows: &[usize]) -> Matrix {
+        let ncols = self.mean.len();
+        let mut out = Matrix::filled(rows.len(), ncols, 0.0);
+        let with_fp: Vec<usize> = (0..rows.len()).filter(|&i| features.morgan[rows[i]].is_some()).collect();
+        let queries: Vec<BitFingerprint> =
+            with_fp.iter().map(|&i| features.morgan[rows[i]].clone().expect("filtered")).collect();
+        let mut search = TopK::new(&queries, self.spec.k);
+        if !self.library.is_empty() {
+            search.feed(&self.library, 0, &|_, _| false);
+        }
+        let hits = search.finish();
+        let mut neighbours: Vec<Vec<(usize, f64)>> = vec![Vec::new(); rows.len()];
+        for (&i, list) in with_fp.iter().zip(hits) {
+            neighbours[i] = list
+                .iter()
+                .filter(|n| n.similarity > 0.0)
+                .map(|n| (self.library_rows[n.index], n.similarity))
+                .collect();
+        }
+        for (i, list) in neighbours.iter().enumerate() {
+            for (j, cell) in out.row_mut(i).iter_mut().enumerate() {
+                let (mut acc, mut wsum) = (0.0, 0.0);
+                for &(r, sim) in list {
+                    let v = self.y.get(r, j);
+                    if !v.is_nan() {
+                        let w = self.spec.kernel.weight(sim);
+                        acc += w * v;
+                        wsum += w;
+                    }
+                }
+                *cell = if wsum > 0.0 { acc / wsum } else { self.mean[j] };
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn features(bits: &[&[u32]]) -> Features {
+        Features { morgan: bits.iter().map(|b| Some(BitFingerprint::from_on_bits(64, b.iter().copied()))).collect() }
+    }
+
+    #[test]
+    fn nearest_neighbour_copies_its_profile_and_falls_back_to_the_mean() {
+        // Train rows 0..3, query rows 3 (shares bits with row 1) and 4 (shares nothing).
+        let f = features(&[&[1, 2], &[10, 11], &[20], &[10, 11, 12], &[40]]);
+        let y = Matrix::from_rows(&[[0.0, 1.0], [5.0, f64::NAN], [3.0, 3.0]]).unwrap();
+        let model = RetrievalKnn::new(1, Kernel::Uniform).unwrap().fit(&f, &[0, 1, 2], &y).unwrap();
+        let p = model.predict(&f, &[3, 4]);
+        assert_eq!(p.get(0, 0), 5.0);
+        // Target 1 of the neighbour is missing: the mean of the observed training values.
+        assert_eq!(p.get(0, 1), 2.0);
+        assert_eq!(p.row(1), &[8.0 / 3.0, 2.0]);
+        assert!(RetrievalKnn::new(0, Kernel::Uniform).is_err());
+    }
+
+    #[test]
+    fn kernels_weight_by_similarity() {
+        let f = features(&[&[1, 2, 3, 4], &[1, 9], &[1, 2, 3]]);
+        let y = Matrix::from_rows(&[[10.0], [0.0]]).unwrap();
+        // Query row 2: similarity 3/4 to row 0, 1/4 to row 1.
+        let sim = RetrievalKnn::new(2, Kernel::Tanimoto).unwrap().fit(&f, &[0, 1], &y).unwrap();
+        assert!((sim.predict(&f, &[2]).get(0, 0) - 7.5).abs() < 1e-12);
+        let uni = RetrievalKnn::new(2, Kernel::Uniform).unwrap().fit(&f, &[0, 1], &y).unwrap();
+        assert_eq!(uni.predict(&f, &[2]).get(0, 0), 5.0);
+    }
+}
+
+/// kNN whose k and kernel are chosen on inner folds of the training rows (seeded 3-fold), by
+/// mean squared error over the observed labels, then refit on all of them — so the outer
+/// cross-validation scores a procedure, not a configuration picked with the test folds' help.
+#[derive(Debug, Clone)]
+pub struct TunedKnn {
+    pub grid: Vec<RetrievalKnn>,
+    pub inner_folds: usize,
+    pub seed: u64,
+}
+
+impl TunedKnn {
+    /// The default grid: k ∈ {1, 3, 5, 10, 20, 50} × uniform / Tanimoto / softmax(τ = 0.1).
+    pub fn standard(seed: u64) -> Self {
+        let mut grid = Vec::new();
+        for k in [1, 3, 5, 10, 20, 50] {
+            for kernel in [Kernel::Uniform, Kernel::Tanimoto, Kernel::Softmax(0.1)] {
+                grid.push(RetrievalKnn { k, kernel });
+            }
+        }
+        TunedKnn { grid, inner_folds: 3, seed }
+    }
+}
+
+fn squared_error(truth: &Matrix, pred: &Matrix) -> f64 {
+    let (mut sum, mut n) = (0.0, 0usize);
+    for (t, p) in truth.rows().zip(pred.rows()) {
+        for (a, b) in t.iter().zip(p) {
+            if !a.is_nan() {
+                sum += (a - b) * (a - b);
+                n += 1;
+            }
+        }
+    }
+    if n == 0 {
+        0.0
+    } else {
+        sum / n as f64
+    }
+}
+
+impl Predictor for TunedKnn {
+    fn name(&self) -> String {
+        "knn_tuned".into()
+    }
+
+    fn fit(&self, features: &Features, rows: &[usize], y: &Matrix) -> Result<Box<dyn Fitted>, ModelError> {
+        if self.grid.is_empty() {
+            return Err(ModelError::Parameter("empty kNN grid".into()));
+        }
+        let n = rows.len();
+        let folds = self.inner_folds.min(n);
+        let best = if folds < 2 {
+            self.grid[0]
+        } else {
+            let mut order: Vec<usize> = (0..n).collect();
+            cellcast_stats::rng::SplitMix64::new(self.seed).shuffle(&mut order);
+            let mut fold_of = vec![0; n];
+            for (pos, &i) in order.iter().enumerate() {
+                fold_of[i] = pos % folds;
+            }
+            let mut losses = vec![0.0; self.grid.len()];
+            for f in 0..folds {
+                let inner_train: Vec<usize> = (0..n).filter(|&i| fold_of[i] != f).collect();
+                let inner_test: Vec<usize> = (0..n).filter(|&i| fold_of[i] == f).collect();
+                let train_rows: Vec<usize> = inner_train.iter().map(|&i| rows[i]).collect();
+                let test_rows: Vec<usize> = inner_test.iter().map(|&i| rows[i]).collect();
+                let y_train = y.select_rows(&inner_train);
+                let y_test = y.select_rows(&inner_test);
+                for (g, spec) in self.grid.iter().enumerate() {
+                    let pred = spec.fit(features, &train_rows, &y_train)?.predict(features, &test_rows);
+                    losses[g] += squared_error(&y_test, &pred);
+                }
+            }
+            let g = (0..self.grid.len()).min_by(|&a, &b| losses[a].total_cmp(&losses[b])).expect("non-empty grid");
+            self.grid[g]
+        };
+        best.fit(features, rows, y)
+    }
+}
