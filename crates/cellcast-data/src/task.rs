@@ -74,16 +74,20 @@ impl RegressionTask {
         let test = WideTable::read(&test_path, &WideSpec::text_only(&id_column, &test_cols))?;
         // The submission must list exactly the sample's ids, in its order.
         let test_index = test.id_index();
+        let sample_index = sample.id_index();
         let missing: Vec<&str> =
             sample.ids.iter().filter(|i| !test_index.contains_key(i.as_str())).map(String::as_str).collect();
-        if !missing.is_empty() || test.nrows() != sample.nrows() {
+        let extra: Vec<&str> =
+            test.ids.iter().filter(|i| !sample_index.contains_key(i.as_str())).map(String::as_str).collect();
+        if !missing.is_empty() || !extra.is_empty() {
             return Err(DataError::Mismatch {
                 path: test_path,
                 message: format!(
-                    "ids do not match sample_submission.csv ({} test rows, {} sample rows; missing e.g. {})",
-                    test.nrows(),
-                    sample.nrows(),
-                    preview(&missing, 3)
+                    "ids do not match sample_submission.csv: {} sample id(s) have no test row ({}), {} test row(s) are not in the sample ({})",
+                    missing.len(),
+                    preview(&missing, 3),
+                    extra.len(),
+                    preview(&extra, 3)
                 ),
             });
         }
