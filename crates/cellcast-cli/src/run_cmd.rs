@@ -12,7 +12,7 @@ use cellcast_data::task::RegressionTask;
 use cellcast_data::write::{format_number, write_atomically, write_matrix_csv};
 use cellcast_eval::{cross_validate, paired_bootstrap, CvResult, PanelMetric};
 use cellcast_metrics::Direction;
-use cellcast_models::{Features, Kernel, MeanResponse, Predictor, RetrievalKnn, TunedKnn};
+use cellcast_models::{Average, Features, Kernel, MeanResponse, Predictor, RetrievalKnn, RidgeGcv, TunedKnn};
 use cellcast_stats::Matrix;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -48,7 +48,7 @@ pub struct RunArgs {
     pub threads: Option<usize>,
 }
 
-/// The model panel: baselines, tuned retrieval and fixed retrieval references.
+/// The model panel: baselines, tuned retrieval, fixed retrieval references and ridge.
 pub fn panel(seed: u64) -> Vec<Box<dyn Predictor>> {
     let knn = |k, kernel| -> Box<dyn Predictor> { Box::new(RetrievalKnn { k, kernel }) };
     vec![
@@ -57,6 +57,8 @@ pub fn panel(seed: u64) -> Vec<Box<dyn Predictor>> {
         knn(1, Kernel::Uniform),
         knn(10, Kernel::Tanimoto),
         knn(50, Kernel::Tanimoto),
+        Box::new(RidgeGcv::standard()),
+        Box::new(Average { members: vec![Box::new(TunedKnn::standard(seed)), Box::new(RidgeGcv::standard())] }),
     ]
 }
 
@@ -305,15 +307,16 @@ fn summary_table(
     seed: u64,
 ) -> String {
     let ranks = ranks(cv);
+    let width = cv.models.iter().map(|m| m.model.len()).max().unwrap_or(5) + 2;
     let mut s = String::new();
-    let _ = write!(s, "{:<20}", "model");
+    let _ = write!(s, "{:<width$}", "model");
     for m in &cv.metrics {
         let _ = write!(s, "{:>30}", m.name());
     }
     let _ = writeln!(s, "{:>34}", "Δ official vs mean [95% CI]");
     for (i, model) in cv.models.iter().enumerate() {
         let mark = if i == best { "*" } else { " " };
-        let _ = write!(s, "{mark}{:<19}", model.model);
+        let _ = write!(s, "{mark}{:<w$}", model.model, w = width - 1);
         for (k, score) in model.pooled.iter().enumerate() {
             let _ = write!(s, "{:>30}", format!("{} (#{})", fmt(score.value), ranks[i][k]));
         }
@@ -357,7 +360,7 @@ fn write_report(
         let cells: Vec<String> = m.fold_scores.iter().map(|f| fmt(f[0].value)).collect();
         let _ = writeln!(r, "| {} | {} |", m.model, cells.join(" | "));
     }
-    let _ = writeln!(r, "\nModels: `mean` = per-target training mean; `knn_tuned` = Tanimoto kNN on Morgan r2/2048 with k and kernel chosen on inner 3-fold CV of each training fold; `knn_k*` = fixed kNN references.");
+    let _ = writeln!(r, "\nModels: `mean` = per-target training mean; `knn_tuned` = Tanimoto kNN on Morgan r2/2048 with k and kernel chosen on inner 3-fold CV of each training fold; `knn_k*` = fixed kNN references; `ridge_morgan_counts` = multi-output ridge on log(1 + Morgan r2/2048 counts), α by leave-one-out CV within each training fold (scikit-learn RidgeCV's rule); `avg(…)` = equal-weight average of its members.");
     write_atomically(path, |out| {
         use std::io::Write;
         out.write_all(r.as_bytes())

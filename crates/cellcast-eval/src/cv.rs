@@ -82,7 +82,7 @@ mod tests {
     #[test]
     fn mean_baseline_out_of_fold() {
         // Two folds of two rows; the out-of-fold prediction of a row is the other fold's mean.
-        let features = Features { morgan: vec![None; 4] };
+        let features = Features::empty(4);
         let y = Matrix::from_rows(&[[1.0], [3.0], [5.0], [7.0]]).unwrap();
         let ids: Vec<String> = (0..4).map(|i| i.to_string()).collect();
         let models: Vec<Box<dyn Predictor>> = vec![Box::new(MeanResponse)];

@@ -4,15 +4,22 @@
 //! - [`MeanResponse`]: the per-target training mean — the baseline the field keeps failing to beat;
 //! - [`RetrievalKnn`]: the k most Tanimoto-similar training compounds, averaged (uniform,
 //!   similarity or softmax weights), falling back to the mean without a usable neighbour;
-//!   [`TunedKnn`] picks k and the kernel on inner folds.
+//!   [`TunedKnn`] picks k and the kernel on inner folds;
+//! - [`RidgeGcv`]: multi-output ridge on log Morgan counts, α by scikit-learn's efficient
+//!   leave-one-out CV;
+//! - [`Average`]: the equal-weight average of other models.
 
 mod baseline;
+mod ensemble;
 mod features;
 mod retrieval;
+mod ridge;
 
 pub use baseline::MeanResponse;
+pub use ensemble::Average;
 pub use features::Features;
 pub use retrieval::{Kernel, RetrievalKnn, TunedKnn};
+pub use ridge::{ridge_gcv, GcvPath, RidgeGcv, RidgeInput};
 
 use cellcast_stats::Matrix;
 
@@ -39,6 +46,11 @@ pub trait Predictor: Send + Sync {
 pub trait Fitted: Send + Sync {
     /// Predictions for the given rows of `features` (rows × targets), all finite.
     fn predict(&self, features: &Features, rows: &[usize]) -> Matrix;
+
+    /// What the fit chose, for reports (e.g. "α = 1000"), if anything.
+    fn describe(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Per-target mean of `y` over its non-missing values (0 for a target never observed).

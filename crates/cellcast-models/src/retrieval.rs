@@ -131,7 +131,9 @@ mod tests {
     use super::*;
 
     fn features(bits: &[&[u32]]) -> Features {
-        Features { morgan: bits.iter().map(|b| Some(BitFingerprint::from_on_bits(64, b.iter().copied()))).collect() }
+        let mut f = Features::empty(bits.len());
+        f.morgan = bits.iter().map(|b| Some(BitFingerprint::from_on_bits(64, b.iter().copied()))).collect();
+        f
     }
 
     #[test]
