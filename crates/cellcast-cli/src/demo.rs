@@ -1,109 +1,153 @@
-//! `cellcast demo`: three kinds of model scored on built-in synthetic data under several
-//! metrics, to show in seconds what cellcast does and why one metric is not enough.
+//! `cellcast demo` and `cellcast synth`: the whole pipeline on a built-in synthetic task, under a
+//! random and a scaffold split — retrieval looks excellent when a compound's scaffold family is
+//! in training and collapses when whole families are held out.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use cellcast_metrics::{resolve, score, Direction, Inputs, MatrixInputs, Params};
-use cellcast_stats::rng::SplitMix64;
-use cellcast_stats::Matrix;
+use cellcast_data::output::{Column, OutputTable};
+use cellcast_data::write::write_matrix_csv;
+use cellcast_eval::{cross_validate, PanelMetric};
+use cellcast_models::synth::{synth_task, SynthTask};
+use cellcast_models::{Features, Kernel, MeanResponse, Predictor, RetrievalKnn, RidgeGcv, TunedKnn};
 
 use crate::report::fmt;
+use crate::run_cmd::{make_folds, SplitKind};
 
-const COMPOUNDS: usize = 60;
-const GENES: usize = 40;
+const COMPOUNDS: usize = 300;
+const TARGETS: usize = 20;
+const NOISE: f64 = 0.5;
 
-/// Truth: a per-gene baseline plus, per compound, a strong response on a few genes and small
-/// noise elsewhere — the sparse shape of real perturbation signatures.
-fn synthetic_truth(rng: &mut SplitMix64) -> (Vec<f64>, Matrix) {
-    let base: Vec<f64> = (0..GENES).map(|_| rng.normal()).collect();
-    let mut truth = Matrix::filled(COMPOUNDS, GENES, 0.0);
-    for i in 0..COMPOUNDS {
-        for (cell, b) in truth.row_mut(i).iter_mut().zip(&base) {
-            let hit = rng.uniform() < 0.15;
-            let effect = if hit { 2.5 * rng.normal() } else { 0.0 };
-            *cell = b + effect + 0.3 * rng.normal();
-        }
-    }
-    (base, truth)
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Also write the results: DIR/leaderboard.csv with columns regime,model,metric,score.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
-pub fn run() -> Result<()> {
-    let mut rng = SplitMix64::new(20_261_121);
-    let (base, truth) = synthetic_truth(&mut rng);
-    let ids: Vec<String> = (0..COMPOUNDS).map(|i| format!("cmpd_{i:02}")).collect();
-    let genes: Vec<String> = (0..GENES).map(|j| format!("gene_{j:02}")).collect();
+#[derive(clap::Args)]
+pub struct SynthArgs {
+    /// Output task folder: train.csv, test_features.csv, sample_submission.csv, test_labels.csv.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Number of compounds (at most 2,352).
+    #[arg(long, default_value_t = COMPOUNDS)]
+    pub compounds: usize,
+    #[arg(long, default_value_t = TARGETS)]
+    pub targets: usize,
+    /// Standard deviation of the noise added to each response.
+    #[arg(long, default_value_t = NOISE)]
+    pub noise: f64,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
 
-    // Three archetypes of the field's models.
-    let mut models: Vec<(&str, Matrix)> = Vec::new();
-    let mut mean = Matrix::filled(COMPOUNDS, GENES, 0.0);
-    let mut shrunk = Matrix::filled(COMPOUNDS, GENES, 0.0);
-    let mut noisy = Matrix::filled(COMPOUNDS, GENES, 0.0);
-    for i in 0..COMPOUNDS {
-        for (j, &b) in base.iter().enumerate() {
-            let effect = truth.get(i, j) - b;
-            mean.set(i, j, b);
-            // Smooth model: right direction, a third of the magnitude, a little noise.
-            shrunk.set(i, j, b + 0.35 * effect + 0.2 * rng.normal());
-            // Retrieval-like model: full magnitude, but a neighbour's noise on top.
-            noisy.set(i, j, b + effect + 1.1 * rng.normal());
-        }
-    }
-    models.push(("mean baseline", mean));
-    models.push(("smooth (shrunk)", shrunk));
-    models.push(("retrieval-like", noisy));
+fn demo_panel(seed: u64) -> Vec<Box<dyn Predictor>> {
+    vec![
+        Box::new(MeanResponse),
+        Box::new(RetrievalKnn { k: 1, kernel: Kernel::Uniform }),
+        Box::new(TunedKnn::standard(seed)),
+        Box::new(RidgeGcv::standard()),
+    ]
+}
 
-    // DEG-style weights: each compound's squared true effect, normalised per compound, so the
-    // genes that respond dominate (the idea behind Mejia et al.'s and the VCPI contest's weights).
-    let mut weights = Matrix::filled(COMPOUNDS, GENES, 0.0);
-    for i in 0..COMPOUNDS {
-        let sq: Vec<f64> = (0..GENES).map(|j| (truth.get(i, j) - base[j]).powi(2)).collect();
-        let total: f64 = sq.iter().sum();
-        for (j, v) in sq.iter().enumerate() {
-            weights.set(i, j, v / total);
-        }
-    }
-
-    let metric_names = ["polaris/mean_squared_error", "polaris/pearsonr", "vcpi/wmse"];
+pub fn run(args: &DemoArgs) -> Result<()> {
+    let task = synth_task(COMPOUNDS, TARGETS, NOISE, args.seed);
+    let smiles: Vec<Option<String>> = task.smiles.iter().cloned().map(Some).collect();
+    let features = Features::from_smiles(&smiles);
+    let rows: Vec<usize> = (0..task.ids.len()).collect();
+    let metrics = vec![PanelMetric::Registry("polaris/mean_squared_error".into()), PanelMetric::RowPearson];
+    let models = demo_panel(args.seed);
     let mut out = String::new();
-    outln!(out, "cellcast demo: {COMPOUNDS} synthetic compounds × {GENES} genes, three archetypal models");
-    outln!(out, "(built-in data; the point is how the metrics disagree, not the numbers themselves)\n");
-    outf!(out, "{:<18}", "model");
-    for m in metric_names {
-        outf!(out, "{m:>30}");
-    }
-    outln!(out);
-    let mut table: Vec<Vec<f64>> = Vec::new();
-    for (_, pred) in &models {
-        let mut row = Vec::new();
-        for m in metric_names {
-            let (info, params) = resolve(m, &Params::default())?;
-            let w = (m == "vcpi/wmse").then_some(&weights);
-            let inputs = MatrixInputs { ids: &ids, targets: &genes, truth: &truth, pred, weights: w, baseline: None };
-            row.push(score(info, Inputs::Matrix(inputs), &params)?.value);
+    outln!(out, "cellcast demo: {COMPOUNDS} synthetic compounds in 12 scaffold families × {TARGETS} responses");
+    outln!(out, "(responses: a fixed function of each compound's scaffold and Morgan bits, plus noise; 5-fold CV)\n");
+    let mut records: Vec<(String, String, String, f64)> = Vec::new();
+    for (regime, kind) in [("random", SplitKind::Random), ("scaffold", SplitKind::Scaffold)] {
+        let (folds, _) = make_folds(&smiles, &task.ids, kind, 5, args.seed)?;
+        let cv = cross_validate(
+            &models,
+            &features,
+            &rows,
+            &task.y,
+            &task.ids,
+            &task.targets,
+            &folds,
+            5,
+            &metrics,
+            &|_, _| {},
+        )?;
+        outln!(out, "{regime} split");
+        for m in &cv.models {
+            outf!(out, "  {:<20}", m.model);
+            for s in &m.pooled {
+                outf!(out, "  {} {:>10}", s.metric, fmt(s.value));
+                records.push((regime.into(), m.model.clone(), s.metric.clone(), s.value));
+            }
+            outln!(out);
         }
-        table.push(row);
     }
-    for (k, (name, _)) in models.iter().enumerate() {
-        outf!(out, "{name:<18}");
-        for (c, m) in metric_names.iter().enumerate() {
-            let (info, _) = resolve(m, &Params::default())?;
-            let better = |a: f64, b: f64| match info.direction {
-                Direction::LowerIsBetter => a < b,
-                Direction::HigherIsBetter => a > b,
-            };
-            let value = table[k][c];
-            let cell = if value.is_nan() {
-                "undefined".to_string()
-            } else {
-                let rank = 1 + table.iter().filter(|r| better(r[c], value)).count();
-                format!("{} (#{rank})", fmt(value))
-            };
-            outf!(out, "{cell:>30}");
-        }
-        outln!(out);
+    let mse = |regime: &str, model: &str| {
+        records
+            .iter()
+            .find(|r| r.0 == regime && r.1 == model && r.2 == "polaris/mean_squared_error")
+            .map_or(f64::NAN, |r| r.3)
+    };
+    outln!(
+        out,
+        "\nNearest neighbour vs the mean (MSE): random split {} vs {}, scaffold split {} vs {}.",
+        fmt(mse("random", "knn_k1_uniform")),
+        fmt(mse("random", "mean")),
+        fmt(mse("scaffold", "knn_k1_uniform")),
+        fmt(mse("scaffold", "mean"))
+    );
+    outln!(out, "Retrieval wins when test compounds have relatives in training and loses to the mean when whole");
+    outln!(out, "scaffold families are new: the split decides what a model is worth. Next: `cellcast run TASK_DIR`.");
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir)?;
+        let text = |f: fn(&(String, String, String, f64)) -> &String| {
+            Column::Text(records.iter().map(|r| Some(f(r).clone())).collect())
+        };
+        OutputTable::new()
+            .with("regime", text(|r| &r.0))
+            .with("model", text(|r| &r.1))
+            .with("metric", text(|r| &r.2))
+            .with("score", Column::Float(records.iter().map(|r| r.3).collect()))
+            .write(&dir.join("leaderboard.csv"))?;
+        let _ = writeln!(out, "wrote {}", dir.join("leaderboard.csv").display());
     }
-    outln!(out, "\nMSE crowns the smooth model; the DEG-weighted MSE (weights on the genes each compound");
-    outln!(out, "moves) crowns the retrieval-like one: the metric picks the winner. Per-gene Pearson is");
-    outln!(out, "undefined for a constant prediction such as the mean baseline.");
-    outln!(out, "Score your own files: `cellcast score --help`; all metrics: `cellcast metrics`.");
     crate::emit(&out)
+}
+
+/// Writes a synthetic task folder; the last two scaffold families are the test compounds.
+pub fn synth(args: &SynthArgs) -> Result<()> {
+    let task = synth_task(args.compounds, args.targets, args.noise, args.seed);
+    write_task(&task, &args.out)?;
+    eprintln!("wrote a synthetic task with {} compounds to {}", task.ids.len(), args.out.display());
+    Ok(())
+}
+
+fn write_task(task: &SynthTask, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let is_test = |i: usize| task.family[i] >= 10;
+    let (train, test): (Vec<usize>, Vec<usize>) = (0..task.ids.len()).partition(|&i| !is_test(i));
+    let text =
+        |rows: &[usize], values: &[String]| Column::Text(rows.iter().map(|&i| Some(values[i].clone())).collect());
+    let mut table =
+        OutputTable::new().with("compound_id", text(&train, &task.ids)).with("smiles", text(&train, &task.smiles));
+    for (j, t) in task.targets.iter().enumerate() {
+        table = table.with(t, Column::Float(train.iter().map(|&i| task.y.get(i, j)).collect()));
+    }
+    table.write(&dir.join("train.csv"))?;
+    OutputTable::new()
+        .with("id", text(&test, &task.ids))
+        .with("smiles", text(&test, &task.smiles))
+        .write(&dir.join("test_features.csv"))?;
+    let test_ids: Vec<String> = test.iter().map(|&i| task.ids[i].clone()).collect();
+    let zeros = cellcast_stats::Matrix::filled(test.len(), task.targets.len(), 0.0);
+    write_matrix_csv(&dir.join("sample_submission.csv"), "id", &test_ids, &task.targets, &zeros)?;
+    write_matrix_csv(&dir.join("test_labels.csv"), "id", &test_ids, &task.targets, &task.y.select_rows(&test))?;
+    Ok(())
 }

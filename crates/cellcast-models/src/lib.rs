@@ -14,6 +14,7 @@ mod ensemble;
 mod features;
 mod retrieval;
 mod ridge;
+pub mod synth;
 
 pub use baseline::MeanResponse;
 pub use ensemble::Average;
