@@ -265,6 +265,14 @@ pub fn neighbors(
     finish(out, rows)
 }
 
+/// The Bemis–Murcko scaffold of every molecule, the groups of a scaffold split. An unparsable
+/// molecule is a group of its own, so it never drags a scaffold along.
+pub fn scaffold_groups(mols: &Molecules) -> Vec<String> {
+    let results = map_molecules(mols, "scaffolds", |m| m.murcko_scaffold(false));
+    summarize("scaffolds", &results, "each is a group of its own");
+    results.iter().zip(&mols.ids).map(|(r, id)| r.clone().unwrap_or_else(|_| format!("unparsed:{id}"))).collect()
+}
+
 /// The split methods of `cellcast split`.
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum SplitMethod {
@@ -313,14 +321,7 @@ pub fn split(input: &MoleculeInput, opts: &SplitOptions, out: &Path) -> Result<(
         }
         _ => {
             let mols = read_molecules(input)?;
-            let results = map_molecules(&mols, "scaffolds", |m| m.murcko_scaffold(false));
-            summarize("split (scaffolds)", &results, "each is a group of its own");
-            // An unparsable molecule is its own group, so it never drags a scaffold along.
-            let groups = results
-                .iter()
-                .zip(&mols.ids)
-                .map(|(r, id)| r.clone().unwrap_or_else(|_| format!("unparsed:{id}")))
-                .collect();
+            let groups = scaffold_groups(&mols);
             (mols.ids, groups)
         }
     };

@@ -5,12 +5,11 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use cellcast_chem::Molecule;
 use cellcast_data::output::{Column, OutputTable};
 use cellcast_data::split::{group_kfold, random_kfold, Part, SplitTable};
 use cellcast_data::task::RegressionTask;
 use cellcast_data::write::{format_number, write_atomically, write_matrix_csv};
-use cellcast_eval::{cross_validate, paired_bootstrap, CvResult, PanelMetric};
+use cellcast_eval::{cross_validate, paired_bootstrap, Comparison, CvResult, PanelMetric};
 use cellcast_metrics::Direction;
 use cellcast_models::{Average, Features, Kernel, MeanResponse, Predictor, RetrievalKnn, RidgeGcv, TunedKnn};
 use cellcast_stats::Matrix;
@@ -82,15 +81,8 @@ pub fn make_folds(
     Ok(match kind {
         SplitKind::Random => (random_kfold(smiles.len(), folds, seed)?, vec![String::new(); smiles.len()]),
         SplitKind::Scaffold => {
-            let groups: Vec<String> = smiles
-                .iter()
-                .zip(ids)
-                .map(|(s, id)| {
-                    Molecule::parse(s.as_deref().unwrap_or(""))
-                        .and_then(|m| m.murcko_scaffold(false))
-                        .unwrap_or_else(|_| format!("unparsed:{id}"))
-                })
-                .collect();
+            let mols = crate::chem_cmd::Molecules { ids: ids.to_vec(), smiles: smiles.to_vec() };
+            let groups = crate::chem_cmd::scaffold_groups(&mols);
             (group_kfold(&groups, folds)?, groups)
         }
     })
@@ -186,7 +178,12 @@ pub fn run(args: &RunArgs) -> Result<()> {
         .expect("non-empty panel");
     let mean_idx = cv.models.iter().position(|m| m.model == "mean").expect("the panel has the mean");
     let losses: Vec<Vec<f64>> = cv.models.iter().map(|m| row_losses(&task.train_y, &m.oof)).collect();
-    write_leaderboard(&args.out.join("leaderboard.csv"), &cv, &losses, best, mean_idx, args)?;
+    // Each model against the best and against the mean, on the same resamples of compounds.
+    let versus = |other: usize| -> Vec<Comparison> {
+        losses.iter().map(|l| paired_bootstrap(l, &losses[other], args.bootstrap, args.seed)).collect()
+    };
+    let (vs_best, vs_mean) = (versus(best), versus(mean_idx));
+    write_leaderboard(&args.out.join("leaderboard.csv"), &cv, best, &vs_best, &vs_mean)?;
 
     // Refit the winner on all of train; predict the test rows in sample_submission order.
     let winner = &models[best];
@@ -200,7 +197,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     }
     write_matrix_csv(&args.out.join("submission.csv"), "id", &task.test_ids, &task.targets, &pred)?;
     write_predictions(&args.out.join("predictions.parquet"), &task, &pred)?;
-    let summary = summary_table(&cv, best, &losses, mean_idx, args.bootstrap, args.seed);
+    let summary = summary_table(&cv, best, &vs_mean);
     write_report(&args.out.join("report.md"), &task, args, &cv, best, &summary)?;
     crate::emit(&summary)?;
     eprintln!(
@@ -251,10 +248,9 @@ fn ranks(cv: &CvResult) -> Vec<Vec<usize>> {
 fn write_leaderboard(
     path: &Path,
     cv: &CvResult,
-    losses: &[Vec<f64>],
     best: usize,
-    mean_idx: usize,
-    args: &RunArgs,
+    vs_best: &[Comparison],
+    vs_mean: &[Comparison],
 ) -> Result<()> {
     let ranks = ranks(cv);
     write_atomically(path, |out| {
@@ -276,8 +272,7 @@ fn write_leaderboard(
                     u8::from(m == best)
                 );
                 if k == 0 {
-                    for other in [best, mean_idx] {
-                        let c = paired_bootstrap(&losses[m], &losses[other], args.bootstrap, args.seed);
+                    for c in [&vs_best[m], &vs_mean[m]] {
                         let _ = write!(
                             line,
                             ",{},{},{},{}",
@@ -298,14 +293,7 @@ fn write_leaderboard(
     Ok(())
 }
 
-fn summary_table(
-    cv: &CvResult,
-    best: usize,
-    losses: &[Vec<f64>],
-    mean_idx: usize,
-    resamples: usize,
-    seed: u64,
-) -> String {
+fn summary_table(cv: &CvResult, best: usize, vs_mean: &[Comparison]) -> String {
     let ranks = ranks(cv);
     let width = cv.models.iter().map(|m| m.model.len()).max().unwrap_or(5) + 2;
     let mut s = String::new();
@@ -320,7 +308,7 @@ fn summary_table(
         for (k, score) in model.pooled.iter().enumerate() {
             let _ = write!(s, "{:>30}", format!("{} (#{})", fmt(score.value), ranks[i][k]));
         }
-        let c = paired_bootstrap(&losses[i], &losses[mean_idx], resamples, seed);
+        let c = &vs_mean[i];
         let _ = writeln!(s, "{:>34}", format!("{} [{}, {}]", fmt(c.difference), fmt(c.ci_low), fmt(c.ci_high)));
     }
     let _ = writeln!(s, "* selected (best cross-validated {}); ranks per metric in parentheses", cv.metrics[0].name());
