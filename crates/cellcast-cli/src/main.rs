@@ -32,6 +32,7 @@ macro_rules! outln {
 mod chem_cmd;
 mod demo;
 mod load;
+mod plot;
 mod report;
 mod run_cmd;
 mod score_cmd;

@@ -199,6 +199,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     write_predictions(&args.out.join("predictions.parquet"), &task, &pred)?;
     let summary = summary_table(&cv, best, &vs_mean);
     write_report(&args.out.join("report.md"), &task, args, &cv, best, &summary)?;
+    write_html_report(&args.out.join("report.html"), &task, &cv, best, &vs_mean)?;
     crate::emit(&summary)?;
     eprintln!(
         "selected {}; wrote submission.csv, predictions.parquet, leaderboard.csv, folds.csv, report.md to {}",
@@ -352,6 +353,67 @@ fn write_report(
     write_atomically(path, |out| {
         use std::io::Write;
         out.write_all(r.as_bytes())
+    })?;
+    Ok(())
+}
+
+/// report.html: the official score of every model with its bootstrap interval (shifted from the
+/// difference to the mean onto the score scale) and its per-fold values, plus the rank table.
+fn write_html_report(
+    path: &Path,
+    task: &RegressionTask,
+    cv: &CvResult,
+    best: usize,
+    vs_mean: &[Comparison],
+) -> Result<()> {
+    let mean_idx = cv.models.iter().position(|m| m.model == "mean").expect("the panel has the mean");
+    let mean_score = cv.models[mean_idx].pooled[0].value;
+    let folds: Vec<Vec<f64>> = cv.models.iter().map(|m| m.fold_scores.iter().map(|f| f[0].value).collect()).collect();
+    let rows: Vec<crate::plot::Row> = cv
+        .models
+        .iter()
+        .enumerate()
+        .map(|(i, m)| crate::plot::Row {
+            label: &m.model,
+            value: m.pooled[0].value,
+            interval: (mean_score + vs_mean[i].ci_low, mean_score + vs_mean[i].ci_high),
+            folds: &folds[i],
+            highlight: i == best,
+        })
+        .collect();
+    let metric = cv.metrics[0].name();
+    let svg = crate::plot::dot_plot(
+        &format!("{metric}: pooled out-of-fold (dot), 95% bootstrap CI vs the mean (line), folds (grey)"),
+        &format!("{} is better", cv.metrics[0].direction().as_str()),
+        &rows,
+    );
+    let ranks = ranks(cv);
+    let mut table = String::from("<table><tr><th>model</th>");
+    for m in &cv.metrics {
+        let _ = write!(table, "<th>{}</th>", m.name());
+    }
+    table.push_str("</tr>");
+    for (i, m) in cv.models.iter().enumerate() {
+        let _ = write!(table, "<tr{}><td>{}</td>", if i == best { r#" class="best""# } else { "" }, m.model);
+        for (k, s) in m.pooled.iter().enumerate() {
+            let _ = write!(table, "<td>{} <span class=\"rank\">#{}</span></td>", fmt(s.value), ranks[i][k]);
+        }
+        table.push_str("</tr>");
+    }
+    table.push_str("</table>");
+    let html = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>cellcast: {name}</title><style>\
+         body{{font-family:sans-serif;margin:2em;max-width:70em}} table{{border-collapse:collapse}} \
+         td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}} td:first-child{{text-align:left}} \
+         tr.best{{background:#fdecea}} .rank{{color:#888;font-size:small}}</style></head><body>\
+         <h1>cellcast run: {name}</h1><p>Selected: <b>{best}</b>. Ranks per metric show where the metrics disagree.</p>\
+         {svg}<h2>Pooled out-of-fold scores</h2>{table}<p>Details: report.md, leaderboard.csv, folds.csv.</p></body></html>\n",
+        name = task.name,
+        best = cv.models[best].model
+    );
+    write_atomically(path, |out| {
+        use std::io::Write;
+        out.write_all(html.as_bytes())
     })?;
     Ok(())
 }
