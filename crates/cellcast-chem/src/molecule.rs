@@ -22,6 +22,12 @@ use crate::fingerprint::{BitFingerprint, CountFingerprint};
 /// benchmark compound comes near this (the largest LINCS peptides have a few hundred atoms).
 pub const MAX_ATOMS: usize = 2_000;
 
+/// chematic's aromatic-ring count enumerates ring combinations (≈ O(rings⁵)): a 36-atom ring
+/// mesh takes 0.4 s, 108 atoms 79 s (fuzzing finding, fuzz/findings/smiles). Descriptors of
+/// molecules with more rings than this are refused instead of hanging; no benchmark compound
+/// comes close.
+pub const MAX_RINGS_FOR_DESCRIPTORS: usize = 24;
+
 /// Why a SMILES did not give a molecule, or a molecule did not give a result.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChemError {
@@ -286,6 +292,12 @@ impl Molecule {
         self.sanitize()?;
         guarded("descriptors", || {
             let g = &self.graph;
+            let rings = c::rdkit_num_rings(g);
+            if rings > MAX_RINGS_FOR_DESCRIPTORS {
+                return Err(ChemError::Unsupported(format!(
+                    "{rings} rings: descriptors are computed for at most {MAX_RINGS_FOR_DESCRIPTORS} rings"
+                )));
+            }
             let (mol_log_p, mol_mr) = c::logp_and_mr(g);
             Ok(Descriptors {
                 mol_wt: c::rdkit_molecular_weight(g),
@@ -296,7 +308,7 @@ impl Molecule {
                 num_h_donors: c::hbd_count(g) as f64,
                 num_h_acceptors: c::rdkit_hba_count(g) as f64,
                 num_rotatable_bonds: c::rotatable_bond_count(g) as f64,
-                ring_count: c::rdkit_num_rings(g) as f64,
+                ring_count: rings as f64,
                 num_aromatic_rings: c::rdkit_aromatic_ring_count(g) as f64,
                 heavy_atom_count: c::heavy_atom_count(g) as f64,
                 fraction_csp3: c::fsp3(g),
@@ -343,6 +355,14 @@ mod tests {
         let folded = m.morgan_bits(MorganParams { nbits: 4096, ..Default::default() }).unwrap();
         assert_eq!(folded.nbits(), 4096);
         assert!(MorganParams { radius: 4, ..Default::default() }.validate().is_err());
+    }
+
+    #[test]
+    fn ring_meshes_are_refused_quickly() {
+        let mesh = "C1C2C3C4C5C6C7C8C9".repeat(6);
+        let m = Molecule::parse(&mesh).unwrap();
+        assert!(matches!(m.descriptors(), Err(ChemError::Unsupported(_))));
+        assert!(m.morgan_bits(MorganParams::default()).is_ok());
     }
 
     #[test]
