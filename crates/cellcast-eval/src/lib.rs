@@ -7,7 +7,7 @@ mod panel;
 
 pub use bootstrap::{paired_bootstrap, Comparison};
 pub use cv::{cross_validate, CvResult, ModelCv};
-pub use panel::{row_cosine, row_pearson, MetricScore, PanelMetric};
+pub use panel::{row_cosine, MetricScore, PanelMetric};
 
 /// What can stop an evaluation.
 #[derive(Debug, thiserror::Error)]

@@ -59,7 +59,7 @@ impl PanelMetric {
                 let inputs = MatrixInputs { ids, targets, truth, pred, weights: None, baseline: None };
                 score(info, Inputs::Matrix(inputs), &params)?.value
             }
-            PanelMetric::RowPearson => mean_over_rows(truth, pred, row_pearson),
+            PanelMetric::RowPearson => mean_over_rows(truth, pred, pearson),
             PanelMetric::RowCosine => mean_over_rows(truth, pred, row_cosine),
         };
         Ok(MetricScore { metric: self.name(), direction: self.direction(), value })
@@ -85,11 +85,6 @@ fn mean_over_rows(truth: &Matrix, pred: &Matrix, f: fn(&[f64], &[f64]) -> f64) -
     }
 }
 
-/// Pearson correlation of two profiles (NaN when either is constant).
-pub fn row_pearson(a: &[f64], b: &[f64]) -> f64 {
-    pearson(a, b)
-}
-
 /// Cosine of two profiles (NaN when either is all zeros).
 pub fn row_cosine(a: &[f64], b: &[f64]) -> f64 {
     let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
@@ -113,7 +108,7 @@ mod tests {
         let t = Matrix::from_rows(&[[1.0, 2.0, 3.0], [1.0, f64::NAN, 0.0]]).unwrap();
         let p = Matrix::from_rows(&[[2.0, 4.0, 6.0], [3.0, 9.0, 1.0]]).unwrap();
         // Row 1 keeps two cells: Pearson of two points is ±1.
-        assert!((mean_over_rows(&t, &p, row_pearson) - 1.0).abs() < 1e-12);
+        assert!((mean_over_rows(&t, &p, pearson) - 1.0).abs() < 1e-12);
         let ids = vec!["a".to_string(), "b".to_string()];
         let genes = vec!["g1".to_string(), "g2".to_string(), "g3".to_string()];
         let mse = PanelMetric::Registry("polaris/mean_squared_error".into()).score(&ids, &genes, &t, &p).unwrap();

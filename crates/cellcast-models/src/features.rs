@@ -32,12 +32,4 @@ impl Features {
     pub fn empty(n: usize) -> Self {
         Features { morgan: vec![None; n], morgan_counts: vec![None; n], count_bits: 2048 }
     }
-
-    pub fn len(&self) -> usize {
-        self.morgan.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.morgan.is_empty()
-    }
 }
