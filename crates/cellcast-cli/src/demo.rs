@@ -57,7 +57,7 @@ fn demo_panel(seed: u64) -> Vec<Box<dyn Predictor>> {
 pub fn run(args: &DemoArgs) -> Result<()> {
     let task = synth_task(COMPOUNDS, TARGETS, NOISE, args.seed);
     let smiles: Vec<Option<String>> = task.smiles.iter().cloned().map(Some).collect();
-    let features = Features::from_smiles(&smiles);
+    let mut features = Features::from_smiles(&smiles);
     let rows: Vec<usize> = (0..task.ids.len()).collect();
     let metrics = vec![PanelMetric::Registry("polaris/mean_squared_error".into()), PanelMetric::RowPearson];
     let models = demo_panel(args.seed);
@@ -66,7 +66,9 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     outln!(out, "(responses: a fixed function of each compound's scaffold and Morgan bits, plus noise; 5-fold CV)\n");
     let mut records: Vec<(String, String, String, f64)> = Vec::new();
     for (regime, kind) in [("random", SplitKind::Random), ("scaffold", SplitKind::Scaffold)] {
-        let (folds, _) = make_folds(&smiles, &task.ids, kind, 5, args.seed)?;
+        let (folds, groups) = make_folds(&smiles, &task.ids, kind, 5, args.seed)?;
+        // Tuning inside a training fold holds out whole scaffolds when the outer split does.
+        features.groups = (kind == SplitKind::Scaffold).then_some(groups);
         let cv = cross_validate(
             &models,
             &features,

@@ -7,13 +7,16 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use cellcast_data::output::{Column, OutputTable};
 use cellcast_data::split::{group_kfold, random_kfold, Part, SplitTable};
-use cellcast_data::task::RegressionTask;
+use cellcast_data::task::{LabelKind, Layout, Task, TaskConfig};
 use cellcast_data::write::{format_number, write_atomically, write_matrix_csv};
 use cellcast_eval::{cross_validate, paired_bootstrap, Comparison, CvResult, PanelMetric};
 use cellcast_metrics::Direction;
-use cellcast_models::{Average, Features, Kernel, MeanResponse, Predictor, RetrievalKnn, RidgeGcv, TunedKnn};
+use cellcast_models::{
+    Average, ControlProfile, Features, Kernel, MeanResponse, Predictor, RetrievalKnn, RidgeGcv, RidgeInput, Stacked,
+    TunedKnn,
+};
 use cellcast_stats::Matrix;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::report::fmt;
 
@@ -28,46 +31,89 @@ pub enum SplitKind {
 
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// Task folder with train.csv, test_features.csv and sample_submission.csv.
+    /// Task folder with train.csv, test_features.csv and sample_submission.csv (and optionally
+    /// task.toml: molecule_column, id_column, compound_column, target_column, metric, control,
+    /// split, folds).
     pub task: PathBuf,
     /// Output folder (created if needed).
     #[arg(long)]
     pub out: PathBuf,
-    #[arg(long, value_enum, default_value = "scaffold")]
-    pub split: SplitKind,
-    #[arg(long, default_value_t = 5)]
-    pub folds: usize,
+    /// Cross-validation split [default: task.toml's, else scaffold].
+    #[arg(long, value_enum)]
+    pub split: Option<SplitKind>,
+    /// Number of folds [default: task.toml's, else 5].
+    #[arg(long)]
+    pub folds: Option<usize>,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Paired bootstrap resamples over compounds.
     #[arg(long, default_value_t = 1000)]
     pub bootstrap: usize,
+    /// Only these models, comma-separated (e.g. `knn_tuned,ridge_morgan_counts`); the mean
+    /// baseline always runs. Unknown names are refused with the list of available ones.
+    #[arg(long, value_delimiter = ',')]
+    pub models: Vec<String>,
+    /// A task.toml to use instead of the one in the task folder (e.g. when that is read-only).
+    #[arg(long)]
+    pub task_config: Option<PathBuf>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
 }
 
-/// The model panel: baselines, tuned retrieval, fixed retrieval references and ridge.
-pub fn panel(seed: u64) -> Vec<Box<dyn Predictor>> {
+/// The model panel: baselines, tuned retrieval, fixed retrieval references, ridge on three
+/// inputs and two ensembles. `control` adds the control-profile baseline.
+pub fn panel(seed: u64, control: Option<&[f64]>) -> Vec<Box<dyn Predictor>> {
     let knn = |k, kernel| -> Box<dyn Predictor> { Box::new(RetrievalKnn { k, kernel }) };
-    vec![
-        Box::new(MeanResponse),
-        Box::new(TunedKnn::standard(seed)),
+    let mut models: Vec<Box<dyn Predictor>> = vec![Box::new(MeanResponse)];
+    if let Some(c) = control {
+        models.push(Box::new(ControlProfile(c.to_vec())));
+    }
+    models.extend([
+        Box::new(TunedKnn::standard(seed)) as Box<dyn Predictor>,
         knn(1, Kernel::Uniform),
         knn(10, Kernel::Tanimoto),
         knn(50, Kernel::Tanimoto),
         Box::new(RidgeGcv::standard()),
+        Box::new(RidgeGcv::on(RidgeInput::Descriptors)),
+        Box::new(RidgeGcv::on(RidgeInput::MorganCountsAndDescriptors)),
         Box::new(Average { members: vec![Box::new(TunedKnn::standard(seed)), Box::new(RidgeGcv::standard())] }),
-    ]
+        Box::new(Stacked {
+            members: vec![Box::new(TunedKnn::standard(seed)), Box::new(RidgeGcv::on(RidgeInput::Descriptors))],
+            inner_folds: 3,
+            seed,
+        }),
+    ]);
+    models
 }
 
-fn metrics(official: &str) -> Vec<PanelMetric> {
-    vec![
-        PanelMetric::Registry(official.to_string()),
-        PanelMetric::Registry("mejia/wmse".into()),
-        PanelMetric::RowPearson,
-        PanelMetric::RowCosine,
-    ]
+/// The panel narrowed to the requested names (the mean baseline always stays: every model is
+/// compared against it).
+fn select_models(all: Vec<Box<dyn Predictor>>, wanted: &[String]) -> Result<Vec<Box<dyn Predictor>>> {
+    if wanted.is_empty() {
+        return Ok(all);
+    }
+    let names: Vec<String> = all.iter().map(|m| m.name()).collect();
+    if let Some(unknown) = wanted.iter().find(|w| !names.contains(w)) {
+        bail!("--models: no model named '{unknown}'; available: {}", names.join(", "));
+    }
+    Ok(all.into_iter().filter(|m| m.name() == "mean" || wanted.contains(&m.name())).collect())
+}
+
+/// The official metric first, then the metrics that tend to disagree with it.
+fn metrics(task: &Task) -> Vec<PanelMetric> {
+    match task.labels {
+        LabelKind::Binary => {
+            let other = if task.metric.ends_with("roc_auc") { "polaris/pr_auc" } else { "polaris/roc_auc" };
+            vec![PanelMetric::PerCompound(task.metric.clone()), PanelMetric::PerCompound(other.into())]
+        }
+        LabelKind::Continuous => vec![
+            PanelMetric::Registry(task.metric.clone()),
+            PanelMetric::Registry("mejia/wmse".into()),
+            PanelMetric::RowPearson,
+            PanelMetric::RowCosine,
+        ],
+    }
 }
 
 /// Folds of the training compounds and their groups (scaffolds, or empty for random).
@@ -95,35 +141,75 @@ fn better(direction: Direction, a: f64, b: f64) -> bool {
     }
 }
 
-/// Per-compound official loss (mean squared error over the compound's observed targets), the
-/// unit the paired bootstrap resamples.
-fn row_losses(truth: &Matrix, pred: &Matrix) -> Vec<f64> {
+/// Per-compound official value, the unit the paired bootstrap resamples: the mean squared error
+/// over the compound's observed targets, or for binary labels its average precision (NaN when
+/// the compound has no positive — Polaris skips it).
+fn per_compound(labels: LabelKind, truth: &Matrix, pred: &Matrix) -> Vec<f64> {
     truth
         .rows()
         .zip(pred.rows())
         .map(|(t, p)| {
-            let (s, n) = t
-                .iter()
-                .zip(p)
-                .filter(|(a, _)| !a.is_nan())
-                .fold((0.0, 0usize), |(s, n), (a, b)| (s + (a - b) * (a - b), n + 1));
-            if n == 0 {
-                0.0
-            } else {
-                s / n as f64
+            let (tt, pp): (Vec<f64>, Vec<f64>) =
+                t.iter().zip(p).filter(|(a, _)| !a.is_nan()).map(|(a, b)| (*a, *b)).unzip();
+            match labels {
+                LabelKind::Continuous if tt.is_empty() => f64::NAN,
+                LabelKind::Continuous => {
+                    tt.iter().zip(&pp).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / tt.len() as f64
+                }
+                LabelKind::Binary => {
+                    let positive: Vec<bool> = tt.iter().map(|&v| v == 1.0).collect();
+                    cellcast_stats::classification::average_precision(&positive, &pp).unwrap_or(f64::NAN)
+                }
             }
         })
         .collect()
+}
+
+/// The split and fold count: command line, else task.toml, else scaffold / 5.
+fn resolve_split(args: &RunArgs, config: &TaskConfig) -> Result<(SplitKind, usize)> {
+    let split = match (args.split, config.split.as_deref()) {
+        (Some(s), _) => s,
+        (None, None) => SplitKind::Scaffold,
+        (None, Some(s)) => <SplitKind as clap::ValueEnum>::from_str(s, true)
+            .map_err(|_| anyhow::anyhow!("task.toml: split = '{s}' is not one of scaffold, random"))?,
+    };
+    Ok((split, args.folds.or(config.folds).unwrap_or(5)))
+}
+
+/// One progress bar per model, ticking per fold (hidden when stderr is not a terminal).
+fn progress_bars(models: &[Box<dyn Predictor>], folds: usize) -> (MultiProgress, Vec<(String, ProgressBar)>) {
+    let multi = MultiProgress::new();
+    let width = models.iter().map(|m| m.name().len()).max().unwrap_or(10);
+    let style =
+        ProgressStyle::with_template(&format!("{{prefix:<{width}}} [{{bar:20}}] fold {{pos}}/{{len}} {{elapsed}}"))
+            .expect("template")
+            .progress_chars("=> ");
+    let bars = models
+        .iter()
+        .map(|m| {
+            let bar = multi.add(ProgressBar::new(folds as u64).with_style(style.clone()).with_prefix(m.name()));
+            (m.name(), bar)
+        })
+        .collect();
+    (multi, bars)
 }
 
 pub fn run(args: &RunArgs) -> Result<()> {
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global()?;
     }
-    let task =
-        RegressionTask::load(&args.task).with_context(|| format!("loading the task in {}", args.task.display()))?;
+    let task = match &args.task_config {
+        Some(path) => Task::load_with(&args.task, TaskConfig::read(path)?),
+        None => Task::load(&args.task),
+    }
+    .with_context(|| format!("loading the task in {}", args.task.display()))?;
+    let (split, nfolds) = resolve_split(args, &task.config)?;
+    let layout = match &task.layout {
+        Layout::Wide => String::new(),
+        Layout::Pairs(p) => format!(" ({} pairs to predict)", p.cells.len()),
+    };
     eprintln!(
-        "task {}: {} training compounds, {} test compounds, {} targets; official metric {}",
+        "task {}: {} training compounds, {} test compounds{layout}, {} targets; official metric {}",
         task.name,
         task.train_ids.len(),
         task.test_ids.len(),
@@ -132,25 +218,25 @@ pub fn run(args: &RunArgs) -> Result<()> {
     );
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let all_smiles: Vec<Option<String>> = task.train_smiles.iter().chain(&task.test_smiles).cloned().collect();
-    let features = Features::from_smiles(&all_smiles);
+    let mut features = Features::from_smiles(&all_smiles);
     let unreadable = features.morgan.iter().filter(|f| f.is_none()).count();
     if unreadable > 0 {
         eprintln!("note: {unreadable} molecule(s) could not be read; models predict the training mean for them");
     }
     let n_train = task.train_ids.len();
-    let (folds, groups) = make_folds(&task.train_smiles, &task.train_ids, args.split, args.folds, args.seed)?;
+    let (folds, groups) = make_folds(&task.train_smiles, &task.train_ids, split, nfolds, args.seed)?;
+    if split == SplitKind::Scaffold {
+        // Inner tuning folds hold out scaffolds too; test compounds never enter a fit.
+        features.groups =
+            Some(groups.iter().cloned().chain(std::iter::repeat_n(String::new(), task.test_ids.len())).collect());
+    }
     let split_table =
         SplitTable { ids: task.train_ids.clone(), groups, parts: folds.iter().map(|&f| Part::Fold(f)).collect() };
     split_table.write(&args.out.join("folds.csv"))?;
 
-    let models = panel(args.seed);
-    let metric_panel = metrics(&task.metric);
-    let bar = ProgressBar::new((models.len() * args.folds) as u64);
-    bar.set_style(
-        ProgressStyle::with_template("cross-validation [{bar:30}] {pos}/{len} {msg}")
-            .expect("template")
-            .progress_chars("=> "),
-    );
+    let models = select_models(panel(args.seed, task.control.as_deref()), &args.models)?;
+    let metric_panel = metrics(&task);
+    let (_multi, bars) = progress_bars(&models, nfolds);
     let train_rows: Vec<usize> = (0..n_train).collect();
     let cv = cross_validate(
         &models,
@@ -160,14 +246,17 @@ pub fn run(args: &RunArgs) -> Result<()> {
         &task.train_ids,
         &task.targets,
         &folds,
-        args.folds,
+        nfolds,
         &metric_panel,
-        &|model, fold| {
-            bar.set_message(format!("{model} fold {fold}"));
-            bar.inc(1);
+        &|model, _fold| {
+            if let Some((_, bar)) = bars.iter().find(|(name, _)| name == model) {
+                bar.inc(1);
+                if bar.position() == bar.length().unwrap_or(0) {
+                    bar.finish();
+                }
+            }
         },
     )?;
-    bar.finish_and_clear();
 
     // Selection: the best pooled out-of-fold official score.
     let direction = metric_panel[0].direction();
@@ -177,49 +266,87 @@ pub fn run(args: &RunArgs) -> Result<()> {
         )
         .expect("non-empty panel");
     let mean_idx = cv.models.iter().position(|m| m.model == "mean").expect("the panel has the mean");
-    let losses: Vec<Vec<f64>> = cv.models.iter().map(|m| row_losses(&task.train_y, &m.oof)).collect();
+    let values: Vec<Vec<f64>> = cv.models.iter().map(|m| per_compound(task.labels, &task.train_y, &m.oof)).collect();
+    // Compounds where the official value exists (it depends on the truth only).
+    let scored: Vec<usize> = (0..n_train).filter(|&i| values[mean_idx][i].is_finite()).collect();
+    let kept: Vec<Vec<f64>> = values.iter().map(|v| scored.iter().map(|&i| v[i]).collect()).collect();
     // Each model against the best and against the mean, on the same resamples of compounds.
     let versus = |other: usize| -> Vec<Comparison> {
-        losses.iter().map(|l| paired_bootstrap(l, &losses[other], args.bootstrap, args.seed)).collect()
+        kept.iter().map(|l| paired_bootstrap(l, &kept[other], args.bootstrap, args.seed)).collect()
     };
     let (vs_best, vs_mean) = (versus(best), versus(mean_idx));
     write_leaderboard(&args.out.join("leaderboard.csv"), &cv, best, &vs_best, &vs_mean)?;
 
-    // Refit the winner on all of train; predict the test rows in sample_submission order.
+    // Refit the winner on all of train; predict the test compounds.
     let winner = &models[best];
     let fitted = winner
         .fit(&features, &train_rows, &task.train_y)
         .map_err(|e| anyhow::anyhow!("refitting {}: {e}", winner.name()))?;
     let test_rows: Vec<usize> = (n_train..n_train + task.test_ids.len()).collect();
     let pred = fitted.predict(&features, &test_rows);
-    if pred.as_slice().iter().any(|v| !v.is_finite()) {
+    // A pair whose target no training compound was measured on gets the mean of all labels.
+    let observed: Vec<f64> = task.train_y.as_slice().iter().copied().filter(|v| !v.is_nan()).collect();
+    let (columns, submission) = task.submission(&pred, cellcast_stats::moments::mean(&observed));
+    if submission.as_slice().iter().any(|v| !v.is_finite()) {
         bail!("{} produced a non-finite prediction; no submission written", winner.name());
     }
-    write_matrix_csv(&args.out.join("submission.csv"), "id", &task.test_ids, &task.targets, &pred)?;
-    write_predictions(&args.out.join("predictions.parquet"), &task, &pred)?;
+    write_matrix_csv(
+        &args.out.join("submission.csv"),
+        &task.submission_id_column,
+        &task.submission_ids,
+        &columns,
+        &submission,
+    )?;
+    write_predictions(&args.out.join("predictions.parquet"), &task, &submission)?;
+    let context = RunContext { split, folds: nfolds, scored: scored.len(), describe: fitted.describe() };
     let summary = summary_table(&cv, best, &vs_mean);
-    write_report(&args.out.join("report.md"), &task, args, &cv, best, &summary)?;
+    write_report(&args.out.join("report.md"), &task, args, &context, &cv, best, &summary)?;
     write_html_report(&args.out.join("report.html"), &task, &cv, best, &vs_mean)?;
     crate::emit(&summary)?;
     eprintln!(
-        "selected {}; wrote submission.csv, predictions.parquet, leaderboard.csv, folds.csv, report.md to {}",
+        "selected {}; wrote submission.csv, predictions.parquet, leaderboard.csv, folds.csv, report.md, report.html to {}",
         cv.models[best].model,
         args.out.display()
     );
     Ok(())
 }
 
-fn write_predictions(path: &Path, task: &RegressionTask, pred: &Matrix) -> Result<()> {
-    let (mut ids, mut targets, mut values) = (Vec::new(), Vec::new(), Vec::new());
-    for (i, id) in task.test_ids.iter().enumerate() {
-        for (j, t) in task.targets.iter().enumerate() {
-            ids.push(Some(id.clone()));
-            targets.push(Some(t.clone()));
-            values.push(pred.get(i, j));
+/// What the report needs to know beyond the scores.
+struct RunContext {
+    split: SplitKind,
+    folds: usize,
+    /// Training compounds with a defined official value (binary: at least one positive).
+    scored: usize,
+    /// What the refit winner chose.
+    describe: Option<String>,
+}
+
+/// predictions.parquet: one row per (submission id, compound, target).
+fn write_predictions(path: &Path, task: &Task, submission: &Matrix) -> Result<()> {
+    let (mut ids, mut compounds, mut targets, mut values) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut push = |id: &str, compound: &str, target: &str, value: f64| {
+        ids.push(Some(id.to_string()));
+        compounds.push(Some(compound.to_string()));
+        targets.push(Some(target.to_string()));
+        values.push(value);
+    };
+    match &task.layout {
+        Layout::Wide => {
+            for (i, id) in task.submission_ids.iter().enumerate() {
+                for (j, t) in task.targets.iter().enumerate() {
+                    push(id, &task.test_ids[i], t, submission.get(i, j));
+                }
+            }
+        }
+        Layout::Pairs(p) => {
+            for (r, (id, cell)) in task.submission_ids.iter().zip(&p.cells).enumerate() {
+                push(id, &task.test_ids[cell.compound], &cell.target, submission.get(r, 0));
+            }
         }
     }
     OutputTable::new()
         .with("id", Column::Text(ids))
+        .with("compound", Column::Text(compounds))
         .with("target", Column::Text(targets))
         .with("prediction", Column::Float(values))
         .write(path)?;
@@ -318,38 +445,68 @@ fn summary_table(cv: &CvResult, best: usize, vs_mean: &[Comparison]) -> String {
 
 fn write_report(
     path: &Path,
-    task: &RegressionTask,
+    task: &Task,
     args: &RunArgs,
+    context: &RunContext,
     cv: &CvResult,
     best: usize,
     summary: &str,
 ) -> Result<()> {
     let mut r = String::new();
     let _ = writeln!(r, "# cellcast run: {}\n", task.name);
+    let what = match &task.layout {
+        Layout::Wide => format!("{} test compounds, {} targets", task.test_ids.len(), task.targets.len()),
+        Layout::Pairs(p) => format!(
+            "{} test compounds in {} (compound, {}) pairs; {} {} measured in training, {} compound–{} pairs labelled",
+            task.test_ids.len(),
+            p.cells.len(),
+            p.target_column,
+            task.targets.len(),
+            p.target_column,
+            task.train_y.as_slice().iter().filter(|v| !v.is_nan()).count(),
+            p.target_column
+        ),
+    };
     let _ = writeln!(
         r,
-        "{} training compounds, {} test compounds, {} targets. Official metric: `{}`. \
+        "{} training compounds, {what}. Official metric: `{}`. \
          {}-fold {} cross-validation, seed {}; {} paired bootstrap resamples over compounds.\n",
         task.train_ids.len(),
-        task.test_ids.len(),
-        task.targets.len(),
         task.metric,
-        args.folds,
-        if args.split == SplitKind::Scaffold { "scaffold (GroupKFold on Bemis–Murcko scaffolds)" } else { "random" },
+        context.folds,
+        if context.split == SplitKind::Scaffold {
+            "scaffold (GroupKFold on Bemis–Murcko scaffolds)"
+        } else {
+            "random"
+        },
         args.seed,
         args.bootstrap
     );
-    let _ =
-        writeln!(r, "Selected: **{}**, refit on all training compounds for `submission.csv`.\n", cv.models[best].model);
+    if task.labels == LabelKind::Binary {
+        let _ = writeln!(
+            r,
+            "Binary labels: scores are ranked per compound. {} of {} training compounds have a positive and are scored; {} are skipped (Polaris `on_error=ignore`).\n",
+            context.scored,
+            task.train_ids.len(),
+            task.train_ids.len() - context.scored
+        );
+    }
+    let chose = context.describe.as_deref().map(|d| format!(" (fit on all of train: {d})")).unwrap_or_default();
+    let _ = writeln!(
+        r,
+        "Selected: **{}**{chose}, refit on all training compounds for `submission.csv`.\n",
+        cv.models[best].model
+    );
     let _ = writeln!(r, "## Pooled out-of-fold scores\n\n```\n{summary}```\n");
     let _ = writeln!(r, "## Per-fold {}\n", cv.metrics[0].name());
-    let _ = writeln!(r, "| model | {} |", (0..args.folds).map(|f| format!("fold {f}")).collect::<Vec<_>>().join(" | "));
-    let _ = writeln!(r, "|---|{}", "---|".repeat(args.folds));
+    let _ =
+        writeln!(r, "| model | {} |", (0..context.folds).map(|f| format!("fold {f}")).collect::<Vec<_>>().join(" | "));
+    let _ = writeln!(r, "|---|{}", "---|".repeat(context.folds));
     for m in &cv.models {
         let cells: Vec<String> = m.fold_scores.iter().map(|f| fmt(f[0].value)).collect();
         let _ = writeln!(r, "| {} | {} |", m.model, cells.join(" | "));
     }
-    let _ = writeln!(r, "\nModels: `mean` = per-target training mean; `knn_tuned` = Tanimoto kNN on Morgan r2/2048 with k and kernel chosen on inner 3-fold CV of each training fold; `knn_k*` = fixed kNN references; `ridge_morgan_counts` = multi-output ridge on log(1 + Morgan r2/2048 counts), α by leave-one-out CV within each training fold (scikit-learn RidgeCV's rule); `avg(…)` = equal-weight average of its members.");
+    let _ = writeln!(r, "\n## Models\n\n{MODEL_NOTES}");
     write_atomically(path, |out| {
         use std::io::Write;
         out.write_all(r.as_bytes())
@@ -357,15 +514,17 @@ fn write_report(
     Ok(())
 }
 
+const MODEL_NOTES: &str = "- `mean`: the per-target training mean (for binary pairs: how often the target is active among the training compounds measured on it).
+- `control`: the task's control profile (task.toml `control`), i.e. \"the compound does nothing\".
+- `knn_tuned`: Tanimoto kNN on Morgan r2/2048 bits, k ∈ {1, 3, 5, 10, 20, 50} and the kernel (uniform, Tanimoto, softmax τ = 0.1) chosen on inner 3-fold CV of each training fold (scaffold groups under a scaffold split); `knn_k*`: fixed references.
+- `ridge_morgan_counts`, `ridge_descriptors`, `ridge_morgan_descriptors`: multi-output ridge on log(1 + Morgan r2/2048 counts), on the 14 standardised RDKit descriptors, and on both; α by leave-one-out CV within each training fold (scikit-learn RidgeCV's rule).
+- `avg(…)`: equal-weight average of its members; `stack(…)`: weighted average with weights (step 0.05, summing to 1) fit on inner folds of each training fold.
+- Missing labels are skipped by the mean and kNN and imputed with the target mean for ridge; a compound that cannot be read gets the mean.
+";
+
 /// report.html: the official score of every model with its bootstrap interval (shifted from the
 /// difference to the mean onto the score scale) and its per-fold values, plus the rank table.
-fn write_html_report(
-    path: &Path,
-    task: &RegressionTask,
-    cv: &CvResult,
-    best: usize,
-    vs_mean: &[Comparison],
-) -> Result<()> {
+fn write_html_report(path: &Path, task: &Task, cv: &CvResult, best: usize, vs_mean: &[Comparison]) -> Result<()> {
     let mean_idx = cv.models.iter().position(|m| m.model == "mean").expect("the panel has the mean");
     let mean_score = cv.models[mean_idx].pooled[0].value;
     let folds: Vec<Vec<f64>> = cv.models.iter().map(|m| m.fold_scores.iter().map(|f| f[0].value).collect()).collect();

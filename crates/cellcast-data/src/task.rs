@@ -1,146 +1,545 @@
 //! Benchmark tasks in the Polaris/Kaggle folder layout: `train.csv`, `test_features.csv`,
-//! `sample_submission.csv`.
+//! `sample_submission.csv`, and an optional `task.toml` that overrides what is detected.
 //!
-//! The targets are the columns of `sample_submission.csv` besides `id`; the molecule column is
-//! the one named like SMILES (`SMILES`, `smiles`, `CXSMILES`, `canonical_smiles`, …); training
-//! rows are identified by the first column that is neither (the compound id), or by row number.
+//! Two layouts share one model of a task — compounds × targets with NaN where a label is
+//! unknown — so every model of the panel serves both:
+//!
+//! - **wide** (L1000): one row per compound, one column per target. The targets are the columns
+//!   of `sample_submission.csv` besides `id`.
+//! - **pairs** (RxRx3 compound–gene, or any long table `compound, gene, value`): one row per
+//!   (compound, target) pair and a single value column. Detected when the sample has one value
+//!   column and the test rows carry a column that also exists in `train.csv` (the target, e.g.
+//!   `gene`). The pairs are pivoted to compounds × targets; pairs never measured stay NaN.
+//!
+//! The molecule column is the one named like SMILES (`SMILES`, `smiles`, `CXSMILES`, …).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use cellcast_stats::Matrix;
+use serde::Deserialize;
 
 use crate::error::{DataError, Result};
 use crate::table::{preview, NumericColumns, WideSpec, WideTable};
 
-/// A multi-target regression task (SMILES → one value per target).
+/// `task.toml`: everything is optional; what is given wins over detection.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskConfig {
+    /// The column holding SMILES or CXSMILES.
+    pub molecule_column: Option<String>,
+    /// The id column of `test_features.csv` and `sample_submission.csv` (default: the sample's first).
+    pub id_column: Option<String>,
+    /// Pairs: the column naming the compound (default: the column that maps 1:1 to a molecule).
+    pub compound_column: Option<String>,
+    /// Pairs: the column naming the target (gene).
+    pub target_column: Option<String>,
+    /// The official metric, a `cellcast metrics` name (default: per-target MSE; for binary pair
+    /// labels the mean per-compound average precision).
+    pub metric: Option<String>,
+    /// A control / basal profile: `"zero"` (z-scores, log-fold-changes) or a CSV/Parquet file
+    /// (relative to the task folder) whose first row holds a value for every target.
+    pub control: Option<String>,
+    /// Default cross-validation split: `"scaffold"` or `"random"` (the command line wins).
+    pub split: Option<String>,
+    /// Default number of folds (the command line wins).
+    pub folds: Option<usize>,
+}
+
+impl TaskConfig {
+    /// Reads a `task.toml`.
+    pub fn read(path: &Path) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
+        toml::from_str(&text).map_err(|e| DataError::Mismatch {
+            path: path.to_path_buf(),
+            message: format!("not a valid task.toml: {}", e.to_string().trim_end()),
+        })
+    }
+}
+
+/// What the labels are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelKind {
+    Continuous,
+    /// Every label is 0 or 1 (activity); models output scores.
+    Binary,
+}
+
+/// How the submission is laid out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Layout {
+    /// One row per test compound, one column per target.
+    Wide,
+    /// One row per (compound, target) pair with a single value column.
+    Pairs(PairLayout),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairLayout {
+    pub compound_column: String,
+    pub target_column: String,
+    pub value_column: String,
+    /// One per submission row.
+    pub cells: Vec<PairCell>,
+}
+
+/// A submission row of a pair task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairCell {
+    /// Index into the test compounds.
+    pub compound: usize,
+    pub target: String,
+    /// The target's column in the training labels (None when no training compound was measured on it).
+    pub column: Option<usize>,
+}
+
+/// A task: compounds × targets, whatever the file layout.
 #[derive(Debug, Clone)]
-pub struct RegressionTask {
+pub struct Task {
     pub dir: PathBuf,
     pub name: String,
+    pub layout: Layout,
+    pub labels: LabelKind,
     pub targets: Vec<String>,
+    /// Training compounds (ids, or compound names for pairs).
     pub train_ids: Vec<String>,
     pub train_smiles: Vec<Option<String>>,
-    /// Training labels, train rows × targets; missing cells are NaN.
+    /// Training labels, compounds × targets; unknown cells are NaN.
     pub train_y: Matrix,
-    /// Test ids in the order of `sample_submission.csv`.
+    /// Test compounds (wide: in the order of `sample_submission.csv`).
     pub test_ids: Vec<String>,
     pub test_smiles: Vec<Option<String>>,
+    /// The ids of `sample_submission.csv`, in its order.
+    pub submission_ids: Vec<String>,
+    pub submission_id_column: String,
     pub molecule_column: String,
-    /// The official metric (Polaris L1000: per-target MSE).
+    /// The official metric.
     pub metric: String,
+    /// The control profile (one value per target), when the task has one.
+    pub control: Option<Vec<f64>>,
+    pub config: TaskConfig,
+}
+
+impl Task {
+    /// Loads a task folder, reading `task.toml` in it when present.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let toml_path = dir.join("task.toml");
+        let config = if toml_path.exists() { TaskConfig::read(&toml_path)? } else { TaskConfig::default() };
+        Self::load_with(dir, config)
+    }
+
+    /// Loads a task folder with the given configuration (e.g. a `task.toml` kept elsewhere).
+    pub fn load_with(dir: &Path, config: TaskConfig) -> Result<Self> {
+        let sample_path = dir.join("sample_submission.csv");
+        let sample_header = header(&sample_path)?;
+        let id_column = match &config.id_column {
+            Some(c) => c.clone(),
+            None => sample_header.first().cloned().unwrap_or_default(),
+        };
+        let value_columns: Vec<String> = sample_header.iter().filter(|c| **c != id_column).cloned().collect();
+        if value_columns.is_empty() {
+            return Err(mismatch(&sample_path, "has no value column besides the id".into()));
+        }
+        let sample = WideTable::read(&sample_path, &WideSpec::numeric(&id_column))?;
+        let test_path = dir.join("test_features.csv");
+        let train_path = dir.join("train.csv");
+        let test_header = header(&test_path)?;
+        let train_header = header(&train_path)?;
+        let molecule = match &config.molecule_column {
+            Some(c) => c.clone(),
+            None => molecule_column(&test_path, &test_header)?,
+        };
+        for (path, h) in [(&test_path, &test_header), (&train_path, &train_header)] {
+            require_column(path, h, &molecule)?;
+        }
+        let pair_target = match &config.target_column {
+            Some(t) => Some(t.clone()),
+            None if value_columns.len() == 1 && train_header.contains(&value_columns[0]) => {
+                let shared: Vec<&String> = test_header
+                    .iter()
+                    .filter(|c| **c != id_column && **c != molecule && train_header.contains(c))
+                    .collect();
+                pick_target_column(&test_path, &molecule, &shared)?
+            }
+            None => None,
+        };
+        let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let control_spec = config.control.clone();
+        let mut task = match pair_target {
+            Some(target_column) => load_pairs(
+                dir,
+                name,
+                config,
+                &sample,
+                &id_column,
+                &molecule,
+                &target_column,
+                &value_columns[0],
+                &train_header,
+            )?,
+            None => load_wide(dir, name, config, &sample, &id_column, &molecule, value_columns)?,
+        };
+        if let Some(spec) = control_spec {
+            task.control = Some(read_control(dir, &spec, &task.targets)?);
+        }
+        Ok(task)
+    }
+
+    /// Submission columns besides the id, and their values (one row per submission id) from
+    /// predictions for the test compounds (rows of `pred` follow `test_ids`). A pair whose
+    /// target was never measured in training gets `fallback`.
+    pub fn submission(&self, pred: &Matrix, fallback: f64) -> (Vec<String>, Matrix) {
+        match &self.layout {
+            Layout::Wide => (self.targets.clone(), pred.clone()),
+            Layout::Pairs(p) => {
+                let mut values = Matrix::filled(p.cells.len(), 1, fallback);
+                for (r, cell) in p.cells.iter().enumerate() {
+                    if let Some(t) = cell.column {
+                        values.row_mut(r)[0] = pred.get(cell.compound, t);
+                    }
+                }
+                (vec![p.value_column.clone()], values)
+            }
+        }
+    }
+}
+
+fn mismatch(path: &Path, message: String) -> DataError {
+    DataError::Mismatch { path: path.to_path_buf(), message }
 }
 
 fn header(path: &Path) -> Result<Vec<String>> {
     let file = std::fs::File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
     let mut r = csv::Reader::from_reader(file);
-    let h = r.headers().map_err(|e| DataError::Csv {
-        path: path.to_path_buf(),
-        line: e.position().map_or(1, |p| p.line()),
-        message: e.to_string(),
-    })?;
+    let h = r.headers().map_err(|e| csv_error(path, &e))?;
     Ok(h.iter().map(|s| s.trim_start_matches('\u{feff}').to_string()).collect())
+}
+
+fn csv_error(path: &Path, e: &csv::Error) -> DataError {
+    DataError::Csv { path: path.to_path_buf(), line: e.position().map_or(1, |p| p.line()), message: e.to_string() }
+}
+
+fn require_column(path: &Path, columns: &[String], column: &str) -> Result<()> {
+    if columns.iter().any(|c| c == column) {
+        return Ok(());
+    }
+    Err(DataError::MissingColumn {
+        path: path.to_path_buf(),
+        column: column.to_string(),
+        available: preview(columns, 8),
+        hint: "; set the column names in task.toml".into(),
+    })
 }
 
 /// The column holding molecules: the first whose name says SMILES.
 fn molecule_column(path: &Path, columns: &[String]) -> Result<String> {
-    columns.iter().find(|c| c.to_ascii_lowercase().contains("smiles")).cloned().ok_or_else(|| DataError::Mismatch {
-        path: path.to_path_buf(),
-        message: format!(
-            "no SMILES column (columns: {}); name the molecule column so it contains 'smiles'",
-            preview(columns, 8)
-        ),
+    columns.iter().find(|c| c.to_ascii_lowercase().contains("smiles")).cloned().ok_or_else(|| {
+        mismatch(
+            path,
+            format!(
+                "no SMILES column (columns: {}); name the molecule column so it contains 'smiles' or set molecule_column in task.toml",
+                preview(columns, 8)
+            ),
+        )
     })
 }
 
-impl RegressionTask {
-    pub fn load(dir: &Path) -> Result<Self> {
-        let train_path = dir.join("train.csv");
-        let test_path = dir.join("test_features.csv");
-        let sample_path = dir.join("sample_submission.csv");
-        let sample_header = header(&sample_path)?;
-        let id_column = sample_header.first().cloned().unwrap_or_default();
-        let targets: Vec<String> = sample_header.iter().skip(1).cloned().collect();
-        if targets.is_empty() {
-            return Err(DataError::Mismatch {
-                path: sample_path,
-                message: "has no target column besides the id".into(),
-            });
-        }
-        let sample = WideTable::read(&sample_path, &WideSpec::numeric(&id_column))?;
+/// All rows of a CSV as text, with the header.
+fn read_text_rows(path: &Path) -> Result<(Vec<String>, Vec<csv::StringRecord>)> {
+    let file = std::fs::File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
+    let mut r = csv::Reader::from_reader(std::io::BufReader::new(file));
+    let h: Vec<String> = r
+        .headers()
+        .map_err(|e| csv_error(path, &e))?
+        .iter()
+        .map(|s| s.trim_start_matches('\u{feff}').to_string())
+        .collect();
+    let rows = r.records().collect::<std::result::Result<Vec<_>, _>>().map_err(|e| csv_error(path, &e))?;
+    Ok((h, rows))
+}
 
-        let test_header = header(&test_path)?;
-        let test_mol = molecule_column(&test_path, &test_header)?;
-        let test_cols = [test_mol.as_str()];
-        let test = WideTable::read(&test_path, &WideSpec::text_only(&id_column, &test_cols))?;
-        // The submission must list exactly the sample's ids, in its order.
-        let test_index = test.id_index();
-        let sample_index = sample.id_index();
-        let missing: Vec<&str> =
-            sample.ids.iter().filter(|i| !test_index.contains_key(i.as_str())).map(String::as_str).collect();
-        let extra: Vec<&str> =
-            test.ids.iter().filter(|i| !sample_index.contains_key(i.as_str())).map(String::as_str).collect();
-        if !missing.is_empty() || !extra.is_empty() {
-            return Err(DataError::Mismatch {
-                path: test_path,
-                message: format!(
-                    "ids do not match sample_submission.csv: {} sample id(s) have no test row ({}), {} test row(s) are not in the sample ({})",
-                    missing.len(),
-                    preview(&missing, 3),
-                    extra.len(),
-                    preview(&extra, 3)
-                ),
-            });
-        }
-        let test_smiles_all = test.text_column(&test_mol).expect("requested column");
-        let test_smiles = sample.ids.iter().map(|i| test_smiles_all[test_index[i.as_str()]].clone()).collect();
-
-        let train_header = header(&train_path)?;
-        let train_mol = molecule_column(&train_path, &train_header)?;
-        let missing: Vec<&String> = targets.iter().filter(|t| !train_header.contains(t)).collect();
-        if !missing.is_empty() {
-            return Err(DataError::Mismatch {
-                path: train_path,
-                message: format!(
-                    "lacks {} target column(s) of sample_submission.csv ({})",
-                    missing.len(),
-                    preview(&missing, 5)
-                ),
-            });
-        }
-        let id_col = train_header.iter().find(|c| **c != train_mol && !targets.contains(c)).cloned();
-        let spec_cols = [train_mol.as_str()];
-        let (train, train_ids) = match id_col {
-            Some(id) => {
-                let spec = WideSpec {
-                    id_column: &id,
-                    text_columns: &spec_cols,
-                    optional_text: &[],
-                    numeric: NumericColumns::Only(&targets),
-                };
-                let t = WideTable::read(&train_path, &spec)?;
-                let ids = t.ids.clone();
-                (t, ids)
-            }
-            None => {
-                return Err(DataError::Mismatch {
-                    path: train_path,
-                    message: "needs an id column besides the SMILES and the targets".into(),
-                })
-            }
-        };
-        let train_smiles = train.text_column(&train_mol).expect("requested column").clone();
-        let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-        Ok(RegressionTask {
-            dir: dir.to_path_buf(),
-            name,
-            targets,
-            train_ids,
-            train_smiles,
-            train_y: train.values,
-            test_ids: sample.ids,
-            test_smiles,
-            molecule_column: train_mol,
-            metric: "polaris/mean_squared_error".to_string(),
-        })
+/// Among the test columns shared with train, the target is the one whose values are not tied to
+/// one molecule (a gene is measured with many compounds; a compound name has one SMILES).
+fn pick_target_column(test_path: &Path, molecule: &str, candidates: &[&String]) -> Result<Option<String>> {
+    if candidates.is_empty() {
+        return Ok(None);
     }
+    let (h, rows) = read_text_rows(test_path)?;
+    let mol = h.iter().position(|c| c == molecule).expect("checked");
+    let varies = |col: usize| {
+        let mut seen: HashMap<&str, &str> = HashMap::new();
+        rows.iter().any(|r| {
+            let (k, m) = (r.get(col).unwrap_or(""), r.get(mol).unwrap_or(""));
+            *seen.entry(k).or_insert(m) != m
+        })
+    };
+    let targets: Vec<&String> =
+        candidates.iter().copied().filter(|c| varies(h.iter().position(|x| x == *c).expect("from header"))).collect();
+    match targets.as_slice() {
+        [one] => Ok(Some((*one).clone())),
+        [] if candidates.len() == 1 => Ok(Some(candidates[0].clone())),
+        _ => Err(mismatch(
+            test_path,
+            format!(
+                "cannot tell which column names the target of each pair ({}); set target_column in task.toml",
+                preview(candidates, 4)
+            ),
+        )),
+    }
+}
+
+fn load_wide(
+    dir: &Path,
+    name: String,
+    config: TaskConfig,
+    sample: &WideTable,
+    id_column: &str,
+    molecule: &str,
+    targets: Vec<String>,
+) -> Result<Task> {
+    let test_path = dir.join("test_features.csv");
+    let train_path = dir.join("train.csv");
+    let test_cols = [molecule];
+    let test = WideTable::read(&test_path, &WideSpec::text_only(id_column, &test_cols))?;
+    check_same_ids(&test_path, &test.ids, &sample.ids)?;
+    let test_index = test.id_index();
+    let test_smiles_all = test.text_column(molecule).expect("requested column");
+    let test_smiles = sample.ids.iter().map(|i| test_smiles_all[test_index[i.as_str()]].clone()).collect();
+
+    let train_header = header(&train_path)?;
+    let missing: Vec<&String> = targets.iter().filter(|t| !train_header.contains(t)).collect();
+    if !missing.is_empty() {
+        return Err(mismatch(
+            &train_path,
+            format!("lacks {} target column(s) of sample_submission.csv ({})", missing.len(), preview(&missing, 5)),
+        ));
+    }
+    let train_id = match &config.compound_column {
+        Some(c) => c.clone(),
+        None => train_header
+            .iter()
+            .find(|c| **c != molecule && !targets.contains(c))
+            .cloned()
+            .ok_or_else(|| mismatch(&train_path, "needs an id column besides the SMILES and the targets".into()))?,
+    };
+    let spec = WideSpec {
+        id_column: &train_id,
+        text_columns: &test_cols,
+        optional_text: &[],
+        numeric: NumericColumns::Only(&targets),
+    };
+    let train = WideTable::read(&train_path, &spec)?;
+    let train_smiles = train.text_column(molecule).expect("requested column").clone();
+    let metric = config.metric.clone().unwrap_or_else(|| "polaris/mean_squared_error".into());
+    Ok(Task {
+        dir: dir.to_path_buf(),
+        name,
+        layout: Layout::Wide,
+        labels: LabelKind::Continuous,
+        targets,
+        train_ids: train.ids,
+        train_smiles,
+        train_y: train.values,
+        test_ids: sample.ids.clone(),
+        test_smiles,
+        submission_ids: sample.ids.clone(),
+        submission_id_column: id_column.to_string(),
+        molecule_column: molecule.to_string(),
+        metric,
+        control: None,
+        config,
+    })
+}
+
+/// The submission must list exactly the sample's ids.
+fn check_same_ids(test_path: &Path, test_ids: &[String], sample_ids: &[String]) -> Result<()> {
+    let test_set: std::collections::HashSet<&str> = test_ids.iter().map(String::as_str).collect();
+    let sample_set: std::collections::HashSet<&str> = sample_ids.iter().map(String::as_str).collect();
+    let missing: Vec<&str> = sample_ids.iter().map(String::as_str).filter(|i| !test_set.contains(i)).collect();
+    let extra: Vec<&str> = test_ids.iter().map(String::as_str).filter(|i| !sample_set.contains(i)).collect();
+    if missing.is_empty() && extra.is_empty() {
+        return Ok(());
+    }
+    Err(mismatch(
+        test_path,
+        format!(
+            "ids do not match sample_submission.csv: {} sample id(s) have no test row ({}), {} test row(s) are not in the sample ({})",
+            missing.len(),
+            preview(&missing, 3),
+            extra.len(),
+            preview(&extra, 3)
+        ),
+    ))
+}
+
+/// Compounds met in a long table, keyed by name, each with its first molecule.
+#[derive(Default)]
+struct Compounds {
+    ids: Vec<String>,
+    smiles: Vec<Option<String>>,
+    index: HashMap<String, usize>,
+}
+
+impl Compounds {
+    fn intern(&mut self, id: &str, smiles: &str) -> usize {
+        if let Some(&i) = self.index.get(id) {
+            return i;
+        }
+        self.ids.push(id.to_string());
+        self.smiles.push((!smiles.trim().is_empty()).then(|| smiles.to_string()));
+        self.index.insert(id.to_string(), self.ids.len() - 1);
+        self.ids.len() - 1
+    }
+}
+
+/// The compound column of a long table: as configured, else the first column besides the
+/// molecule, target, value and id (else the molecule itself names the compound).
+fn compound_column(config: &TaskConfig, columns: &[String], exclude: &[&str]) -> String {
+    config.compound_column.clone().unwrap_or_else(|| {
+        columns.iter().find(|c| !exclude.contains(&c.as_str())).cloned().unwrap_or_else(|| exclude[0].to_string())
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn load_pairs(
+    dir: &Path,
+    name: String,
+    config: TaskConfig,
+    sample: &WideTable,
+    id_column: &str,
+    molecule: &str,
+    target_column: &str,
+    value_column: &str,
+    train_header: &[String],
+) -> Result<Task> {
+    let train_path = dir.join("train.csv");
+    let test_path = dir.join("test_features.csv");
+    let exclude = [molecule, target_column, value_column, id_column];
+    let compound = compound_column(&config, train_header, &exclude);
+    let (h, rows) = read_text_rows(&train_path)?;
+    let col = |c: &str| -> Result<usize> {
+        require_column(&train_path, &h, c)?;
+        Ok(h.iter().position(|x| x == c).expect("checked"))
+    };
+    let (c_col, m_col, t_col, v_col) = (col(&compound)?, col(molecule)?, col(target_column)?, col(value_column)?);
+
+    let mut compounds = Compounds::default();
+    let mut targets: Vec<String> = Vec::new();
+    let mut target_index: HashMap<String, usize> = HashMap::new();
+    let mut cells: Vec<(usize, usize, f64)> = Vec::with_capacity(rows.len());
+    for (r, row) in rows.iter().enumerate() {
+        let line = r + 2;
+        let field = |c: usize| row.get(c).unwrap_or("").trim();
+        let id = field(c_col);
+        if id.is_empty() {
+            return Err(DataError::EmptyId { path: train_path, row: line, column: compound });
+        }
+        let i = compounds.intern(id, row.get(m_col).unwrap_or(""));
+        let target = field(t_col);
+        if target.is_empty() {
+            return Err(DataError::EmptyId { path: train_path, row: line, column: target_column.to_string() });
+        }
+        let j = *target_index.entry(target.to_string()).or_insert_with(|| {
+            targets.push(target.to_string());
+            targets.len() - 1
+        });
+        let text = field(v_col);
+        if text.is_empty() {
+            continue;
+        }
+        let value: f64 = text.parse().map_err(|_| DataError::NotNumeric {
+            path: train_path.clone(),
+            row: line,
+            id: id.to_string(),
+            column: value_column.to_string(),
+            value: text.to_string(),
+        })?;
+        cells.push((i, j, value));
+    }
+    // Repeated measurements of a pair are averaged.
+    let mut sum = Matrix::filled(compounds.ids.len(), targets.len(), 0.0);
+    let mut count = Matrix::filled(compounds.ids.len(), targets.len(), 0.0);
+    for &(i, j, v) in &cells {
+        sum.row_mut(i)[j] += v;
+        count.row_mut(i)[j] += 1.0;
+    }
+    let mut train_y = Matrix::filled(compounds.ids.len(), targets.len(), f64::NAN);
+    for i in 0..train_y.nrows() {
+        for j in 0..targets.len() {
+            let n = count.get(i, j);
+            if n > 0.0 {
+                train_y.row_mut(i)[j] = sum.get(i, j) / n;
+            }
+        }
+    }
+    let binary = !cells.is_empty() && cells.iter().all(|&(_, _, v)| v == 0.0 || v == 1.0);
+
+    // Test pairs, in the order of the sample submission.
+    let (th, test_rows) = read_text_rows(&test_path)?;
+    let tcol = |c: &str| -> Result<usize> {
+        require_column(&test_path, &th, c)?;
+        Ok(th.iter().position(|x| x == c).expect("checked"))
+    };
+    let (ti, tm, tt) = (tcol(id_column)?, tcol(molecule)?, tcol(target_column)?);
+    let tc = th.iter().position(|x| *x == compound).unwrap_or(tm);
+    let test_ids: Vec<String> = test_rows.iter().map(|r| r.get(ti).unwrap_or("").trim().to_string()).collect();
+    check_same_ids(&test_path, &test_ids, &sample.ids)?;
+    let row_of: HashMap<&str, usize> = test_ids.iter().enumerate().map(|(r, id)| (id.as_str(), r)).collect();
+    let mut test_compounds = Compounds::default();
+    let mut pair_cells = Vec::with_capacity(sample.ids.len());
+    for id in &sample.ids {
+        let row = &test_rows[row_of[id.as_str()]];
+        let compound = test_compounds.intern(row.get(tc).unwrap_or("").trim(), row.get(tm).unwrap_or(""));
+        let target = row.get(tt).unwrap_or("").trim().to_string();
+        pair_cells.push(PairCell { compound, column: target_index.get(&target).copied(), target });
+    }
+    let metric = config
+        .metric
+        .clone()
+        .unwrap_or_else(|| if binary { "polaris/pr_auc" } else { "polaris/mean_squared_error" }.to_string());
+    Ok(Task {
+        dir: dir.to_path_buf(),
+        name,
+        layout: Layout::Pairs(PairLayout {
+            compound_column: compound,
+            target_column: target_column.to_string(),
+            value_column: value_column.to_string(),
+            cells: pair_cells,
+        }),
+        labels: if binary { LabelKind::Binary } else { LabelKind::Continuous },
+        targets,
+        train_ids: compounds.ids,
+        train_smiles: compounds.smiles,
+        train_y,
+        test_ids: test_compounds.ids,
+        test_smiles: test_compounds.smiles,
+        submission_ids: sample.ids.clone(),
+        submission_id_column: id_column.to_string(),
+        molecule_column: molecule.to_string(),
+        metric,
+        control: None,
+        config,
+    })
+}
+
+/// The control profile named by `task.toml`.
+fn read_control(dir: &Path, spec: &str, targets: &[String]) -> Result<Vec<f64>> {
+    if spec.eq_ignore_ascii_case("zero") {
+        return Ok(vec![0.0; targets.len()]);
+    }
+    let path = dir.join(spec);
+    let h = match path.extension().and_then(|e| e.to_str()) {
+        Some("csv") => header(&path)?,
+        _ => Vec::new(),
+    };
+    let id = h.first().cloned().unwrap_or_else(|| "id".into());
+    let spec =
+        WideSpec { id_column: &id, text_columns: &[], optional_text: &[], numeric: NumericColumns::Only(targets) };
+    let table = WideTable::read(&path, &spec)?;
+    if table.nrows() == 0 {
+        return Err(mismatch(&path, "the control profile has no row".into()));
+    }
+    table.require_finite("the control profile needs a number for every target")?;
+    Ok(table.values.row(0).to_vec())
 }

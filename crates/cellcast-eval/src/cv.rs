@@ -2,6 +2,7 @@
 
 use cellcast_models::{Features, Predictor};
 use cellcast_stats::Matrix;
+use rayon::prelude::*;
 
 use crate::panel::{MetricScore, PanelMetric};
 use crate::EvalError;
@@ -27,7 +28,7 @@ pub struct CvResult {
 ///
 /// `feature_rows[i]` is the index in `features` of training row `i`; `y` holds the labels of the
 /// training rows (rows × targets); `folds[i]` is the fold of training row `i` (0..nfolds).
-/// `progress(model, fold)` is called after each fit.
+/// `progress(model, fold)` is called after each fit (from worker threads, in any order).
 #[allow(clippy::too_many_arguments)]
 pub fn cross_validate(
     models: &[Box<dyn Predictor>],
@@ -45,31 +46,41 @@ pub fn cross_validate(
     if let Some(f) = members.iter().position(Vec::is_empty) {
         return Err(EvalError::EmptyFold(f));
     }
-    let mut results = Vec::with_capacity(models.len());
-    for model in models {
-        let name = model.name();
-        let mut oof = Matrix::filled(y.nrows(), y.ncols(), f64::NAN);
-        let mut fold_scores = Vec::with_capacity(nfolds);
-        for (f, test) in members.iter().enumerate() {
+    // Every (model, fold) fit is independent: run them all in parallel, then assemble in order.
+    let jobs: Vec<(usize, usize)> = (0..models.len()).flat_map(|m| (0..nfolds).map(move |f| (m, f))).collect();
+    let outcomes: Vec<(Matrix, Vec<MetricScore>)> = jobs
+        .par_iter()
+        .map(|&(m, f)| {
+            let (model, test) = (&models[m], &members[f]);
             let train: Vec<usize> = (0..folds.len()).filter(|&i| folds[i] != f).collect();
             let train_features: Vec<usize> = train.iter().map(|&i| feature_rows[i]).collect();
             let test_features: Vec<usize> = test.iter().map(|&i| feature_rows[i]).collect();
             let fitted = model
                 .fit(features, &train_features, &y.select_rows(&train))
-                .map_err(|source| EvalError::Fit { model: name.clone(), fold: f, source })?;
+                .map_err(|source| EvalError::Fit { model: model.name(), fold: f, source })?;
             let pred = fitted.predict(features, &test_features);
-            for (k, &i) in test.iter().enumerate() {
-                oof.row_mut(i).copy_from_slice(pred.row(k));
-            }
             let fold_ids: Vec<String> = test.iter().map(|&i| ids[i].clone()).collect();
             let truth = y.select_rows(test);
             let scores =
                 metrics.iter().map(|m| m.score(&fold_ids, targets, &truth, &pred)).collect::<Result<Vec<_>, _>>()?;
+            progress(&model.name(), f);
+            Ok((pred, scores))
+        })
+        .collect::<Result<_, EvalError>>()?;
+    let mut outcomes = outcomes.into_iter();
+    let mut results = Vec::with_capacity(models.len());
+    for model in models {
+        let mut oof = Matrix::filled(y.nrows(), y.ncols(), f64::NAN);
+        let mut fold_scores = Vec::with_capacity(nfolds);
+        for test in &members {
+            let (pred, scores) = outcomes.next().expect("one outcome per job");
+            for (k, &i) in test.iter().enumerate() {
+                oof.row_mut(i).copy_from_slice(pred.row(k));
+            }
             fold_scores.push(scores);
-            progress(&name, f);
         }
         let pooled = metrics.iter().map(|m| m.score(ids, targets, y, &oof)).collect::<Result<Vec<_>, _>>()?;
-        results.push(ModelCv { model: name, fold_scores, pooled, oof });
+        results.push(ModelCv { model: model.name(), fold_scores, pooled, oof });
     }
     Ok(CvResult { metrics: metrics.to_vec(), models: results })
 }

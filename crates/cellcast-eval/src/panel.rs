@@ -1,7 +1,7 @@
 //! The metrics every model is scored under: the task's official metric first, then the panel
 //! of metrics that often disagree with it.
 
-use cellcast_metrics::{resolve, score, Direction, Inputs, MatrixInputs, Params};
+use cellcast_metrics::{resolve, score, Direction, Inputs, LabelInputs, MatrixInputs, Params};
 use cellcast_stats::correlation::pearson;
 use cellcast_stats::Matrix;
 
@@ -13,6 +13,9 @@ pub enum PanelMetric {
     /// A registry metric scored on truth/prediction matrices (e.g. `polaris/mean_squared_error`,
     /// `mejia/wmse` with its variance-weight fallback).
     Registry(String),
+    /// A label metric of the registry (`polaris/pr_auc`, `polaris/roc_auc`) on the observed
+    /// (compound, target) cells grouped by compound: Polaris' grouped score of a pair task.
+    PerCompound(String),
     /// Mean over compounds of the Pearson correlation between true and predicted profiles.
     RowPearson,
     /// Mean over compounds of the cosine between true and predicted profiles.
@@ -30,7 +33,7 @@ pub struct MetricScore {
 impl PanelMetric {
     pub fn name(&self) -> String {
         match self {
-            PanelMetric::Registry(n) => n.clone(),
+            PanelMetric::Registry(n) | PanelMetric::PerCompound(n) => n.clone(),
             PanelMetric::RowPearson => "per_compound_pearson".into(),
             PanelMetric::RowCosine => "per_compound_cosine".into(),
         }
@@ -38,7 +41,7 @@ impl PanelMetric {
 
     pub fn direction(&self) -> Direction {
         match self {
-            PanelMetric::Registry(n) => {
+            PanelMetric::Registry(n) | PanelMetric::PerCompound(n) => {
                 resolve(n, &Params::default()).map_or(Direction::LowerIsBetter, |(i, _)| i.direction)
             }
             _ => Direction::HigherIsBetter,
@@ -59,11 +62,45 @@ impl PanelMetric {
                 let inputs = MatrixInputs { ids, targets, truth, pred, weights: None, baseline: None };
                 score(info, Inputs::Matrix(inputs), &params)?.value
             }
+            PanelMetric::PerCompound(name) => {
+                let (info, params) = resolve(name, &Params::default())?;
+                let (mut cell_ids, mut groups, mut labels, mut scores) =
+                    (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                for (i, (t, p)) in truth.rows().zip(pred.rows()).enumerate() {
+                    for (j, (&label, &s)) in t.iter().zip(p).enumerate() {
+                        if !label.is_nan() {
+                            cell_ids.push(format!("{} × {}", ids[i], targets[j]));
+                            groups.push(Some(ids[i].clone()));
+                            labels.push(label);
+                            scores.push(s);
+                        }
+                    }
+                }
+                let (truth, scores) = (column_matrix(&labels), column_matrix(&scores));
+                let names = ["label".to_string()];
+                let inputs = LabelInputs {
+                    ids: &cell_ids,
+                    label_names: &names,
+                    truth: &truth,
+                    scores: &scores,
+                    groups: Some(&groups),
+                };
+                score(info, Inputs::Labels(inputs), &params)?.value
+            }
             PanelMetric::RowPearson => mean_over_rows(truth, pred, pearson),
             PanelMetric::RowCosine => mean_over_rows(truth, pred, row_cosine),
         };
         Ok(MetricScore { metric: self.name(), direction: self.direction(), value })
     }
+}
+
+/// A one-column matrix.
+fn column_matrix(values: &[f64]) -> Matrix {
+    let mut m = Matrix::filled(values.len(), 1, 0.0);
+    for (i, &v) in values.iter().enumerate() {
+        m.row_mut(i)[0] = v;
+    }
+    m
 }
 
 /// Mean of `f(truth row, pred row)` over rows where it is defined (NaN truth cells dropped).
@@ -114,5 +151,18 @@ mod tests {
         let mse = PanelMetric::Registry("polaris/mean_squared_error".into()).score(&ids, &genes, &t, &p).unwrap();
         // Per-target MSE: g1 (1+4)/2, g2 4/1, g3 (9+1)/2 → mean 23/6.
         assert!((mse.value - 23.0 / 6.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn per_compound_average_precision_skips_compounds_without_a_positive() {
+        let ids = vec!["a".to_string(), "b".to_string(), "c".to_string()];
+        let genes = vec!["g1".to_string(), "g2".to_string(), "g3".to_string()];
+        let t = Matrix::from_rows(&[[1.0, 0.0, f64::NAN], [0.0, 1.0, 1.0], [0.0, 0.0, f64::NAN]]).unwrap();
+        let p = Matrix::from_rows(&[[0.2, 0.9, 0.5], [0.3, 0.1, 0.2], [0.5, 0.5, 0.5]]).unwrap();
+        // a: positive ranked second of two → AP 0.5; b: positives at ranks 3 and 2 → (1/2 + 2/3)/2;
+        // c has no positive and is skipped (Polaris on_error=ignore).
+        let ap = PanelMetric::PerCompound("polaris/pr_auc".into()).score(&ids, &genes, &t, &p).unwrap();
+        assert!((ap.value - (0.5 + (0.5 + 2.0 / 3.0) / 2.0) / 2.0).abs() < 1e-12, "{}", ap.value);
+        assert_eq!(ap.direction, Direction::HigherIsBetter);
     }
 }

@@ -32,3 +32,41 @@ impl Fitted for FittedMean {
         out
     }
 }
+
+/// Predicts every compound as the task's control (basal) profile: "the compound does nothing".
+/// For z-scores or log-fold-changes that is the zero profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ControlProfile(pub Vec<f64>);
+
+impl Predictor for ControlProfile {
+    fn name(&self) -> String {
+        "control".into()
+    }
+
+    fn fit(&self, _features: &Features, _rows: &[usize], y: &Matrix) -> Result<Box<dyn Fitted>, ModelError> {
+        if self.0.len() != y.ncols() {
+            return Err(ModelError::Parameter(format!(
+                "the control profile has {} values for {} targets",
+                self.0.len(),
+                y.ncols()
+            )));
+        }
+        Ok(Box::new(FittedMean(self.0.clone())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn baselines_ignore_the_compound() {
+        let f = Features::empty(3);
+        let y = Matrix::from_rows(&[[1.0, f64::NAN], [3.0, 4.0]]).unwrap();
+        let mean = MeanResponse.fit(&f, &[0, 1], &y).unwrap().predict(&f, &[2]);
+        assert_eq!(mean.row(0), &[2.0, 4.0]);
+        let control = ControlProfile(vec![0.5, -1.0]).fit(&f, &[0, 1], &y).unwrap().predict(&f, &[2, 0]);
+        assert_eq!(control.row(1), &[0.5, -1.0]);
+        assert!(ControlProfile(vec![0.0]).fit(&f, &[0, 1], &y).is_err());
+    }
+}

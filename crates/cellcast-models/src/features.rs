@@ -10,26 +10,45 @@ pub struct Features {
     /// Morgan r2 counts folded to `count_bits`; `None` for a molecule that could not be read.
     pub morgan_counts: Vec<Option<CountFingerprint>>,
     pub count_bits: u32,
+    /// RDKit's standard descriptors (`Descriptors::NAMES`); `None` when not computable.
+    pub descriptors: Vec<Option<[f64; 14]>>,
+    /// The cross-validation group of each compound (its scaffold under a scaffold split), so
+    /// that models tuning on inner folds hold out whole groups as the outer folds do.
+    pub groups: Option<Vec<String>>,
 }
 
 impl Features {
     /// Featurizes SMILES in parallel; unreadable molecules get `None` (models fall back).
     pub fn from_smiles(smiles: &[Option<String>]) -> Self {
         let params = MorganParams::default();
-        let (morgan, morgan_counts) = smiles
+        let per_molecule: Vec<_> = smiles
             .par_iter()
             .map(|s| {
                 let m = Molecule::parse(s.as_deref().unwrap_or(""));
                 let bits = m.as_ref().ok().and_then(|m| m.morgan_bits(params).ok());
                 let counts = m.as_ref().ok().and_then(|m| m.morgan_counts(params).ok());
-                (bits, counts)
+                let descriptors = m.as_ref().ok().and_then(|m| m.descriptors().ok()).map(|d| d.values());
+                (bits, counts, descriptors.filter(|v| v.iter().all(|x| x.is_finite())))
             })
-            .unzip();
-        Features { morgan, morgan_counts, count_bits: params.nbits }
+            .collect();
+        let mut f = Features::empty(0);
+        f.count_bits = params.nbits;
+        for (bits, counts, descriptors) in per_molecule {
+            f.morgan.push(bits);
+            f.morgan_counts.push(counts);
+            f.descriptors.push(descriptors);
+        }
+        f
     }
 
     /// Features without molecules (for tests of models that ignore them).
     pub fn empty(n: usize) -> Self {
-        Features { morgan: vec![None; n], morgan_counts: vec![None; n], count_bits: 2048 }
+        Features {
+            morgan: vec![None; n],
+            morgan_counts: vec![None; n],
+            count_bits: 2048,
+            descriptors: vec![None; n],
+            groups: None,
+        }
     }
 }

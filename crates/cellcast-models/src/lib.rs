@@ -12,12 +12,13 @@
 mod baseline;
 mod ensemble;
 mod features;
+mod inner;
 mod retrieval;
 mod ridge;
 pub mod synth;
 
-pub use baseline::MeanResponse;
-pub use ensemble::Average;
+pub use baseline::{ControlProfile, MeanResponse};
+pub use ensemble::{Average, Stacked};
 pub use features::Features;
 pub use retrieval::{Kernel, RetrievalKnn, TunedKnn};
 pub use ridge::{ridge_gcv, GcvPath, RidgeGcv, RidgeInput};

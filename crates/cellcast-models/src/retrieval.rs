@@ -4,6 +4,7 @@ use cellcast_chem::similarity::{PackedBits, TopK};
 use cellcast_chem::BitFingerprint;
 use cellcast_stats::Matrix;
 
+use crate::inner::{inner_folds, squared_error};
 use crate::{column_means, Features, Fitted, ModelError, Predictor};
 
 /// How neighbours are weighted.
@@ -72,57 +73,81 @@ impl Predictor for RetrievalKnn {
     }
 
     fn fit(&self, features: &Features, rows: &[usize], y: &Matrix) -> Result<Box<dyn Fitted>, ModelError> {
+        Ok(Box::new(self.fit_knn(features, rows, y)?))
+    }
+}
+
+impl RetrievalKnn {
+    fn fit_knn(&self, features: &Features, rows: &[usize], y: &Matrix) -> Result<FittedKnn, ModelError> {
         if rows.is_empty() {
             return Err(ModelError::NoRows);
         }
         let usable: Vec<usize> = (0..rows.len()).filter(|&i| features.morgan[rows[i]].is_some()).collect();
         let fps: Vec<BitFingerprint> =
             usable.iter().map(|&i| features.morgan[rows[i]].clone().expect("filtered")).collect();
-        Ok(Box::new(FittedKnn {
+        Ok(FittedKnn {
             spec: *self,
             library: PackedBits::new(&fps),
             library_rows: usable,
             y: y.clone(),
             mean: column_means(y),
-        }))
+        })
     }
 }
 
-impl Fitted for FittedKnn {
-    fn predict(&self, features: &Features, rows: &[usize]) -> Matrix {
-        let ncols = self.mean.len();
-        let mut out = Matrix::filled(rows.len(), ncols, 0.0);
+impl FittedKnn {
+    /// The up-to-`k` most similar training compounds (row in `y`, similarity > 0) of each row,
+    /// most similar first (ties: earlier training row first).
+    fn neighbours(&self, features: &Features, rows: &[usize], k: usize) -> Vec<Vec<(usize, f64)>> {
         let with_fp: Vec<usize> = (0..rows.len()).filter(|&i| features.morgan[rows[i]].is_some()).collect();
         let queries: Vec<BitFingerprint> =
             with_fp.iter().map(|&i| features.morgan[rows[i]].clone().expect("filtered")).collect();
-        let mut search = TopK::new(&queries, self.spec.k);
+        let mut search = TopK::new(&queries, k);
         if !self.library.is_empty() {
             search.feed(&self.library, 0, &|_, _| false);
         }
-        let hits = search.finish();
         let mut neighbours: Vec<Vec<(usize, f64)>> = vec![Vec::new(); rows.len()];
-        for (&i, list) in with_fp.iter().zip(hits) {
+        for (&i, list) in with_fp.iter().zip(search.finish()) {
             neighbours[i] = list
                 .iter()
                 .filter(|n| n.similarity > 0.0)
                 .map(|n| (self.library_rows[n.index], n.similarity))
                 .collect();
         }
+        neighbours
+    }
+
+    /// The kernel-weighted mean label of the first `k` neighbours, per target (the training
+    /// mean where no neighbour has the label).
+    fn aggregate(&self, neighbours: &[Vec<(usize, f64)>], k: usize, kernel: Kernel) -> Matrix {
+        let t = self.mean.len();
+        let mut out = Matrix::filled(neighbours.len(), t, 0.0);
+        let mut wsum = vec![0.0; t];
         for (i, list) in neighbours.iter().enumerate() {
-            for (j, cell) in out.row_mut(i).iter_mut().enumerate() {
-                let (mut acc, mut wsum) = (0.0, 0.0);
-                for &(r, sim) in list {
-                    let v = self.y.get(r, j);
+            // Row-wise accumulation (contiguous label rows) rather than target by target.
+            let acc = out.row_mut(i);
+            wsum.fill(0.0);
+            for &(r, sim) in &list[..k.min(list.len())] {
+                let w = kernel.weight(sim);
+                for ((a, ws), &v) in acc.iter_mut().zip(wsum.iter_mut()).zip(self.y.row(r)) {
                     if !v.is_nan() {
-                        let w = self.spec.kernel.weight(sim);
-                        acc += w * v;
-                        wsum += w;
+                        *a += w * v;
+                        *ws += w;
                     }
                 }
-                *cell = if wsum > 0.0 { acc / wsum } else { self.mean[j] };
+            }
+            for ((a, &ws), &m) in acc.iter_mut().zip(&wsum).zip(&self.mean) {
+                *a = if ws > 0.0 { *a / ws } else { m };
             }
         }
         out
+    }
+}
+
+impl Fitted for FittedKnn {
+    fn predict(&self, features: &Features, rows: &[usize]) -> Matrix {
+        let neighbours = self.neighbours(features, rows, self.spec.k);
+        self.aggregate(&neighbours, self.spec.k, self.spec.kernel)
     }
 }
 
@@ -162,8 +187,8 @@ mod tests {
     }
 }
 
-/// kNN whose k and kernel are chosen on inner folds of the training rows (seeded 3-fold), by
-/// mean squared error over the observed labels, then refit on all of them — so the outer
+/// kNN whose k and kernel are chosen on inner folds of the training rows (3-fold, whole groups
+/// when the features carry them, else seeded random), by pooled mean squared error over the observed labels, then refit on all of them — so the outer
 /// cross-validation scores a procedure, not a configuration picked with the test folds' help.
 #[derive(Debug, Clone)]
 pub struct TunedKnn {
@@ -185,23 +210,6 @@ impl TunedKnn {
     }
 }
 
-fn squared_error(truth: &Matrix, pred: &Matrix) -> f64 {
-    let (mut sum, mut n) = (0.0, 0usize);
-    for (t, p) in truth.rows().zip(pred.rows()) {
-        for (a, b) in t.iter().zip(p) {
-            if !a.is_nan() {
-                sum += (a - b) * (a - b);
-                n += 1;
-            }
-        }
-    }
-    if n == 0 {
-        0.0
-    } else {
-        sum / n as f64
-    }
-}
-
 impl Predictor for TunedKnn {
     fn name(&self) -> String {
         "knn_tuned".into()
@@ -211,32 +219,35 @@ impl Predictor for TunedKnn {
         if self.grid.is_empty() {
             return Err(ModelError::Parameter("empty kNN grid".into()));
         }
-        let n = rows.len();
-        let folds = self.inner_folds.min(n);
-        let best = if folds < 2 {
-            self.grid[0]
-        } else {
-            let mut order: Vec<usize> = (0..n).collect();
-            cellcast_stats::rng::SplitMix64::new(self.seed).shuffle(&mut order);
-            let mut fold_of = vec![0; n];
-            for (pos, &i) in order.iter().enumerate() {
-                fold_of[i] = pos % folds;
-            }
-            let mut losses = vec![0.0; self.grid.len()];
-            for f in 0..folds {
-                let inner_train: Vec<usize> = (0..n).filter(|&i| fold_of[i] != f).collect();
-                let inner_test: Vec<usize> = (0..n).filter(|&i| fold_of[i] == f).collect();
-                let train_rows: Vec<usize> = inner_train.iter().map(|&i| rows[i]).collect();
-                let test_rows: Vec<usize> = inner_test.iter().map(|&i| rows[i]).collect();
-                let y_train = y.select_rows(&inner_train);
-                let y_test = y.select_rows(&inner_test);
-                for (g, spec) in self.grid.iter().enumerate() {
-                    let pred = spec.fit(features, &train_rows, &y_train)?.predict(features, &test_rows);
-                    losses[g] += squared_error(&y_test, &pred);
+        // One neighbour search per inner fold at the largest k serves every grid point: the
+        // top-k list is a prefix of the top-k_max list.
+        let best = match inner_folds(features, rows, self.inner_folds, self.seed) {
+            None => self.grid[0],
+            Some((fold_of, folds)) => {
+                let k_max = self.grid.iter().map(|s| s.k).max().expect("non-empty grid");
+                let mut oof = vec![Matrix::filled(y.nrows(), y.ncols(), 0.0); self.grid.len()];
+                for f in 0..folds {
+                    let inner_train: Vec<usize> = (0..rows.len()).filter(|&i| fold_of[i] != f).collect();
+                    let inner_test: Vec<usize> = (0..rows.len()).filter(|&i| fold_of[i] == f).collect();
+                    let train_rows: Vec<usize> = inner_train.iter().map(|&i| rows[i]).collect();
+                    let test_rows: Vec<usize> = inner_test.iter().map(|&i| rows[i]).collect();
+                    let library = RetrievalKnn { k: k_max, kernel: Kernel::Uniform }.fit_knn(
+                        features,
+                        &train_rows,
+                        &y.select_rows(&inner_train),
+                    )?;
+                    let neighbours = library.neighbours(features, &test_rows, k_max);
+                    for (spec, oof) in self.grid.iter().zip(&mut oof) {
+                        let pred = library.aggregate(&neighbours, spec.k, spec.kernel);
+                        for (r, &i) in inner_test.iter().enumerate() {
+                            oof.row_mut(i).copy_from_slice(pred.row(r));
+                        }
+                    }
                 }
+                let losses: Vec<f64> = oof.iter().map(|p| squared_error(y, p)).collect();
+                let g = (0..self.grid.len()).min_by(|&a, &b| losses[a].total_cmp(&losses[b])).expect("non-empty grid");
+                self.grid[g]
             }
-            let g = (0..self.grid.len()).min_by(|&a, &b| losses[a].total_cmp(&losses[b])).expect("non-empty grid");
-            self.grid[g]
         };
         best.fit(features, rows, y)
     }

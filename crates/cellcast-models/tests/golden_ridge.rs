@@ -18,7 +18,7 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
 #[test]
 fn ridge_gcv_matches_scikit_learn_ridgecv() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/golden/ridge");
-    for case in ["wide_sparse", "wide_dense"] {
+    for case in ["wide_sparse", "wide_dense", "tall_dense"] {
         let dir = root.join(case);
         let expected: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();

@@ -72,6 +72,11 @@ impl Matrix {
         &self.data
     }
 
+    /// The cells, row-major, for in-place updates.
+    pub fn as_mut_slice(&mut self) -> &mut [f64] {
+        &mut self.data
+    }
+
     /// A new matrix holding the given rows, in the given order.
     pub fn select_rows(&self, rows: &[usize]) -> Matrix {
         let mut data = Vec::with_capacity(rows.len() * self.ncols);
