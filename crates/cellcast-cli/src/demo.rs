@@ -36,6 +36,9 @@ pub enum SynthKind {
     /// Per-well Cell Painting-like embeddings with planted compound–gene activity, for
     /// `cellcast phenomics`.
     Phenomics,
+    /// A single-cell CRISPR screen (raw counts, .h5ad) with known targets, for `cellcast targets`
+    /// and `cellcast task genetic`.
+    Screen,
 }
 
 #[derive(clap::Args)]
@@ -56,9 +59,20 @@ pub struct SynthArgs {
     /// added to each well's every embedding dimension, default 1).
     #[arg(long)]
     pub noise: Option<f64>,
-    /// Number of genes knocked out [phenomics only; default 200].
+    /// Number of genes knocked out [phenomics; default 200], or measured [screen; default 300].
     #[arg(long)]
     pub genes: Option<usize>,
+    /// Single-gene perturbations [screen only; default 20, two of them of unmeasured genes; plus
+    /// 5 double perturbations].
+    #[arg(long)]
+    pub perturbations: Option<usize>,
+    /// Cells per perturbation [screen only; default 40; 200 control cells].
+    #[arg(long)]
+    pub cells: Option<usize>,
+    /// Which way perturbations move their targets: down (CRISPRi) or up (CRISPRa) [screen only;
+    /// default down].
+    #[arg(long, value_enum)]
+    pub direction: Option<crate::targets_cmd::DirectionArg>,
     /// Embedding dimensions [phenomics only; default 64].
     #[arg(long)]
     pub dims: Option<usize>,
@@ -155,8 +169,20 @@ pub fn run(args: &DemoArgs) -> Result<()> {
 /// Writes a synthetic task folder (the last two scaffold families are the test compounds) or a
 /// synthetic phenomics screen.
 pub fn synth(args: &SynthArgs) -> Result<()> {
-    if args.kind == SynthKind::Phenomics {
-        return crate::phenomics_cmd::synth(args);
+    let screen_only = [
+        ("--perturbations", args.perturbations.is_some()),
+        ("--cells", args.cells.is_some()),
+        ("--direction", args.direction.is_some()),
+    ];
+    if args.kind != SynthKind::Screen {
+        if let Some((flag, _)) = screen_only.into_iter().find(|(_, given)| *given) {
+            bail!("{flag} applies to --kind screen only");
+        }
+    }
+    match args.kind {
+        SynthKind::Phenomics => return crate::phenomics_cmd::synth(args),
+        SynthKind::Screen => return crate::targets_cmd::synth_screen(args),
+        SynthKind::Task => {}
     }
     let phenomics_only = [
         ("--genes", args.genes.is_some()),

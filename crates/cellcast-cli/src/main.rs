@@ -41,6 +41,7 @@ mod report;
 mod run_cmd;
 mod score_cmd;
 mod stats_cmd;
+mod targets_cmd;
 
 const LONG_ABOUT: &str = "\
 cellcast scores predictions of how cells respond to perturbations (compounds, CRISPR knockdowns)
@@ -180,6 +181,24 @@ enum Command {
     /// Example: cellcast pseudobulk --h5ad cells.h5ad --group-column perturbation --out pseudobulk.csv
     #[command(long_about = pseudobulk_cmd::LONG_ABOUT)]
     Pseudobulk(pseudobulk_cmd::PseudobulkArgs),
+    /// Target identification: rank the genes of each group of perturbed cells by how likely
+    /// each is the perturbed one, and measure rankers on labelled screens.
+    #[command(subcommand)]
+    Targets(TargetsCommand),
+}
+
+#[derive(Subcommand)]
+enum TargetsCommand {
+    /// Rank every measured gene for each group of cells (DE against the controls).
+    ///
+    /// Example: cellcast targets rank --h5ad screen.h5ad --group-column perturbation --control control --direction down --out ranks.csv
+    #[command(long_about = targets_cmd::RANK_ABOUT)]
+    Rank(targets_cmd::RankArgs),
+    /// Held-out MRR and hit@k of every target ranker on a labelled screen.
+    ///
+    /// Example: cellcast targets evaluate --h5ad norman.h5ad --group-column condition --control control --out target_id.csv
+    #[command(long_about = targets_cmd::EVALUATE_ABOUT)]
+    Evaluate(targets_cmd::EvaluateArgs),
 }
 
 /// `--query` is the molecule input of `neighbors`.
@@ -448,6 +467,8 @@ fn main() -> ExitCode {
         Command::Synth(args) => demo::synth(&args),
         Command::Phenomics(args) => phenomics_cmd::run(&args),
         Command::Pseudobulk(args) => pseudobulk_cmd::run(&args),
+        Command::Targets(TargetsCommand::Rank(args)) => targets_cmd::rank(&args),
+        Command::Targets(TargetsCommand::Evaluate(args)) => targets_cmd::evaluate(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -107,11 +107,7 @@ pub fn run(args: &PseudobulkArgs) -> Result<()> {
         layer: args.layer.as_deref(),
         group_column: &args.group_column,
         replicate_column: args.replicate_column.as_deref(),
-        normalize: args.normalize.map(|n| match n {
-            NormalizeArg::Cp10kLog1p => Normalization::Cp10kLog1p,
-            NormalizeArg::CpmLog2 => Normalization::CpmLog2,
-            NormalizeArg::None => Normalization::None,
-        }),
+        normalize: args.normalize.map(NormalizeArg::normalization),
         agg: match args.agg {
             AggArg::Mean => Aggregation::Mean,
             AggArg::Sum => Aggregation::Sum,

@@ -15,6 +15,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod align;
+pub mod cells;
 mod csv_reader;
 mod error;
 pub mod gct;

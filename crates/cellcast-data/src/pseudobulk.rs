@@ -87,7 +87,7 @@ impl Normalization {
     }
 
     /// The per-cell factor: `total / 1e4` (cp10k), `total` (CPM), unused otherwise.
-    fn factor(self, total: f64) -> f64 {
+    pub(crate) fn factor(self, total: f64) -> f64 {
         match self {
             Normalization::Cp10kLog1p => total / 1e4,
             _ => total,
@@ -96,7 +96,7 @@ impl Normalization {
 
     /// One stored value `v` of a cell whose [`Normalization::factor`] is `f`, normalised.
     /// Zero stays zero, so sparse entries stay sparse.
-    fn apply(self, v: f64, f: f64) -> f64 {
+    pub(crate) fn apply(self, v: f64, f: f64) -> f64 {
         match self {
             // scanpy divides by counts_per_cell / target_sum, skipping cells whose total is 0.
             Normalization::Cp10kLog1p => (if f == 0.0 { v } else { v / f }).ln_1p(),
@@ -164,11 +164,11 @@ pub struct ValueCheck {
 }
 
 impl ValueCheck {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         ValueCheck { counts: true, first_non_count: None, max: f64::NEG_INFINITY, stored: 0 }
     }
 
-    fn see(&mut self, cell: usize, gene: usize, v: f64) {
+    pub(crate) fn see(&mut self, cell: usize, gene: usize, v: f64) {
         self.stored += 1;
         if v > self.max {
             self.max = v;
@@ -440,7 +440,7 @@ fn accumulate_rows(rows: &CsrMatrix<f64>, start: usize, grouping: &Grouping, mod
 }
 
 /// The reason given for a normalisation decided from the data.
-fn assumed(n: Normalization, check: &ValueCheck, info: &MatrixInfo, h5: &H5ad) -> NormalizationChoice {
+pub(crate) fn assumed(n: Normalization, check: &ValueCheck, info: &MatrixInfo, h5: &H5ad) -> NormalizationChoice {
     let reason = match check.first_non_count {
         None if check.stored == 0 => {
             format!("{} stores no values (an all-zero matrix counts as raw counts)", info.object)
@@ -468,7 +468,7 @@ fn assumed(n: Normalization, check: &ValueCheck, info: &MatrixInfo, h5: &H5ad) -
 }
 
 /// Cells (or genes) per block so that a block holds about [`BLOCK_VALUES`] stored values.
-fn auto_block(info: &MatrixInfo, major: usize) -> usize {
+pub(crate) fn auto_block(info: &MatrixInfo, major: usize) -> usize {
     let per_major = match info.encoding {
         MatrixEncoding::Dense => info.shape.1 as f64,
         _ => info.stored as f64 / major.max(1) as f64,
@@ -481,7 +481,7 @@ fn auto_block(info: &MatrixInfo, major: usize) -> usize {
 
 /// anndata's `var_names_make_unique`: the second and later copies of a name get `-1`, `-2`, …
 /// (skipping suffixes that are already names).
-fn make_unique(names: &[String]) -> (Vec<String>, usize) {
+pub fn make_unique(names: &[String]) -> (Vec<String>, usize) {
     use std::collections::{HashMap, HashSet};
     let mut taken: HashSet<String> = names.iter().cloned().collect();
     if taken.len() == names.len() {

@@ -4,7 +4,7 @@
 //!
 //! cargo run --release -p cellcast-models --example target_id_cv -- cells.csv
 
-use cellcast_models::targets::{cross_validate_rankers, ConditionRanker};
+use cellcast_models::targets::{cross_validate_rankers, ConditionRanker, CvOptions, TargetRanker};
 use cellcast_stats::Matrix;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -24,13 +24,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let x = Matrix::from_rows(&rows).ok_or("rows of different lengths")?;
     let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
     let rankers = [
-        ConditionRanker::PcaKnn { components: 50, k: 15 },
-        ConditionRanker::PcaCentroid { components: 50 },
-        ConditionRanker::Signature,
+        TargetRanker::Reference(ConditionRanker::PcaKnn { components: 50, k: 15 }),
+        TargetRanker::Reference(ConditionRanker::PcaCentroid { components: 50 }),
+        TargetRanker::Reference(ConditionRanker::Signature),
     ];
+    let genes: Vec<String> = header.iter().filter(|h| *h != "condition").map(str::to_string).collect();
     println!("group_size,ranker,groups,mrr,hit@1,hit@5,hit@10");
     for group_size in [1, 10, 20] {
-        for s in cross_validate_rankers(&x, &labels, "control", &rankers, 5, group_size, 0)? {
+        for s in cross_validate_rankers(
+            &x,
+            &genes,
+            &labels,
+            "control",
+            &rankers,
+            CvOptions { folds: 5, group_size, seed: 0 },
+        )? {
             println!(
                 "{group_size},{},{},{:.4},{:.4},{:.4},{:.4}",
                 s.ranker, s.groups, s.mrr, s.hit_at[0], s.hit_at[1], s.hit_at[2]

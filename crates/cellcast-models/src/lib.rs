@@ -30,6 +30,7 @@ pub mod pca;
 pub mod programs;
 mod retrieval;
 mod ridge;
+pub mod screen_synth;
 pub mod synth;
 pub mod targets;
 mod uncertainty;

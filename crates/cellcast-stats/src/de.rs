@@ -43,6 +43,8 @@ pub enum DeError {
          than 2 cells (for every method), so this does too"
     )]
     GroupTooSmall { group: usize, cells: usize },
+    #[error("group {group} has no cells")]
+    EmptyGroup { group: usize },
     #[error("the expression value at cell {cell}, gene {gene} is not finite")]
     NonFinite { cell: usize, gene: usize },
     #[error("invalid CSR matrix: {0}")]
@@ -210,6 +212,19 @@ impl CsrMatrix<f64> {
         }
         Self { n_rows: m.nrows(), n_cols: m.ncols(), indptr, indices, data }
     }
+
+    /// The dense matrix (for models that need one; rows × columns values).
+    pub fn to_dense(&self) -> Matrix {
+        let mut m = Matrix::filled(self.n_rows, self.n_cols, 0.0);
+        for i in 0..self.n_rows {
+            let (idx, vals) = self.row(i);
+            let row = m.row_mut(i);
+            for (&j, &v) in idx.iter().zip(vals) {
+                row[j as usize] = v;
+            }
+        }
+        m
+    }
 }
 
 impl<T: ExprValue> CellsByGenes for CsrMatrix<T> {
@@ -277,7 +292,30 @@ pub fn rank_genes_vs_control<X: CellsByGenes>(
     control: usize,
     method: DeMethod,
 ) -> Result<DeResult, DeError> {
-    let design = Design::new(x.n_cells(), cell_groups, control)?;
+    rank_genes(x, cell_groups, control, method, 2)
+}
+
+/// [`rank_genes_vs_control`] that also tests groups of a single cell (scanpy refuses them):
+/// the Wilcoxon rank-sum z of one cell against the controls is well defined, and target
+/// identification on single cells needs it. Welch's t of a single cell has no variance and
+/// scores 0 (p = 1), as scanpy maps an undefined t. Every group still needs a cell.
+pub fn rank_genes_vs_control_single_cells<X: CellsByGenes>(
+    x: &X,
+    cell_groups: &[Option<usize>],
+    control: usize,
+    method: DeMethod,
+) -> Result<DeResult, DeError> {
+    rank_genes(x, cell_groups, control, method, 1)
+}
+
+fn rank_genes<X: CellsByGenes>(
+    x: &X,
+    cell_groups: &[Option<usize>],
+    control: usize,
+    method: DeMethod,
+    min_cells: usize,
+) -> Result<DeResult, DeError> {
+    let design = Design::new(x.n_cells(), cell_groups, control, min_cells)?;
     let genes = x.n_genes();
     let wilcoxon = matches!(method, DeMethod::Wilcoxon { .. });
 
@@ -401,13 +439,13 @@ struct Design {
 }
 
 impl Design {
-    fn new(n_cells: usize, cell_groups: &[Option<usize>], control: usize) -> Result<Self, DeError> {
+    fn new(n_cells: usize, cell_groups: &[Option<usize>], control: usize, min_cells: usize) -> Result<Self, DeError> {
         if cell_groups.len() != n_cells {
             return Err(DeError::LabelCount { cells: n_cells, labels: cell_groups.len() });
         }
         let max = cell_groups.iter().flatten().max().copied();
         if max.is_some_and(|m| m >= n_cells) {
-            return Err(Self::sparse_numbering(cell_groups, control));
+            return Err(Self::sparse_numbering(cell_groups, control, min_cells));
         }
         let n_groups = max.map_or(0, |m| m + 1);
         let mut members = vec![Vec::new(); n_groups];
@@ -422,8 +460,8 @@ impl Design {
         if n_groups < 2 {
             return Err(DeError::NoContrast(control));
         }
-        if let Some((group, cells)) = members.iter().enumerate().find(|(_, m)| m.len() < 2) {
-            return Err(DeError::GroupTooSmall { group, cells: cells.len() });
+        if let Some((group, cells)) = members.iter().enumerate().find(|(_, m)| m.len() < min_cells.max(1)) {
+            return Err(Self::too_small(group, cells.len(), min_cells));
         }
         let tests = (0..n_groups).filter(|&g| g != control).collect();
         Ok(Self { members, tests })
@@ -431,7 +469,7 @@ impl Design {
 
     /// The error for group numbers reaching the number of cells, found without allocating per
     /// group number: more numbers than cells leave one below n_cells + 1 with fewer than 2 cells.
-    fn sparse_numbering(cell_groups: &[Option<usize>], control: usize) -> DeError {
+    fn sparse_numbering(cell_groups: &[Option<usize>], control: usize, min_cells: usize) -> DeError {
         let mut counts = std::collections::BTreeMap::new();
         for &g in cell_groups.iter().flatten() {
             *counts.entry(g).or_insert(0usize) += 1;
@@ -441,9 +479,17 @@ impl Design {
         }
         let (group, cells) = (0..)
             .map(|g| (g, counts.get(&g).copied().unwrap_or(0)))
-            .find(|&(_, n)| n < 2)
-            .expect("2(n + 1) cells would be needed to fill group numbers 0..=n");
-        DeError::GroupTooSmall { group, cells }
+            .find(|&(_, n)| n < min_cells.max(1))
+            .expect("filling group numbers 0..=n takes n + 1 cells or more");
+        Self::too_small(group, cells, min_cells)
+    }
+
+    fn too_small(group: usize, cells: usize, min_cells: usize) -> DeError {
+        if min_cells < 2 {
+            DeError::EmptyGroup { group }
+        } else {
+            DeError::GroupTooSmall { group, cells }
+        }
     }
 }
 
@@ -742,6 +788,7 @@ mod tests {
         .unwrap();
         let groups = [Some(1), Some(0), Some(1), None, Some(0), Some(0), Some(1)];
         let sparse = CsrMatrix::from_dense(&dense);
+        assert_eq!(sparse.to_dense(), dense);
         for method in
             [DeMethod::TTest, DeMethod::Wilcoxon { tie_correct: false }, DeMethod::Wilcoxon { tie_correct: true }]
         {
@@ -751,6 +798,25 @@ mod tests {
             assert_eq!(a.groups, vec![1]);
             assert_eq!((a.group_sizes[0], a.control_size), (3, 3));
         }
+        // A single cell is a group for target identification (scanpy refuses it).
+        let single = [Some(1), Some(0), Some(2), None, Some(0), Some(0), Some(1)];
+        let t = DeMethod::TTest;
+        assert_eq!(
+            rank_genes_vs_control(&dense, &single, 0, t).unwrap_err(),
+            DeError::GroupTooSmall { group: 2, cells: 1 }
+        );
+        let w =
+            rank_genes_vs_control_single_cells(&dense, &single, 0, DeMethod::Wilcoxon { tie_correct: true }).unwrap();
+        assert_eq!(w.group_sizes, vec![2, 1]);
+        // Cell 2 (gene 2 = 3.0) outranks every control on gene 2: U = 3 of 3, z > 0.
+        assert!(w.scores.get(1, 2) > 1.0, "{:?}", w.scores);
+        let t1 = rank_genes_vs_control_single_cells(&dense, &single, 0, t).unwrap();
+        assert_eq!(t1.scores.row(1), &[0.0, 0.0, 0.0]);
+        let gap = [Some(0), Some(2), None, None, None, None, None];
+        assert_eq!(
+            rank_genes_vs_control_single_cells(&dense, &gap, 0, t).unwrap_err(),
+            DeError::EmptyGroup { group: 1 }
+        );
     }
 
     #[test]

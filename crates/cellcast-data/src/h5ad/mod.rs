@@ -76,6 +76,7 @@
 mod frame;
 mod hdf;
 mod matrix;
+mod write;
 
 use std::path::{Path, PathBuf};
 
@@ -84,6 +85,7 @@ use cellcast_stats::Matrix;
 
 pub use frame::{AnnColumn, Categorical, Grouping};
 pub use matrix::{MatrixEncoding, MatrixInfo, ValueType};
+pub use write::{write_h5ad, CategoricalColumn, NewAnnData};
 
 use crate::error::{DataError, Result};
 use hdf::{Ctx, Node, Numbers};

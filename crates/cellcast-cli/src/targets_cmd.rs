@@ -1,0 +1,406 @@
+//! `cellcast targets rank` and `cellcast targets evaluate`: which gene did each group of cells
+//! have perturbed?
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use cellcast_data::cells::{read_screen, Screen, ScreenSelection};
+use cellcast_data::h5ad::{write_h5ad, CategoricalColumn, H5ad, NewAnnData};
+use cellcast_data::output::{Column, OutputTable};
+use cellcast_data::pseudobulk::Normalization;
+use cellcast_models::screen_synth::{synth_screen as synth_screen_data, ScreenParams};
+use cellcast_models::targets::{
+    condition_genes, cross_validate_rankers, de_target_ranking, ConditionRanker, CvOptions, Direction, TargetRanker,
+};
+
+use crate::pseudobulk_cmd::NormalizeArg;
+
+pub const RANK_ABOUT: &str = "\
+Rank every measured gene for each group of cells by how likely it is the perturbed gene, from
+differential expression against the control cells — no training data needed.
+
+For each group (a label of --group-column other than --control), every gene gets the
+tie-corrected Wilcoxon rank-sum z of the group's cells against the controls (scanpy's
+rank_genes_groups statistic; groups of a single cell are ranked too). The direction turns z into
+a score: a CRISPRi / knockout / knockdown target drops (--direction down: −z), a CRISPRa or
+overexpression target rises (up: z), both: |z|. The score is then made specific: the median of the
+other groups' scores of the gene is subtracted, so genes that move in every group (stress,
+proliferation) do not crowd out the targets. --no-specific keeps the plain statistic.
+
+A gene can only be ranked if it is measured: groups whose labels name genes that are not among the
+file's genes (`A+B` names A and B) are listed on stderr.
+
+Input: X (or --layer) may be raw counts (every value a non-negative integer): it is then
+normalised to counts per 10k + log1p unless --normalize says otherwise; transformed values are
+used as stored. What was assumed is printed.
+
+Output (--out, CSV or Parquet): `id` (the group label) and one column per gene of the file (names
+made unique as anndata does), higher = more likely the target. It is what
+`cellcast score --metric ranking/mrr --truth targets.csv --pred ranks.csv` reads, with a truth
+table of `id,targets` (targets joined by ';').
+
+Example:
+  cellcast targets rank --h5ad screen.h5ad --group-column perturbation --control control \\
+      --direction down --out ranks.csv";
+
+pub const EVALUATE_ABOUT: &str = "\
+Measure how well each target ranker finds the perturbed gene on a labelled screen, held out.
+
+The cells of every perturbation (and the controls) are dealt into seeded, stratified folds. For
+each fold, the held-out cells of each perturbation are cut into groups of --group-size cells, and
+every ranker ranks genes for every group using only the other folds:
+
+  pca<K>_knn<k>     k nearest training cells in a K-component PCA, votes of their perturbations
+                    (the reference table's pca_knn baseline)
+  pca<K>_centroid   distance of the group's mean to each perturbation's mean in the PCA
+  signature         Pearson correlation of the group's shift from the controls with each
+                    perturbation's
+  consensus         the three above, each one's scores standardised over the perturbations,
+                    averaged
+  de_wilcoxon_<dir>[_specific]   `targets rank`'s statistic against the training controls; ranks
+                    every measured gene, learns nothing, cannot find an unmeasured target
+
+Reference rankers rank the genes the training perturbations name (`A+B` names A and B); a group
+counts for a ranker when one of its true genes is among the ranker's candidates (`skipped`
+otherwise). Reported: MRR and hit@1/5/10 per ranker and group size.
+
+Example:
+  cellcast targets evaluate --h5ad norman.h5ad --group-column condition --control control \\
+      --where dataset=norman19 --group-size 1,10 --out target_id.csv";
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum DirectionArg {
+    /// CRISPRi, knockout, knockdown: the target drops.
+    Down,
+    /// CRISPRa, overexpression: the target rises.
+    Up,
+    /// Unknown: any large change.
+    Both,
+}
+
+impl DirectionArg {
+    pub fn direction(self) -> Direction {
+        match self {
+            DirectionArg::Down => Direction::Down,
+            DirectionArg::Up => Direction::Up,
+            DirectionArg::Both => Direction::Both,
+        }
+    }
+}
+
+/// The screen options `rank`, `evaluate` and `task genetic` share.
+#[derive(clap::Args)]
+pub struct ScreenArgs {
+    /// The AnnData file (.h5ad).
+    #[arg(long)]
+    pub h5ad: PathBuf,
+    /// The obs column of perturbation labels.
+    #[arg(long)]
+    pub group_column: String,
+    /// The label of the control cells in --group-column.
+    #[arg(long)]
+    pub control: String,
+    /// Use a layer instead of X.
+    #[arg(long)]
+    pub layer: Option<String>,
+    /// Per-cell normalisation [default: cp10k-log1p for raw counts, else none].
+    #[arg(long, value_enum)]
+    pub normalize: Option<NormalizeArg>,
+    /// Only the cells with this value in an obs column, as COLUMN=VALUE (e.g. dataset=norman19).
+    #[arg(long = "where", value_name = "COLUMN=VALUE", value_parser = parse_filter)]
+    pub filter: Option<(String, String)>,
+}
+
+fn parse_filter(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((c, v)) if !c.is_empty() => Ok((c.to_string(), v.to_string())),
+        _ => Err("give COLUMN=VALUE, e.g. dataset=norman19".into()),
+    }
+}
+
+impl ScreenArgs {
+    /// Reads the selected cells, printing what was read and assumed.
+    pub fn read(&self) -> Result<Screen> {
+        let start = Instant::now();
+        let h5 = H5ad::open(&self.h5ad).with_context(|| format!("reading {}", self.h5ad.display()))?;
+        let sel = ScreenSelection {
+            group_column: &self.group_column,
+            control: &self.control,
+            filter: self.filter.as_ref().map(|(c, v)| (c.as_str(), v.as_str())),
+            layer: self.layer.as_deref(),
+            normalize: self.normalize.map(NormalizeArg::normalization),
+        };
+        let screen = read_screen(&h5, &sel)?;
+        let choice = &screen.cells.normalization;
+        if choice.assumed {
+            eprintln!(
+                "normalisation: {} — assumed, because --normalize was not given and {}",
+                choice.normalization.name(),
+                choice.reason
+            );
+        } else {
+            eprintln!("normalisation: {} (as asked)", choice.normalization.name());
+        }
+        let sizes = screen.group_sizes();
+        eprintln!(
+            "{}: {} cells × {} genes read ({} left out: no label{}) in {:.2} s; {} groups besides '{}' ({} control cells)",
+            self.h5ad.display(),
+            screen.cells.x.n_rows(),
+            screen.genes.len(),
+            screen.cells_left_out,
+            if self.filter.is_some() { " or filtered" } else { "" },
+            start.elapsed().as_secs_f64(),
+            screen.groups.len() - 1,
+            self.control,
+            sizes[screen.control]
+        );
+        if screen.groups.len() < 2 {
+            bail!(
+                "{}: only the control group '{}' has cells; there is nothing to rank",
+                self.h5ad.display(),
+                self.control
+            );
+        }
+        Ok(screen)
+    }
+}
+
+impl NormalizeArg {
+    pub fn normalization(self) -> Normalization {
+        match self {
+            NormalizeArg::Cp10kLog1p => Normalization::Cp10kLog1p,
+            NormalizeArg::CpmLog2 => Normalization::CpmLog2,
+            NormalizeArg::None => Normalization::None,
+        }
+    }
+}
+
+#[derive(clap::Args)]
+pub struct RankArgs {
+    #[command(flatten)]
+    pub screen: ScreenArgs,
+    /// Which way the perturbation moves its target.
+    #[arg(long, value_enum, default_value = "both")]
+    pub direction: DirectionArg,
+    /// Rank by the plain statistic, without subtracting the other groups' median.
+    #[arg(long)]
+    pub no_specific: bool,
+    /// Output: CSV, or Parquet by extension.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+pub fn rank(args: &RankArgs) -> Result<()> {
+    let start = Instant::now();
+    let screen = args.screen.read()?;
+    if screen.genes.iter().any(|g| g == "id") {
+        bail!("{}: a gene is named 'id', like the output's id column; rename it", args.screen.h5ad.display());
+    }
+    report_unmeasured(&screen);
+    let groups: Vec<Option<usize>> = screen.group_of_row.iter().map(|&g| Some(g)).collect();
+    let (tested, scores) =
+        de_target_ranking(&screen.cells.x, &groups, screen.control, args.direction.direction(), !args.no_specific)?;
+    let ids: Vec<Option<String>> = tested.iter().map(|&g| Some(screen.groups[g].clone())).collect();
+    let mut table = OutputTable::new().with("id", Column::Text(ids));
+    for (j, gene) in screen.genes.iter().enumerate() {
+        table = table.with(gene, Column::Float((0..scores.nrows()).map(|r| scores.get(r, j)).collect()));
+    }
+    table.write(&args.out).with_context(|| format!("writing {}", args.out.display()))?;
+    eprintln!(
+        "wrote {} ({} groups × {} genes) in {:.2} s",
+        args.out.display(),
+        tested.len(),
+        screen.genes.len(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Lists the groups whose labels name genes that are not measured.
+fn report_unmeasured(screen: &Screen) {
+    let measured: std::collections::HashSet<&str> = screen.genes.iter().map(String::as_str).collect();
+    let missing: Vec<(String, Vec<String>)> = screen
+        .groups
+        .iter()
+        .enumerate()
+        .filter(|&(g, _)| g != screen.control)
+        .filter_map(|(_, label)| {
+            let absent: Vec<String> = condition_genes(label).filter(|gene| !measured.contains(gene.as_str())).collect();
+            (!absent.is_empty()).then(|| (label.clone(), absent))
+        })
+        .collect();
+    if missing.is_empty() {
+        eprintln!("every group's label names measured genes");
+        return;
+    }
+    let shown: Vec<String> = missing.iter().take(10).map(|(l, a)| format!("{l} ({})", a.join(", "))).collect();
+    eprintln!(
+        "note: {} of {} groups name genes that are not measured, so those genes cannot be ranked: {}{}",
+        missing.len(),
+        screen.groups.len() - 1,
+        shown.join("; "),
+        if missing.len() > shown.len() {
+            format!("; … ({} more)", missing.len() - shown.len())
+        } else {
+            String::new()
+        }
+    );
+}
+
+#[derive(clap::Args)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    pub screen: ScreenArgs,
+    /// Cells per held-out group, comma-separated (1 = single cells).
+    #[arg(long, value_delimiter = ',', default_value = "1,10")]
+    pub group_size: Vec<usize>,
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Principal components of the PCA rankers.
+    #[arg(long, default_value_t = 50)]
+    pub components: usize,
+    /// Neighbours of pca_knn.
+    #[arg(long, default_value_t = 15)]
+    pub k: usize,
+    /// The direction the DE rankers assume.
+    #[arg(long, value_enum, default_value = "both")]
+    pub direction: DirectionArg,
+    /// Output CSV: group_size, ranker, groups, skipped, candidates, mrr, hit@1, hit@5, hit@10.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Dense cells × genes values above this need a narrower selection (--where).
+const MAX_DENSE_VALUES: usize = 400_000_000;
+
+pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
+    let start = Instant::now();
+    if args.group_size.contains(&0) {
+        bail!("--group-size: groups need at least one cell");
+    }
+    let screen = args.screen.read()?;
+    report_unmeasured(&screen);
+    let (n, g) = (screen.cells.x.n_rows(), screen.genes.len());
+    if n.saturating_mul(g) > MAX_DENSE_VALUES {
+        bail!(
+            "{n} cells × {g} genes is too large for the reference rankers (they need the cells dense); select \
+             fewer cells with --where COLUMN=VALUE"
+        );
+    }
+    let x = screen.cells.x.to_dense();
+    let labels: Vec<&str> = screen.group_of_row.iter().map(|&g| screen.groups[g].as_str()).collect();
+    let direction = args.direction.direction();
+    let reference = [
+        ConditionRanker::PcaKnn { components: args.components, k: args.k },
+        ConditionRanker::PcaCentroid { components: args.components },
+        ConditionRanker::Signature,
+    ];
+    let rankers = [
+        TargetRanker::Reference(reference[0]),
+        TargetRanker::Reference(reference[1]),
+        TargetRanker::Reference(reference[2]),
+        TargetRanker::Consensus(reference.to_vec()),
+        TargetRanker::De { direction, specific: false },
+        TargetRanker::De { direction, specific: true },
+    ];
+    let mut rows: Vec<(usize, cellcast_models::targets::RankerScore)> = Vec::new();
+    for &group_size in &args.group_size {
+        let cv = CvOptions { folds: args.folds, group_size, seed: args.seed };
+        let scores = cross_validate_rankers(&x, &screen.genes, &labels, &args.screen.control, &rankers, cv)?;
+        rows.extend(scores.into_iter().map(|s| (group_size, s)));
+    }
+    eprintln!(
+        "{:>5}  {:<28} {:>6} {:>7} {:>10} {:>7} {:>6} {:>6} {:>6}",
+        "cells", "ranker", "groups", "skipped", "candidates", "MRR", "hit@1", "hit@5", "hit@10"
+    );
+    for (size, s) in &rows {
+        eprintln!(
+            "{size:>5}  {:<28} {:>6} {:>7} {:>10} {:>7.4} {:>6.3} {:>6.3} {:>6.3}",
+            s.ranker, s.groups, s.skipped, s.candidates, s.mrr, s.hit_at[0], s.hit_at[1], s.hit_at[2]
+        );
+    }
+    let int = |f: &dyn Fn(&(usize, cellcast_models::targets::RankerScore)) -> usize| {
+        Column::Int(rows.iter().map(|r| f(r) as i64).collect())
+    };
+    let float = |f: &dyn Fn(&cellcast_models::targets::RankerScore) -> f64| {
+        Column::Float(rows.iter().map(|(_, s)| f(s)).collect())
+    };
+    OutputTable::new()
+        .with("group_size", int(&|r| r.0))
+        .with("ranker", Column::Text(rows.iter().map(|(_, s)| Some(s.ranker.clone())).collect()))
+        .with("groups", int(&|r| r.1.groups))
+        .with("skipped", int(&|r| r.1.skipped))
+        .with("candidates", int(&|r| r.1.candidates))
+        .with("mrr", float(&|s| s.mrr))
+        .with("hit@1", float(&|s| s.hit_at[0]))
+        .with("hit@5", float(&|s| s.hit_at[1]))
+        .with("hit@10", float(&|s| s.hit_at[2]))
+        .write(&args.out)
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    eprintln!("wrote {} in {:.1} s", args.out.display(), start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// `cellcast synth --kind screen`: screen.h5ad (obs `perturbation`, control `control`, raw
+/// counts) and targets.csv (`id,targets`, the truth `ranking/*` reads).
+pub fn synth_screen(args: &crate::demo::SynthArgs) -> Result<()> {
+    let not_here = [
+        ("--compounds", args.compounds.is_some()),
+        ("--targets", args.targets.is_some()),
+        ("--noise", args.noise.is_some()),
+        ("--dims", args.dims.is_some()),
+        ("--batches", args.batches.is_some()),
+        ("--batch-effect", args.batch_effect.is_some()),
+    ];
+    if let Some((flag, _)) = not_here.into_iter().find(|(_, given)| *given) {
+        bail!("{flag} does not apply to --kind screen");
+    }
+    let defaults = ScreenParams::default();
+    let direction = args.direction.map_or(Direction::Down, DirectionArg::direction);
+    if direction == Direction::Both {
+        bail!("--direction: a generated screen's perturbations go down (CRISPRi) or up (CRISPRa)");
+    }
+    let params = ScreenParams {
+        genes: args.genes.unwrap_or(defaults.genes),
+        perturbations: args.perturbations.unwrap_or(defaults.perturbations),
+        cells_per_group: args.cells.unwrap_or(defaults.cells_per_group),
+        direction,
+        seed: args.seed,
+        ..defaults
+    };
+    if params.genes < 30 || params.perturbations < 2 || params.cells_per_group < 1 {
+        bail!("a screen needs at least 30 genes, 2 perturbations and 1 cell per perturbation");
+    }
+    let screen = synth_screen_data(&params);
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let obs_names: Vec<String> = (0..screen.labels.len()).map(|i| format!("cell{i}")).collect();
+    let column = CategoricalColumn {
+        name: "perturbation".into(),
+        categories: screen.groups.clone(),
+        codes: screen.labels.iter().map(|l| screen.groups.iter().position(|g| g == l).map(|k| k as u32)).collect(),
+    };
+    let data =
+        NewAnnData { x: &screen.counts, obs_names: &obs_names, var_names: &screen.genes, obs_columns: &[column] };
+    write_h5ad(&args.out.join("screen.h5ad"), &data)?;
+    let perturbed = &screen.groups[1..];
+    OutputTable::new()
+        .with("id", Column::Text(perturbed.iter().cloned().map(Some).collect()))
+        .with(
+            "targets",
+            Column::Text(perturbed.iter().map(|g| Some(condition_genes(g).collect::<Vec<_>>().join(";"))).collect()),
+        )
+        .write(&args.out.join("targets.csv"))?;
+    eprintln!(
+        "wrote {} cells ({} perturbations + control) × {} genes to {} (screen.h5ad: obs 'perturbation', control \
+         '{}'; targets.csv)",
+        screen.labels.len(),
+        perturbed.len(),
+        screen.genes.len(),
+        args.out.display(),
+        screen.control
+    );
+    Ok(())
+}
