@@ -32,6 +32,7 @@ macro_rules! outln {
 mod calibration_report;
 mod chem_cmd;
 mod demo;
+mod genetic_cmd;
 mod load;
 mod phenomics_cmd;
 mod plot;
@@ -185,6 +186,19 @@ enum Command {
     /// each is the perturbed one, and measure rankers on labelled screens.
     #[command(subcommand)]
     Targets(TargetsCommand),
+    /// Build benchmark tasks from raw data.
+    #[command(subcommand)]
+    Task(TaskCommand),
+}
+
+#[derive(Subcommand)]
+enum TaskCommand {
+    /// A Myllia-style task (log-fold-changes, limma weights, mean baseline) from a single-cell
+    /// screen, with the genetic response panel scored on its held-out perturbations.
+    ///
+    /// Example: cellcast task genetic --h5ad screen.h5ad --group-column perturbation --control control --out task
+    #[command(long_about = genetic_cmd::LONG_ABOUT)]
+    Genetic(genetic_cmd::GeneticArgs),
 }
 
 #[derive(Subcommand)]
@@ -469,6 +483,7 @@ fn main() -> ExitCode {
         Command::Pseudobulk(args) => pseudobulk_cmd::run(&args),
         Command::Targets(TargetsCommand::Rank(args)) => targets_cmd::rank(&args),
         Command::Targets(TargetsCommand::Evaluate(args)) => targets_cmd::evaluate(&args),
+        Command::Task(TaskCommand::Genetic(args)) => genetic_cmd::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

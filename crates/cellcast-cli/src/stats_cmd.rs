@@ -62,9 +62,9 @@ pub fn myllia(t: &Path, targets: &Path, out: &Path, id: &str) -> Result<()> {
             preview(&missing, 5)
         );
     }
-    let target_gene: Vec<Option<usize>> =
-        table.ids.iter().map(|i| by_id[i.as_str()].and_then(|g| table.column_index(g))).collect();
-    let outside = target_gene.iter().filter(|g| g.is_none()).count();
+    let target_gene: Vec<Vec<usize>> =
+        table.ids.iter().map(|i| by_id[i.as_str()].and_then(|g| table.column_index(g)).into_iter().collect()).collect();
+    let outside = target_gene.iter().filter(|g| g.is_empty()).count();
     if outside > 0 {
         eprintln!("note: {outside} perturbation(s) target no gene of the panel; none of their genes is zeroed");
     }

@@ -5,6 +5,7 @@
 mod bootstrap;
 pub mod calibration;
 mod cv;
+pub mod genetic_task;
 mod panel;
 
 pub use bootstrap::{paired_bootstrap, Comparison};
@@ -21,4 +22,6 @@ pub enum EvalError {
     Metric(#[from] cellcast_metrics::MetricError),
     #[error("fold {0} has no rows")]
     EmptyFold(usize),
+    #[error("{0}")]
+    Task(String),
 }

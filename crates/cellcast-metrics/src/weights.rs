@@ -21,14 +21,15 @@ pub struct GroupWeights {
 }
 
 /// Myllia weights from moderated t (perturbations × genes): c = min(|t| + 0.1, 10), c = 0 for
-/// the perturbation's own target gene (`target_gene[i]`, a column index, when it is in the
-/// panel), w = n·c² / Σc². Rows sum to the number of genes.
-pub fn myllia_weights(t: &Matrix, target_gene: &[Option<usize>]) -> Matrix {
+/// the perturbation's own target genes (`target_genes[i]`, column indices of the targets that
+/// are in the panel: one for a single perturbation, two for a double), w = n·c² / Σc². Rows sum
+/// to the number of genes.
+pub fn myllia_weights(t: &Matrix, target_genes: &[Vec<usize>]) -> Matrix {
     let n = t.ncols() as f64;
     let mut w = Matrix::filled(t.nrows(), t.ncols(), 0.0);
     for (i, row) in t.rows().enumerate() {
         let mut c: Vec<f64> = row.iter().map(|v| (v.abs() + 0.1).min(10.0)).collect();
-        if let Some(g) = target_gene[i] {
+        for &g in &target_genes[i] {
             c[g] = 0.0;
         }
         let total: f64 = c.iter().map(|x| x * x).sum();
@@ -231,7 +232,7 @@ mod tests {
     #[test]
     fn myllia_weights_sum_to_n_and_zero_the_target() {
         let t = Matrix::from_rows(&[[1.0, -2.0, 30.0, 0.0]]).unwrap();
-        let w = myllia_weights(&t, &[Some(1)]);
+        let w = myllia_weights(&t, &[vec![1]]);
         let row = w.row(0);
         assert_eq!(row[1], 0.0);
         assert!((row.iter().sum::<f64>() - 4.0).abs() < 1e-12);

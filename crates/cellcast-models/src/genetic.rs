@@ -13,9 +13,11 @@
 //! - `embedding_knn{k}`: the mean profile of the k training perturbations whose embeddings (as
 //!   above) are most cosine-similar.
 //!
-//! The embedding models need the perturbed gene among the measured genes; a perturbation whose
-//! gene is not measured falls back to `additive` for doubles and `mean` otherwise, and the count
-//! of fallbacks is reported — never hidden.
+//! The embedding models embed a perturbed gene by its row of G when it is measured, otherwise by
+//! the PCA embedding (row of V, same components) of its single perturbation when that was
+//! trained on — so a double `A+B` of trained singles is embedded even when A and B are not
+//! measured. A perturbation with a gene that has neither falls back to `additive` for doubles
+//! and `mean` otherwise, and the count of fallbacks is reported — never hidden.
 
 use std::collections::HashMap;
 
@@ -187,11 +189,14 @@ fn fallback_to_mean(mean: &[f64], fallbacks: &mut usize) -> Vec<f64> {
     mean.to_vec()
 }
 
-/// G: the top principal directions of the training profiles over genes, and where each gene's
-/// row is.
+/// The PCA of the centred training profiles (genes × perturbations = U Σ Vᵀ): G = the top-k
+/// columns of U (gene embeddings, one row per gene) and the matching rows of V (the training
+/// perturbations' embeddings in the same space).
 struct GeneSpace {
     g: Mat<f64>,
     gene_row: HashMap<String, usize>,
+    /// For each trained single-gene perturbation, its row of V (top k).
+    single_row: HashMap<String, Vec<f64>>,
 }
 
 impl GeneSpace {
@@ -200,23 +205,40 @@ impl GeneSpace {
         let centred = Mat::<f64>::from_fn(m, n, |g, j| train.profiles.get(j, g) - mean[g]);
         let svd = centred.thin_svd().map_err(|e| ModelError::Parameter(format!("SVD failed: {e:?}")))?;
         let k = k.min(n).min(m).max(1);
-        let u = svd.U();
-        // Fix each direction's sign (largest |entry| positive) so the fit is reproducible.
-        let g = Mat::<f64>::from_fn(m, k, |r, c| {
-            let anchor = (0..m).fold(0, |b, i| if u[(i, c)].abs() > u[(b, c)].abs() { i } else { b });
-            u[(r, c)] * u[(anchor, c)].signum()
-        });
-        Ok(Self { g, gene_row: train.genes.iter().enumerate().map(|(i, s)| (s.clone(), i)).collect() })
+        let (u, v) = (svd.U(), svd.V());
+        // Fix each direction's sign (largest |entry| of U positive) so the fit is reproducible;
+        // V's column flips with U's.
+        let signs: Vec<f64> = (0..k)
+            .map(|c| u[((0..m).fold(0, |b, i| if u[(i, c)].abs() > u[(b, c)].abs() { i } else { b }), c)].signum())
+            .collect();
+        let g = Mat::<f64>::from_fn(m, k, |r, c| u[(r, c)] * signs[c]);
+        let single_row = train
+            .names
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| condition_genes(name).count() == 1)
+            .filter_map(|(j, name)| {
+                let gene = condition_genes(name).next()?;
+                Some((gene, (0..k).map(|c| v[(j, c)] * signs[c]).collect()))
+            })
+            .collect();
+        Ok(Self { g, gene_row: train.genes.iter().enumerate().map(|(i, s)| (s.clone(), i)).collect(), single_row })
     }
 
-    /// A perturbation's embedding: the sum of its genes' rows of G (`None` if a gene is unmeasured).
+    /// A perturbation's embedding: the sum over its genes of the gene's row of G when the gene
+    /// is measured (Ahlmann-Eltze's choice), else the row of V of the gene's trained single
+    /// perturbation; `None` when a gene has neither.
     fn embed(&self, condition: &str) -> Option<Vec<f64>> {
-        let rows: Vec<usize> =
-            condition_genes(condition).map(|g| self.gene_row.get(&g).copied()).collect::<Option<_>>()?;
+        let rows: Vec<Vec<f64>> = condition_genes(condition)
+            .map(|gene| match self.gene_row.get(&gene) {
+                Some(&r) => Some((0..self.g.ncols()).map(|c| self.g[(r, c)]).collect()),
+                None => self.single_row.get(&gene).cloned(),
+            })
+            .collect::<Option<_>>()?;
         if rows.is_empty() {
             return None;
         }
-        Some((0..self.g.ncols()).map(|c| rows.iter().map(|&r| self.g[(r, c)]).sum()).collect())
+        Some((0..self.g.ncols()).map(|c| rows.iter().map(|r| r[c]).sum()).collect())
     }
 }
 
@@ -303,5 +325,25 @@ mod tests {
         assert!(p.profiles.row(0).iter().zip(&mean).all(|(a, b)| (a - b).abs() < 1e-12));
         let p = GeneticModel::NoChange.predict(&train, &targets).unwrap();
         assert_eq!((p.fallbacks, p.profiles.row(1)), (0, train.control.as_slice()));
+    }
+
+    #[test]
+    fn doubles_of_trained_singles_are_embedded_even_when_their_genes_are_unmeasured() {
+        // The screen with the perturbed genes renamed away from the measured gene names: the
+        // singles' PCA embeddings (rows of V) must carry the double.
+        let (mut train, _, truth) = screen(5);
+        train.names = train.names.iter().map(|n| format!("X{n}")).collect();
+        let double = vec!["XG2+XG5".to_string()];
+        let err = |m: GeneticModel| {
+            let p = m.predict(&train, &double).unwrap();
+            (mse(&p.profiles, &truth.select_rows(&[2])), p.fallbacks)
+        };
+        let (linear, fallbacks) = err(GeneticModel::LowRankLinear { k: 10, lambda: 0.1 });
+        let (mean, _) = err(GeneticModel::Mean);
+        let (additive, _) = err(GeneticModel::Additive);
+        assert_eq!(fallbacks, 0);
+        assert!(linear < 0.5 * mean, "linear {linear}, mean {mean}, additive {additive}");
+        let p = GeneticModel::LowRankLinear { k: 10, lambda: 0.1 }.predict(&train, &["XG31".into()]).unwrap();
+        assert_eq!(p.fallbacks, 1, "an unseen single with an unmeasured gene has no embedding");
     }
 }

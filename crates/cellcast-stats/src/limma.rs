@@ -5,6 +5,7 @@
 //! no missing values (so every gene has the same residual degrees of freedom and `squeezeVar`
 //! takes limma's "legacy" `fitFDist` path). `eBayes` uses its defaults: no trend, not robust.
 
+use crate::de::{CellsByGenes, ExprValue};
 use crate::matrix::Matrix;
 use crate::moments::{mean, median};
 use crate::special::{logmdigamma, trigamma, trigamma_inverse};
@@ -133,63 +134,105 @@ pub struct ControlContrasts {
     pub warnings: Vec<String>,
 }
 
+/// The sufficient statistics of a one-way layout `~0 + group`: its coefficients are the group
+/// means, and its residual variance pools the within-group sums of squares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OneWayStats {
+    /// Group labels, sorted.
+    pub names: Vec<String>,
+    /// Samples per group.
+    pub sizes: Vec<usize>,
+    /// Group means, groups × genes.
+    pub means: Matrix,
+    /// Residual sum of squares of every gene, Σ over samples of (value − its group's mean)².
+    pub rss: Vec<f64>,
+}
+
+impl OneWayStats {
+    /// The statistics of `x` (samples × genes, dense or sparse) with `labels[i]` the group of
+    /// sample `i`. Two passes over the values (means, then squared deviations), so no
+    /// cancellation: a sparse gene's unstored zeros add (0 − mean)² each.
+    pub fn from_samples<X: CellsByGenes>(x: &X, labels: &[String]) -> Result<Self, LimmaError> {
+        let (n, genes) = (x.n_cells(), x.n_genes());
+        if labels.len() != n {
+            return Err(LimmaError::LabelCount { samples: n, labels: labels.len() });
+        }
+        let mut names: Vec<String> = labels.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        let membership: Vec<usize> =
+            labels.iter().map(|l| names.binary_search(l).expect("every label is a name")).collect();
+        let mut sizes = vec![0usize; names.len()];
+        for &k in &membership {
+            sizes[k] += 1;
+        }
+        let mut means = Matrix::filled(names.len(), genes, 0.0);
+        let mut non_finite = None;
+        for (i, &k) in membership.iter().enumerate() {
+            let acc = means.row_mut(k);
+            x.for_each_in_row(i, |j, v| {
+                let v = v.to_f64();
+                if !v.is_finite() && non_finite.is_none() {
+                    non_finite = Some((i, j));
+                }
+                acc[j] += v;
+            });
+        }
+        if let Some((sample, gene)) = non_finite {
+            return Err(LimmaError::NonFinite { sample, gene });
+        }
+        for (k, &size) in sizes.iter().enumerate() {
+            for a in means.row_mut(k) {
+                *a /= size as f64;
+            }
+        }
+        // Deviations of the visited values; every unvisited value is a 0 deviating by −mean.
+        let mut visited = vec![0usize; names.len() * genes];
+        let mut rss = vec![0.0; genes];
+        for (i, &k) in membership.iter().enumerate() {
+            let m = means.row(k);
+            let seen = &mut visited[k * genes..(k + 1) * genes];
+            x.for_each_in_row(i, |j, v| {
+                rss[j] += (v.to_f64() - m[j]).powi(2);
+                seen[j] += 1;
+            });
+        }
+        for (k, &size) in sizes.iter().enumerate() {
+            for (j, r) in rss.iter_mut().enumerate() {
+                let zeros = size - visited[k * genes + j];
+                if zeros > 0 {
+                    *r += zeros as f64 * means.get(k, j).powi(2);
+                }
+            }
+        }
+        Ok(OneWayStats { names, sizes, means, rss })
+    }
+}
+
 /// Fits `~0 + group` to `expr` (samples × genes), forms group − control contrasts and applies
 /// `eBayes`. `labels[i]` is the group of sample (row) `i`.
 pub fn moderated_t_vs_control(expr: &Matrix, labels: &[String], control: &str) -> Result<ControlContrasts, LimmaError> {
-    let (n, genes) = (expr.nrows(), expr.ncols());
-    if labels.len() != n {
-        return Err(LimmaError::LabelCount { samples: n, labels: labels.len() });
-    }
-    for (i, row) in expr.rows().enumerate() {
-        if let Some(j) = row.iter().position(|v| !v.is_finite()) {
-            return Err(LimmaError::NonFinite { sample: i, gene: j });
-        }
-    }
-    // Groups sorted by label, and each sample's group index.
-    let mut names: Vec<&str> = labels.iter().map(String::as_str).collect();
-    names.sort_unstable();
-    names.dedup();
-    let membership: Vec<usize> =
-        labels.iter().map(|l| names.binary_search(&l.as_str()).expect("every label is a name")).collect();
+    moderated_t_from_stats(&OneWayStats::from_samples(expr, labels)?, control)
+}
+
+/// [`moderated_t_vs_control`] from the layout's statistics (e.g. of single cells read sparse).
+pub fn moderated_t_from_stats(stats: &OneWayStats, control: &str) -> Result<ControlContrasts, LimmaError> {
+    let OneWayStats { names, sizes, means, rss } = stats;
+    let n: usize = sizes.iter().sum();
     let control_idx =
-        names.iter().position(|g| *g == control).ok_or_else(|| LimmaError::MissingControl(control.into()))?;
+        names.iter().position(|g| g == control).ok_or_else(|| LimmaError::MissingControl(control.into()))?;
     if names.len() < 2 {
         return Err(LimmaError::NoContrast(control.into()));
     }
-    let df = (n - names.len()) as f64;
+    let df = n.saturating_sub(names.len()) as f64;
     if df <= 0.0 {
         return Err(LimmaError::NoResidualDf { samples: n, groups: names.len() });
-    }
-
-    // Coefficients of ~0+group are the group means; the residual variance pools the
-    // within-group sums of squares.
-    let mut sizes = vec![0usize; names.len()];
-    for &k in &membership {
-        sizes[k] += 1;
-    }
-    let mut means = Matrix::filled(names.len(), genes, 0.0);
-    for (i, row) in expr.rows().enumerate() {
-        let acc = means.row_mut(membership[i]);
-        for (a, v) in acc.iter_mut().zip(row) {
-            *a += v;
-        }
-    }
-    for (k, &size) in sizes.iter().enumerate() {
-        for a in means.row_mut(k) {
-            *a /= size as f64;
-        }
-    }
-    let mut rss = vec![0.0; genes];
-    for (i, row) in expr.rows().enumerate() {
-        let m = means.row(membership[i]);
-        for ((r, v), mu) in rss.iter_mut().zip(row).zip(m) {
-            *r += (v - mu) * (v - mu);
-        }
     }
     let sigma2: Vec<f64> = rss.iter().map(|r| r / df).collect();
     let squeezed = squeeze_var(&sigma2, df)?;
 
     let contrast_groups: Vec<usize> = (0..names.len()).filter(|&k| k != control_idx).collect();
+    let genes = means.ncols();
     let mut t = Matrix::filled(contrast_groups.len(), genes, 0.0);
     let mut log_fc = Matrix::filled(contrast_groups.len(), genes, 0.0);
     let control_mean = means.row(control_idx);
@@ -202,7 +245,7 @@ pub fn moderated_t_vs_control(expr: &Matrix, labels: &[String], control: &str) -
         }
     }
     Ok(ControlContrasts {
-        groups: contrast_groups.iter().map(|&k| names[k].to_string()).collect(),
+        groups: contrast_groups.iter().map(|&k| names[k].clone()).collect(),
         t,
         log_fc,
         df_residual: df,
@@ -215,6 +258,32 @@ pub fn moderated_t_vs_control(expr: &Matrix, labels: &[String], control: &str) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sparse_and_dense_samples_give_the_same_layout_statistics() {
+        let dense = Matrix::from_rows(&[
+            [0.0, 1.5, 2.0],
+            [3.0, 0.0, 0.0],
+            [0.0, 2.5, 1.0],
+            [1.0, 0.0, 0.0],
+            [0.0, 0.0, 4.0],
+        ])
+        .unwrap();
+        let labels: Vec<String> = ["b", "a", "b", "a", "a"].iter().map(|s| s.to_string()).collect();
+        let a = OneWayStats::from_samples(&dense, &labels).unwrap();
+        let b = OneWayStats::from_samples(&crate::de::CsrMatrix::from_dense(&dense), &labels).unwrap();
+        assert_eq!(a.names, vec!["a", "b"]);
+        assert_eq!(a.sizes, vec![3, 2]);
+        assert_eq!(a.means.row(0), &[4.0 / 3.0, 0.0, 4.0 / 3.0]);
+        // Gene 0: a = {3, 1, 0} around 4/3, b = {0, 0} around 0.
+        let want = (5.0f64 / 3.0).powi(2) + (1.0f64 / 3.0).powi(2) + (4.0f64 / 3.0).powi(2);
+        assert!((a.rss[0] - want).abs() < 1e-12);
+        assert_eq!(a.names, b.names);
+        assert_eq!(a.means, b.means);
+        for (x, y) in a.rss.iter().zip(&b.rss) {
+            assert!((x - y).abs() < 1e-12, "{x} vs {y}");
+        }
+    }
 
     #[test]
     fn constant_variances_give_infinite_prior_df() {
