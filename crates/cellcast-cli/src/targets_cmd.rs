@@ -53,10 +53,13 @@ every ranker ranks genes for every group using only the other folds:
 
   pca<K>_knn<k>     k nearest training cells in a K-component PCA, votes of their perturbations
                     (the reference table's pca_knn baseline)
+  pca<K>_forest<T>  a random forest (T trees, √K features per split, Gini, scikit-learn's
+                    defaults) on the PCA scores; class probabilities averaged over the group
+                    (the reference table's random-forest baseline)
   pca<K>_centroid   distance of the group's mean to each perturbation's mean in the PCA
   signature         Pearson correlation of the group's shift from the controls with each
                     perturbation's
-  consensus         the three above, each one's scores standardised over the perturbations,
+  consensus         the four above, each one's scores standardised over the perturbations,
                     averaged
   de_wilcoxon_<dir>[_specific]   `targets rank`'s statistic against the training controls; ranks
                     every measured gene, learns nothing, cannot find an unmeasured target
@@ -265,6 +268,9 @@ pub struct EvaluateArgs {
     /// Neighbours of pca_knn.
     #[arg(long, default_value_t = 15)]
     pub k: usize,
+    /// Trees of pca_forest.
+    #[arg(long, default_value_t = 100)]
+    pub trees: usize,
     /// The direction the DE rankers assume.
     #[arg(long, value_enum, default_value = "both")]
     pub direction: DirectionArg,
@@ -295,6 +301,7 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
     let direction = args.direction.direction();
     let reference = [
         ConditionRanker::PcaKnn { components: args.components, k: args.k },
+        ConditionRanker::PcaForest { components: args.components, trees: args.trees, seed: args.seed },
         ConditionRanker::PcaCentroid { components: args.components },
         ConditionRanker::Signature,
     ];
@@ -302,6 +309,7 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
         TargetRanker::Reference(reference[0]),
         TargetRanker::Reference(reference[1]),
         TargetRanker::Reference(reference[2]),
+        TargetRanker::Reference(reference[3]),
         TargetRanker::Consensus(reference.to_vec()),
         TargetRanker::De { direction, specific: false },
         TargetRanker::De { direction, specific: true },

@@ -146,6 +146,8 @@ fn evaluate_reports_every_ranker_on_a_generated_screen() {
         "4",
         "--components",
         "10",
+        "--trees",
+        "20",
         "--direction",
         "down",
         "--out",
@@ -157,7 +159,15 @@ fn evaluate_reports_every_ranker_on_a_generated_screen() {
     let rankers: Vec<&str> = rows.iter().map(|r| r["ranker"].as_str()).collect();
     assert_eq!(
         rankers,
-        ["pca10_knn15", "pca10_centroid", "signature", "consensus", "de_wilcoxon_down", "de_wilcoxon_down_specific"]
+        [
+            "pca10_knn15",
+            "pca10_forest20",
+            "pca10_centroid",
+            "signature",
+            "consensus",
+            "de_wilcoxon_down",
+            "de_wilcoxon_down_specific"
+        ]
     );
     let get = |r: &std::collections::BTreeMap<String, String>, k: &str| r[k].parse::<f64>().unwrap();
     for r in &rows {
@@ -168,10 +178,10 @@ fn evaluate_reports_every_ranker_on_a_generated_screen() {
     assert_eq!(get(&rows[0], "groups"), 100.0);
     // DE skips the 2 unmeasured singles and the doubles that contain one (5 × 4 folds... at
     // least the 2 × 4 singles' groups).
-    assert!(get(&rows[4], "skipped") >= 8.0, "{:?}", rows[4]);
-    assert_eq!(get(&rows[4], "candidates"), 300.0);
+    assert!(get(&rows[5], "skipped") >= 8.0, "{:?}", rows[5]);
+    assert_eq!(get(&rows[5], "candidates"), 300.0);
     // With 5 held-out cells, specific DE finds most knocked-down targets.
-    assert!(get(&rows[5], "mrr") > 0.8, "{:?}", rows[5]);
+    assert!(get(&rows[6], "mrr") > 0.8, "{:?}", rows[6]);
 }
 
 #[test]
@@ -210,7 +220,16 @@ fn real_norman19_targets_when_present() {
     let eval = dir.join("eval.csv");
     let mut args = vec!["targets", "evaluate"];
     args.extend_from_slice(&base);
-    args.extend_from_slice(&["--group-size", "10", "--direction", "up", "--out", eval.to_str().unwrap()]);
+    args.extend_from_slice(&[
+        "--group-size",
+        "10",
+        "--direction",
+        "up",
+        "--trees",
+        "20",
+        "--out",
+        eval.to_str().unwrap(),
+    ]);
     let o = cellcast(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let rows = read_csv_text(&eval);

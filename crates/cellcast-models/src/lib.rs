@@ -12,6 +12,7 @@
 //!   mean, SEA z-score), [`LabelPropagation`] and the [`LogisticStack`] combiner;
 //! - [`programs`]: gene programs by NMF (scikit-learn's multiplicative updates, golden);
 //! - [`targets`]: target identification (DE scores, reference-based condition rankers);
+//! - [`forest`]: a random forest classifier (scikit-learn's defaults), for target identification;
 //! - [`genetic`]: response prediction for unseen genetic perturbations (no change, mean,
 //!   additive, Ahlmann-Eltze's low-rank linear model, embedding kNN);
 //! - [`NeuralRegressor`]: a deep MLP on the chemistry embedding and a fusion decoder that also
@@ -22,6 +23,7 @@
 mod baseline;
 mod ensemble;
 mod features;
+pub mod forest;
 pub mod genetic;
 mod inner;
 pub mod neural;

@@ -9,6 +9,7 @@
 //! - **Reference-based** ([`ConditionRanker`]): learn from labelled cells of known perturbations
 //!   and score each known condition for a new group — `pca_knn` (k nearest training cells in PCA
 //!   space, class frequencies averaged over the group: the reference table's baseline),
+//!   `pca_forest` (a random forest on the PCA scores, the reference table's other baseline),
 //!   `pca_centroid` (distance of the group's mean to each condition's mean in PCA space) and
 //!   `signature` (Pearson correlation of the group's shift from the controls with each
 //!   condition's). A gene's score is the best score of the conditions naming it (`A+B` names A
@@ -19,6 +20,7 @@ use std::collections::BTreeSet;
 use cellcast_stats::de::{rank_genes_vs_control_single_cells, CellsByGenes, DeMethod};
 use cellcast_stats::Matrix;
 
+use crate::forest::{ForestParams, RandomForest};
 use crate::pca::{column_means, Pca};
 use crate::ModelError;
 
@@ -115,8 +117,20 @@ pub fn specific_target_scores(scores: &Matrix) -> Matrix {
 /// A reference-based ranker of known conditions.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ConditionRanker {
-    PcaKnn { components: usize, k: usize },
-    PcaCentroid { components: usize },
+    PcaKnn {
+        components: usize,
+        k: usize,
+    },
+    /// A random forest on the PCA scores of the perturbed cells; a group's score of a condition
+    /// is the mean of its cells' class probabilities.
+    PcaForest {
+        components: usize,
+        trees: usize,
+        seed: u64,
+    },
+    PcaCentroid {
+        components: usize,
+    },
     Signature,
 }
 
@@ -124,6 +138,7 @@ impl ConditionRanker {
     pub fn name(&self) -> String {
         match self {
             Self::PcaKnn { components, k } => format!("pca{components}_knn{k}"),
+            Self::PcaForest { components, trees, .. } => format!("pca{components}_forest{trees}"),
             Self::PcaCentroid { components } => format!("pca{components}_centroid"),
             Self::Signature => "signature".into(),
         }
@@ -153,7 +168,7 @@ impl ConditionRanker {
         let classes: Vec<Option<usize>> = labels.iter().map(|l| class_of(l)).collect();
         let control_mean = column_means(&x.select_rows(&controls));
         let space = match *self {
-            Self::PcaKnn { components, .. } | Self::PcaCentroid { components } => {
+            Self::PcaKnn { components, .. } | Self::PcaForest { components, .. } | Self::PcaCentroid { components } => {
                 let k = components.min(x.ncols()).min(x.nrows().saturating_sub(1));
                 let pca = Pca::fit(x, k).map_err(|e| ModelError::Parameter(e.to_string()))?;
                 let scores = pca.transform(x);
@@ -187,7 +202,23 @@ impl ConditionRanker {
         let (cells, cell_classes): (Vec<usize>, Vec<usize>) =
             classes.iter().enumerate().filter_map(|(i, c)| c.map(|c| (i, c))).unzip();
         let reference = embedded.select_rows(&cells);
-        Ok(FittedConditionRanker { ranker: *self, conditions, space, means, control_mean, reference, cell_classes })
+        let forest = match *self {
+            Self::PcaForest { trees, seed, .. } => {
+                let params = ForestParams { trees, seed, ..ForestParams::default() };
+                Some(RandomForest::fit(&reference, &cell_classes, conditions.len(), params)?)
+            }
+            _ => None,
+        };
+        Ok(FittedConditionRanker {
+            ranker: *self,
+            conditions,
+            space,
+            means,
+            control_mean,
+            reference,
+            cell_classes,
+            forest,
+        })
     }
 }
 
@@ -208,6 +239,7 @@ pub struct FittedConditionRanker {
     /// Perturbed training cells in the ranker's space, and their conditions (for kNN).
     reference: Matrix,
     cell_classes: Vec<usize>,
+    forest: Option<RandomForest>,
 }
 
 impl FittedConditionRanker {
@@ -232,6 +264,16 @@ impl FittedConditionRanker {
                     }
                 }
                 votes
+            }
+            ConditionRanker::PcaForest { .. } => {
+                let forest = self.forest.as_ref().expect("fitted with the ranker");
+                let mut p = vec![0.0; self.conditions.len()];
+                for cell in embedded.rows() {
+                    for (a, b) in p.iter_mut().zip(forest.predict_proba(cell)) {
+                        *a += b / embedded.nrows() as f64;
+                    }
+                }
+                p
             }
             ConditionRanker::PcaCentroid { .. } => {
                 self.means.rows().map(|centroid| -squared_distance(&mean, centroid).sqrt()).collect()
@@ -539,6 +581,7 @@ mod tests {
         let (test, test_labels) = screen(2, 10);
         for ranker in [
             ConditionRanker::PcaKnn { components: 5, k: 15 },
+            ConditionRanker::PcaForest { components: 5, trees: 30, seed: 0 },
             ConditionRanker::PcaCentroid { components: 5 },
             ConditionRanker::Signature,
         ] {

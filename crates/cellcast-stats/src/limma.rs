@@ -261,14 +261,9 @@ mod tests {
 
     #[test]
     fn sparse_and_dense_samples_give_the_same_layout_statistics() {
-        let dense = Matrix::from_rows(&[
-            [0.0, 1.5, 2.0],
-            [3.0, 0.0, 0.0],
-            [0.0, 2.5, 1.0],
-            [1.0, 0.0, 0.0],
-            [0.0, 0.0, 4.0],
-        ])
-        .unwrap();
+        let dense =
+            Matrix::from_rows(&[[0.0, 1.5, 2.0], [3.0, 0.0, 0.0], [0.0, 2.5, 1.0], [1.0, 0.0, 0.0], [0.0, 0.0, 4.0]])
+                .unwrap();
         let labels: Vec<String> = ["b", "a", "b", "a", "a"].iter().map(|s| s.to_string()).collect();
         let a = OneWayStats::from_samples(&dense, &labels).unwrap();
         let b = OneWayStats::from_samples(&crate::de::CsrMatrix::from_dense(&dense), &labels).unwrap();
