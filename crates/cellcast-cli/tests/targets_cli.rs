@@ -239,3 +239,41 @@ fn real_norman19_targets_when_present() {
     assert!((knn - 0.605).abs() < 0.01 && (centroid - 0.747).abs() < 0.01, "knn {knn}, centroid {centroid}");
     assert!(centroid > knn + 0.1);
 }
+
+#[test]
+fn real_kang2018_interferon_response_when_present() {
+    let Some(shared) = common::shared() else {
+        eprintln!("SKIPPED real_kang2018_interferon_response_when_present: ../shared does not exist");
+        return;
+    };
+    // Not a genetic screen: IFN-β stimulation of PBMCs. Ranking genes upwards for the
+    // stimulated cells against the controls must put interferon-stimulated genes on top.
+    let h5ad = shared.join("data/chemical_singlecell/scgen_kang2018_pbmc_ifnb_valid_n1975x6998.h5ad");
+    let dir = temp_dir("targets-kang");
+    let ranks = dir.join("ranks.csv");
+    let o = cellcast([
+        "targets",
+        "rank",
+        "--h5ad",
+        h5ad.to_str().unwrap(),
+        "--group-column",
+        "condition",
+        "--control",
+        "control",
+        "--direction",
+        "up",
+        "--out",
+        ranks.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("1975 cells × 6998 genes read"), "{stderr}");
+    let csv = read_csv(&ranks);
+    let row = &csv.rows["stimulated"];
+    let mut order: Vec<usize> = (0..row.len()).collect();
+    order.sort_by(|&a, &b| row[b].total_cmp(&row[a]));
+    let top: Vec<&str> = order[..5].iter().map(|&j| csv.columns[j].as_str()).collect();
+    // Measured: ISG15, IFIT3, IFI6, IFIT1, ISG20.
+    let isgs = ["ISG15", "IFIT3", "IFI6", "IFIT1", "ISG20", "IFIT2", "RSAD2", "MX1", "IFITM3", "OAS1"];
+    assert!(top.iter().all(|g| isgs.contains(g)), "{top:?}");
+}
