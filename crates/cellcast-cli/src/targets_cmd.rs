@@ -9,9 +9,11 @@ use cellcast_data::cells::{read_screen, Screen, ScreenSelection};
 use cellcast_data::h5ad::{write_h5ad, CategoricalColumn, H5ad, NewAnnData};
 use cellcast_data::output::{Column, OutputTable};
 use cellcast_data::pseudobulk::Normalization;
+use cellcast_eval::{paired_bootstrap, Comparison};
 use cellcast_models::screen_synth::{synth_screen as synth_screen_data, ScreenParams};
 use cellcast_models::targets::{
-    condition_genes, cross_validate_rankers, de_target_ranking, ConditionRanker, CvOptions, Direction, TargetRanker,
+    condition_genes, cross_validate_rankers, de_target_ranking, paired_condition_means, ConditionRanker, CvOptions,
+    Direction, RankerScore, TargetRanker,
 };
 
 use crate::pseudobulk_cmd::NormalizeArg;
@@ -66,7 +68,10 @@ every ranker ranks genes for every group using only the other folds:
 
 Reference rankers rank the genes the training perturbations name (`A+B` names A and B); a group
 counts for a ranker when one of its true genes is among the ranker's candidates (`skipped`
-otherwise). Reported: MRR and hit@1/5/10 per ranker and group size.
+otherwise). Reported: MRR and hit@1/5/10 per ranker and group size, and each ranker's MRR
+difference from pca_knn with a 95 % paired bootstrap interval that resamples perturbations
+(cells of one perturbation are not independent, so groups are not resampled); empty for the DE
+rankers, whose candidates are other genes.
 
 Example:
   cellcast targets evaluate --h5ad norman.h5ad --group-column condition --control control \\
@@ -274,10 +279,14 @@ pub struct EvaluateArgs {
     /// The direction the DE rankers assume.
     #[arg(long, value_enum, default_value = "both")]
     pub direction: DirectionArg,
-    /// Output CSV: group_size, ranker, groups, skipped, candidates, mrr, hit@1, hit@5, hit@10.
+    /// Output CSV: group_size, ranker, groups, skipped, candidates, mrr, hit@1, hit@5, hit@10,
+    /// mrr_vs_pca_knn, ci_low, ci_high.
     #[arg(long)]
     pub out: PathBuf,
 }
+
+/// Bootstrap resamples of the comparisons against pca_knn.
+const BOOTSTRAP_RESAMPLES: usize = 2000;
 
 /// Dense cells × genes values above this need a narrower selection (--where).
 const MAX_DENSE_VALUES: usize = 400_000_000;
@@ -314,31 +323,60 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
         TargetRanker::De { direction, specific: false },
         TargetRanker::De { direction, specific: true },
     ];
-    let mut rows: Vec<(usize, cellcast_models::targets::RankerScore)> = Vec::new();
+    let mut rows: Vec<(usize, RankerScore, Comparison)> = Vec::new();
     for &group_size in &args.group_size {
         let cv = CvOptions { folds: args.folds, group_size, seed: args.seed };
         let scores = cross_validate_rankers(&x, &screen.genes, &labels, &args.screen.control, &rankers, cv)?;
-        rows.extend(scores.into_iter().map(|s| (group_size, s)));
+        // Each ranker against the reference baseline (pca_knn, first), perturbations resampled.
+        // Rankers of other candidate sets (DE ranks every measured gene) are not comparable.
+        for s in &scores {
+            let vs_knn = if s.candidates == scores[0].candidates {
+                let (a, b) = paired_condition_means(s, &scores[0]);
+                paired_bootstrap(&a, &b, BOOTSTRAP_RESAMPLES, args.seed)
+            } else {
+                Comparison {
+                    difference: f64::NAN,
+                    ci_low: f64::NAN,
+                    ci_high: f64::NAN,
+                    p_value: f64::NAN,
+                    resamples: 0,
+                }
+            };
+            rows.push((group_size, s.clone(), vs_knn));
+        }
     }
     eprintln!(
-        "{:>5}  {:<28} {:>6} {:>7} {:>10} {:>7} {:>6} {:>6} {:>6}",
+        "{:>5}  {:<26} {:>6} {:>7} {:>10} {:>7} {:>6} {:>6} {:>6}  Δ MRR vs pca_knn [95% CI]",
         "cells", "ranker", "groups", "skipped", "candidates", "MRR", "hit@1", "hit@5", "hit@10"
     );
-    for (size, s) in &rows {
+    for (size, s, c) in &rows {
         eprintln!(
-            "{size:>5}  {:<28} {:>6} {:>7} {:>10} {:>7.4} {:>6.3} {:>6.3} {:>6.3}",
-            s.ranker, s.groups, s.skipped, s.candidates, s.mrr, s.hit_at[0], s.hit_at[1], s.hit_at[2]
+            "{size:>5}  {:<26} {:>6} {:>7} {:>10} {:>7.4} {:>6.3} {:>6.3} {:>6.3}  {:+.3} [{:+.3}, {:+.3}]",
+            s.ranker,
+            s.groups,
+            s.skipped,
+            s.candidates,
+            s.mrr,
+            s.hit_at[0],
+            s.hit_at[1],
+            s.hit_at[2],
+            c.difference,
+            c.ci_low,
+            c.ci_high
         );
     }
-    let int = |f: &dyn Fn(&(usize, cellcast_models::targets::RankerScore)) -> usize| {
+    eprintln!(
+        "(Δ: mean over perturbations of the MRR difference on the groups both rankers scored; {BOOTSTRAP_RESAMPLES} \
+         bootstrap resamples of the perturbations)"
+    );
+    let int = |f: &dyn Fn(&(usize, RankerScore, Comparison)) -> usize| {
         Column::Int(rows.iter().map(|r| f(r) as i64).collect())
     };
-    let float = |f: &dyn Fn(&cellcast_models::targets::RankerScore) -> f64| {
-        Column::Float(rows.iter().map(|(_, s)| f(s)).collect())
-    };
+    let float = |f: &dyn Fn(&RankerScore) -> f64| Column::Float(rows.iter().map(|(_, s, _)| f(s)).collect());
+    let versus = |f: &dyn Fn(&Comparison) -> f64| Column::Float(rows.iter().map(|(_, _, c)| f(c)).collect());
     OutputTable::new()
         .with("group_size", int(&|r| r.0))
-        .with("ranker", Column::Text(rows.iter().map(|(_, s)| Some(s.ranker.clone())).collect()))
+        .with("ranker", Column::Text(rows.iter().map(|(_, s, _)| Some(s.ranker.clone())).collect()))
         .with("groups", int(&|r| r.1.groups))
         .with("skipped", int(&|r| r.1.skipped))
         .with("candidates", int(&|r| r.1.candidates))
@@ -346,6 +384,9 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
         .with("hit@1", float(&|s| s.hit_at[0]))
         .with("hit@5", float(&|s| s.hit_at[1]))
         .with("hit@10", float(&|s| s.hit_at[2]))
+        .with("mrr_vs_pca_knn", versus(&|c| c.difference))
+        .with("ci_low", versus(&|c| c.ci_low))
+        .with("ci_high", versus(&|c| c.ci_high))
         .write(&args.out)
         .with_context(|| format!("writing {}", args.out.display()))?;
     eprintln!("wrote {} in {:.1} s", args.out.display(), start.elapsed().as_secs_f64());

@@ -406,6 +406,9 @@ pub struct RankerScore {
     pub skipped: usize,
     /// Genes the ranker ranks.
     pub candidates: usize,
+    /// Every held-out group in evaluation order (the same for every ranker): its condition and
+    /// reciprocal rank (`None` when skipped).
+    pub per_group: Vec<(String, Option<f64>)>,
 }
 
 /// Running sums of reciprocal ranks and hits.
@@ -416,10 +419,12 @@ struct Tally {
     groups: usize,
     skipped: usize,
     candidates: usize,
+    per_group: Vec<(String, Option<f64>)>,
 }
 
 impl Tally {
-    fn add(&mut self, rr: Option<f64>) {
+    fn add(&mut self, condition: &str, rr: Option<f64>) {
+        self.per_group.push((condition.to_string(), rr));
         let Some(rr) = rr else {
             self.skipped += 1;
             return;
@@ -440,8 +445,26 @@ impl Tally {
             groups: self.groups,
             skipped: self.skipped,
             candidates: self.candidates,
+            per_group: self.per_group,
         }
     }
+}
+
+/// Paired per-condition mean reciprocal ranks of two rankers evaluated on the same groups: for
+/// every condition (sorted) with a group both scored, the mean over those groups of each one's
+/// reciprocal rank. Cells of a condition are not independent, so comparisons resample
+/// conditions, not groups.
+pub fn paired_condition_means(a: &RankerScore, b: &RankerScore) -> (Vec<f64>, Vec<f64>) {
+    let mut sums: std::collections::BTreeMap<&str, (f64, f64, usize)> = std::collections::BTreeMap::new();
+    for ((ca, ra), (_, rb)) in a.per_group.iter().zip(&b.per_group) {
+        if let (Some(ra), Some(rb)) = (ra, rb) {
+            let e = sums.entry(ca.as_str()).or_default();
+            e.0 += ra;
+            e.1 += rb;
+            e.2 += 1;
+        }
+    }
+    sums.values().map(|&(x, y, n)| (x / n as f64, y / n as f64)).unzip()
 }
 
 /// Held-out evaluation of target rankers on one labelled screen (cells × `genes`, normalised):
@@ -521,7 +544,7 @@ pub fn cross_validate_rankers(
                         } else {
                             consensus(fitted.iter().map(|f| f.score_group(&group)))
                         };
-                        tally.add(reciprocal_rank(&fitted[0].gene_scores(&scores), &candidates, &truth));
+                        tally.add(c, reciprocal_rank(&fitted[0].gene_scores(&scores), &candidates, &truth));
                     }
                 }
                 TargetRanker::De { direction, specific } => {
@@ -536,7 +559,7 @@ pub fn cross_validate_rankers(
                     tally.candidates = genes.len();
                     for (r, &g) in tested.iter().enumerate() {
                         let truth: Vec<String> = condition_genes(held[g - 1].0).collect();
-                        tally.add(reciprocal_rank(scores.row(r), genes, &truth));
+                        tally.add(held[g - 1].0, reciprocal_rank(scores.row(r), genes, &truth));
                     }
                 }
             }
@@ -645,6 +668,9 @@ mod tests {
         .unwrap();
         assert_eq!((de[0].groups, de[0].candidates, de[0].mrr), (18, 12, 1.0), "{de:?}");
         assert_eq!(de[0].ranker, "de_wilcoxon_both");
+        assert_eq!(de[0].per_group.len(), 18);
+        let (a, b) = paired_condition_means(&de[0], &scores[0]);
+        assert_eq!((a, b), (vec![1.0; 3], vec![1.0; 3]), "one mean per condition");
         assert!(de[1].mrr < 0.8, "{de:?}");
     }
 
