@@ -31,7 +31,9 @@ other groups' scores of the gene is subtracted, so genes that move in every grou
 proliferation) do not crowd out the targets. --no-specific keeps the plain statistic.
 
 A gene can only be ranked if it is measured: groups whose labels name genes that are not among the
-file's genes (`A+B` names A and B) are listed on stderr.
+file's genes (`A+B` names A and B) are listed on stderr. Genes are named by var_names, or by a var
+column with --gene-column (when var_names are Ensembl ids and the labels are symbols; a hint says
+so when a var column matches the labels better).
 
 Input: X (or --layer) may be raw counts (every value a non-negative integer): it is then
 normalised to counts per 10k + log1p unless --normalize says otherwise; transformed values are
@@ -118,6 +120,10 @@ pub struct ScreenArgs {
     /// Only the cells with this value in an obs column, as COLUMN=VALUE (e.g. dataset=norman19).
     #[arg(long = "where", value_name = "COLUMN=VALUE", value_parser = parse_filter)]
     pub filter: Option<(String, String)>,
+    /// Name genes by this var column instead of var_names (e.g. gene_name when var_names are
+    /// Ensembl ids and perturbation labels are symbols).
+    #[arg(long)]
+    pub gene_column: Option<String>,
 }
 
 fn parse_filter(s: &str) -> Result<(String, String), String> {
@@ -138,6 +144,7 @@ impl ScreenArgs {
             filter: self.filter.as_ref().map(|(c, v)| (c.as_str(), v.as_str())),
             layer: self.layer.as_deref(),
             normalize: self.normalize.map(NormalizeArg::normalization),
+            gene_column: self.gene_column.as_deref(),
         };
         let screen = read_screen(&h5, &sel)?;
         let choice = &screen.cells.normalization;
@@ -163,6 +170,9 @@ impl ScreenArgs {
             self.control,
             sizes[screen.control]
         );
+        if self.gene_column.is_none() {
+            suggest_gene_column(&h5, &screen);
+        }
         if screen.groups.len() < 2 {
             bail!(
                 "{}: only the control group '{}' has cells; there is nothing to rank",
@@ -223,6 +233,32 @@ pub fn rank(args: &RankArgs) -> Result<()> {
         start.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// When the labels name few var_names but many values of a text var column (symbols beside
+/// Ensembl ids), says which --gene-column to pass.
+fn suggest_gene_column(h5: &H5ad, screen: &Screen) {
+    let named: Vec<String> = screen
+        .groups
+        .iter()
+        .enumerate()
+        .filter(|&(g, _)| g != screen.control)
+        .flat_map(|(_, label)| condition_genes(label).collect::<Vec<_>>())
+        .collect();
+    let hits = |names: &std::collections::HashSet<&str>| named.iter().filter(|g| names.contains(g.as_str())).count();
+    let by_var_names = hits(&screen.genes.iter().map(String::as_str).collect());
+    for column in h5.var_columns() {
+        let Ok(values) = h5.var_column(column) else { continue };
+        let labels: Vec<String> = values.labels().into_iter().flatten().collect();
+        let found = hits(&labels.iter().map(String::as_str).collect());
+        if found > by_var_names && found * 2 >= named.len() {
+            eprintln!(
+                "hint: the perturbation labels name {found} genes of var column '{column}' but {by_var_names} var_names; \
+                 pass --gene-column {column} to name genes by it"
+            );
+            return;
+        }
+    }
 }
 
 /// Lists the groups whose labels name genes that are not measured.
@@ -431,8 +467,13 @@ pub fn synth_screen(args: &crate::demo::SynthArgs) -> Result<()> {
         categories: screen.groups.clone(),
         codes: screen.labels.iter().map(|l| screen.groups.iter().position(|g| g == l).map(|k| k as u32)).collect(),
     };
-    let data =
-        NewAnnData { x: &screen.counts, obs_names: &obs_names, var_names: &screen.genes, obs_columns: &[column] };
+    let data = NewAnnData {
+        x: &screen.counts,
+        obs_names: &obs_names,
+        var_names: &screen.genes,
+        obs_columns: &[column],
+        var_columns: &[],
+    };
     write_h5ad(&args.out.join("screen.h5ad"), &data)?;
     let perturbed = &screen.groups[1..];
     OutputTable::new()

@@ -100,6 +100,9 @@ pub struct ScreenSelection<'a> {
     pub filter: Option<(&'a str, &'a str)>,
     pub layer: Option<&'a str>,
     pub normalize: Option<Normalization>,
+    /// Name the genes by this var column (e.g. `gene_name` when var_names are Ensembl ids);
+    /// missing names fall back to the var name.
+    pub gene_column: Option<&'a str>,
 }
 
 /// A perturbation screen in memory: labelled cells, normalised.
@@ -176,7 +179,17 @@ pub fn read_screen(h5: &H5ad, sel: &ScreenSelection<'_>) -> Result<Screen> {
     })?;
     let cells = read_cells(h5, sel.layer, sel.normalize, Some(&keep))?;
     let group_of_row = cells.cells.iter().map(|&c| new_index[grouping.of_cell[c].expect("kept") as usize]).collect();
-    let (genes, _) = crate::pseudobulk::make_unique(h5.var_names());
+    let names: Vec<String> = match sel.gene_column {
+        None => h5.var_names().to_vec(),
+        Some(column) => h5
+            .var_column(column)?
+            .labels()
+            .into_iter()
+            .zip(h5.var_names())
+            .map(|(label, var_name)| label.unwrap_or_else(|| var_name.clone()))
+            .collect(),
+    };
+    let (genes, _) = crate::pseudobulk::make_unique(&names);
     let cells_left_out = h5.n_obs() - cells.cells.len();
     Ok(Screen { cells, groups, group_of_row, control, genes, cells_left_out })
 }

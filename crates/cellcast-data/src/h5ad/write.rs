@@ -30,6 +30,8 @@ pub struct NewAnnData<'a> {
     pub obs_names: &'a [String],
     pub var_names: &'a [String],
     pub obs_columns: &'a [CategoricalColumn],
+    /// Categorical var columns (codes per gene).
+    pub var_columns: &'a [CategoricalColumn],
 }
 
 fn text(s: &str) -> AttrValue {
@@ -43,6 +45,37 @@ fn encoded(group: &mut GroupBuilder, kind: &str, version: &str) {
 
 fn invalid(path: &Path, object: &str, message: String) -> DataError {
     DataError::H5ad { path: path.to_path_buf(), object: object.to_string(), message }
+}
+
+/// A `dataframe` group: the index and categorical columns.
+fn frame(
+    path: &Path,
+    b: &mut FileBuilder,
+    name: &str,
+    index: &[String],
+    columns: &[CategoricalColumn],
+) -> Result<hdf5_pure::FinishedGroup> {
+    let mut g = b.create_group(name);
+    encoded(&mut g, "dataframe", "0.2.0");
+    g.set_attr("_index", text("_index"));
+    g.set_attr("column-order", AttrValue::VarLenStringArray(columns.iter().map(|c| c.name.clone()).collect()));
+    let names: Vec<&str> = index.iter().map(String::as_str).collect();
+    g.create_dataset("_index").with_vlen_strings(&names);
+    for column in columns {
+        if column.codes.len() != index.len() {
+            let object = format!("{name}/{}", column.name);
+            return Err(invalid(path, &object, format!("{} codes for {} rows", column.codes.len(), index.len())));
+        }
+        let mut c = g.create_group(&column.name);
+        encoded(&mut c, "categorical", "0.2.0");
+        c.set_attr("ordered", AttrValue::I8(0));
+        let codes: Vec<i32> = column.codes.iter().map(|c| c.map_or(-1, |k| k as i32)).collect();
+        c.create_dataset("codes").with_i32_data(&codes);
+        let categories: Vec<&str> = column.categories.iter().map(String::as_str).collect();
+        c.create_dataset("categories").with_vlen_strings(&categories);
+        g.add_group(c.finish());
+    }
+    Ok(g.finish())
 }
 
 /// Writes `data` to `path` (atomically) as an `.h5ad` file.
@@ -79,36 +112,10 @@ pub fn write_h5ad(path: &Path, data: &NewAnnData<'_>) -> Result<()> {
     x.create_dataset("indptr").with_i64_data(&indptr);
     b.add_group(x.finish());
 
-    let mut obs = b.create_group("obs");
-    encoded(&mut obs, "dataframe", "0.2.0");
-    obs.set_attr("_index", text("_index"));
-    let order: Vec<String> = data.obs_columns.iter().map(|c| c.name.clone()).collect();
-    obs.set_attr("column-order", AttrValue::VarLenStringArray(order));
-    let names: Vec<&str> = data.obs_names.iter().map(String::as_str).collect();
-    obs.create_dataset("_index").with_vlen_strings(&names);
-    for column in data.obs_columns {
-        if column.codes.len() != n_obs {
-            let object = format!("obs/{}", column.name);
-            return Err(invalid(path, &object, format!("{} codes for {n_obs} cells", column.codes.len())));
-        }
-        let mut g = obs.create_group(&column.name);
-        encoded(&mut g, "categorical", "0.2.0");
-        g.set_attr("ordered", AttrValue::I8(0));
-        let codes: Vec<i32> = column.codes.iter().map(|c| c.map_or(-1, |k| k as i32)).collect();
-        g.create_dataset("codes").with_i32_data(&codes);
-        let categories: Vec<&str> = column.categories.iter().map(String::as_str).collect();
-        g.create_dataset("categories").with_vlen_strings(&categories);
-        obs.add_group(g.finish());
-    }
-    b.add_group(obs.finish());
-
-    let mut var = b.create_group("var");
-    encoded(&mut var, "dataframe", "0.2.0");
-    var.set_attr("_index", text("_index"));
-    var.set_attr("column-order", AttrValue::VarLenStringArray(Vec::new()));
-    let names: Vec<&str> = data.var_names.iter().map(String::as_str).collect();
-    var.create_dataset("_index").with_vlen_strings(&names);
-    b.add_group(var.finish());
+    let obs = frame(path, &mut b, "obs", data.obs_names, data.obs_columns)?;
+    b.add_group(obs);
+    let var = frame(path, &mut b, "var", data.var_names, data.var_columns)?;
+    b.add_group(var);
 
     for name in ["layers", "obsm", "varm", "obsp", "varp", "uns"] {
         let mut g = b.create_group(name);
@@ -137,7 +144,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("small.h5ad");
         let (obs, var) = (names("c", 3), names("g", 2));
-        write_h5ad(&path, &NewAnnData { x: &x, obs_names: &obs, var_names: &var, obs_columns: &[column] }).unwrap();
+        let data = NewAnnData { x: &x, obs_names: &obs, var_names: &var, obs_columns: &[column], var_columns: &[] };
+        write_h5ad(&path, &data).unwrap();
         let h5 = H5ad::open(&path).unwrap();
         assert_eq!(h5.shape(), (3, 2));
         assert_eq!(h5.obs_names(), obs.as_slice());
@@ -151,7 +159,7 @@ mod tests {
         assert_eq!(blocks[1].rows.indices(), &[0, 1]);
         assert_eq!(blocks[1].rows.data(), &[1.0, 5.0]);
 
-        let bad = NewAnnData { x: &x, obs_names: &obs[..2], var_names: &var, obs_columns: &[] };
+        let bad = NewAnnData { x: &x, obs_names: &obs[..2], var_names: &var, obs_columns: &[], var_columns: &[] };
         assert!(write_h5ad(&dir.join("bad.h5ad"), &bad).unwrap_err().to_string().contains("2 obs names"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
