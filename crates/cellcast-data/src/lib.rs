@@ -16,6 +16,7 @@
 
 pub mod align;
 pub mod cells;
+pub mod counts;
 mod csv_reader;
 mod error;
 pub mod gct;

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use cellcast_stats::moments::variance;
+use cellcast_stats::moments::ReplicateSums;
 use cellcast_stats::Matrix;
 
 /// Weights with the row labels they belong to (compounds, groups or perturbations).
@@ -92,8 +92,6 @@ pub fn log2_cpm(counts: &[f64]) -> Option<Vec<f64>> {
 /// log2(CPM+1) per sample (empty libraries dropped), Welch t of each compound against all other
 /// samples, then |t| → min–max → square → normalise per compound. Rows sum to 1.
 pub fn vcpi_weights(counts: &Matrix, compound_of: &[String], mode: VcpiVariance) -> GroupWeights {
-    let genes = counts.ncols();
-    let mut warnings = Vec::new();
     let mut expr = Vec::new();
     let mut labels = Vec::new();
     for (row, label) in counts.rows().zip(compound_of) {
@@ -102,41 +100,39 @@ pub fn vcpi_weights(counts: &Matrix, compound_of: &[String], mode: VcpiVariance)
             labels.push(label.clone());
         }
     }
+    let mut weights = vcpi_weights_from_sums(&ReplicateSums::from_rows(&expr, &labels), mode);
     let dropped = counts.nrows() - expr.len();
     if dropped > 0 {
-        warnings.push(format!("dropped {dropped} empty-library sample(s)"));
+        weights.warnings.insert(0, format!("dropped {dropped} empty-library sample(s)"));
     }
-    let n_total = expr.len() as f64;
-    // Per-gene totals; the contest derives group and rest moments from sums of x and x².
-    let mut sum_x = vec![0.0; genes];
-    let mut sum_x2 = vec![0.0; genes];
-    for e in &expr {
-        for j in 0..genes {
-            sum_x[j] += e[j];
-            sum_x2[j] += e[j] * e[j];
-        }
-    }
-    let pooled: Vec<f64> = (0..genes)
-        .map(|j| if expr.len() >= 2 { variance(&expr.iter().map(|e| e[j]).collect::<Vec<_>>(), 1) } else { 0.0 })
-        .collect();
-    let groups = members(&labels);
-    let singletons = groups.values().filter(|m| m.len() < 2).count();
+    weights
+}
+
+/// [`vcpi_weights`] from the replicates' log2(CPM+1) summarised per compound (what a streaming
+/// reader of a genes × samples counts table accumulates).
+pub fn vcpi_weights_from_sums(sums: &ReplicateSums, mode: VcpiVariance) -> GroupWeights {
+    let genes = sums.total.len();
+    let mut warnings = Vec::new();
+    let n_total = sums.samples as f64;
+    let singletons = sums.sizes.iter().filter(|&&n| n < 2).count();
     if singletons > 0 {
         warnings.push(format!("{singletons} compound(s) have <2 replicates; using the pooled variance for them"));
     }
-    let mut weights = Matrix::filled(groups.len(), genes, 0.0);
+    let pooled = &sums.pooled_var;
+    let mut weights = Matrix::filled(sums.groups.len(), genes, 0.0);
     let mut degenerate = 0;
-    for (r, rows) in groups.values().enumerate() {
-        let n_p = rows.len() as f64;
+    for (r, &size) in sums.sizes.iter().enumerate() {
+        let n_p = size as f64;
         let n_rest = n_total - n_p;
         let t = weights.row_mut(r);
         for j in 0..genes {
-            let (sx, sx2) = rows.iter().fold((0.0, 0.0), |(a, b), &i| (a + expr[i][j], b + expr[i][j] * expr[i][j]));
+            // The contest derives group and rest moments from sums of x and x².
+            let (sx, sx2) = (sums.sum.get(r, j), sums.sum_sq.get(r, j));
             let mean_p = sx / n_p;
-            let mean_rest = (sum_x[j] - sx) / n_rest;
+            let mean_rest = (sums.total[j] - sx) / n_rest;
             let raw_var_p = if n_p >= 2.0 { ((sx2 - n_p * mean_p * mean_p) / (n_p - 1.0)).max(0.0) } else { 0.0 };
             let raw_var_rest = if n_rest >= 2.0 {
-                ((sum_x2[j] - sx2 - n_rest * mean_rest * mean_rest) / (n_rest - 1.0)).max(0.0)
+                ((sums.total_sq[j] - sx2 - n_rest * mean_rest * mean_rest) / (n_rest - 1.0)).max(0.0)
             } else {
                 0.0
             };
@@ -153,7 +149,7 @@ pub fn vcpi_weights(counts: &Matrix, compound_of: &[String], mode: VcpiVariance)
     if degenerate > 0 {
         warnings.push(format!("{degenerate} compound(s) had degenerate |t|; they get uniform weights"));
     }
-    GroupWeights { groups: groups.keys().map(|g| g.to_string()).collect(), weights, warnings }
+    GroupWeights { groups: sums.groups.clone(), weights, warnings }
 }
 
 /// The dtype of the AnnData `X` scanpy would have worked on. scanpy squares `X` in its own
