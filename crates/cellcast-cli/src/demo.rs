@@ -9,8 +9,12 @@ use anyhow::{bail, Result};
 use cellcast_data::output::{Column, OutputTable};
 use cellcast_data::write::write_matrix_csv;
 use cellcast_eval::{cross_validate, PanelMetric};
+use cellcast_metrics::weights::{log2_cpm, vcpi_weights_from_sums, VcpiVariance};
+use cellcast_models::drugseq_synth::{synth_drugseq, DrugseqParams, SynthDrugseq};
 use cellcast_models::synth::{synth_task, SynthTask};
 use cellcast_models::{Features, Kernel, MeanResponse, Predictor, RetrievalKnn, RidgeGcv, TunedKnn};
+use cellcast_stats::moments::ReplicateSums;
+use cellcast_stats::Matrix;
 
 use crate::report::fmt;
 use crate::run_cmd::{make_folds, SplitKind};
@@ -39,6 +43,9 @@ pub enum SynthKind {
     /// A single-cell CRISPR screen (raw counts, .h5ad) with known targets, for `cellcast targets`
     /// and `cellcast task genetic`.
     Screen,
+    /// A DRUG-seq task folder in the VCPI layout (raw counts of replicate samples, planted gene
+    /// programs switched on by chemistry) that `cellcast run` reads.
+    Drugseq,
 }
 
 #[derive(clap::Args)]
@@ -182,6 +189,7 @@ pub fn synth(args: &SynthArgs) -> Result<()> {
     match args.kind {
         SynthKind::Phenomics => return crate::phenomics_cmd::synth(args),
         SynthKind::Screen => return crate::targets_cmd::synth_screen(args),
+        SynthKind::Drugseq => return synth_drugseq_task(args),
         SynthKind::Task => {}
     }
     let phenomics_only = [
@@ -224,5 +232,104 @@ fn write_task(task: &SynthTask, dir: &Path) -> Result<()> {
     let zeros = cellcast_stats::Matrix::filled(test.len(), task.targets.len(), 0.0);
     write_matrix_csv(&dir.join("sample_submission.csv"), "id", &test_ids, &task.targets, &zeros)?;
     write_matrix_csv(&dir.join("test_labels.csv"), "id", &test_ids, &task.targets, &task.y.select_rows(&test))?;
+    Ok(())
+}
+
+/// `cellcast synth --kind drugseq`: a counts task folder (see [`write_drugseq`]).
+fn synth_drugseq_task(args: &SynthArgs) -> Result<()> {
+    let not_here = [
+        ("--targets", args.targets.is_some()),
+        ("--noise", args.noise.is_some()),
+        ("--dims", args.dims.is_some()),
+        ("--batches", args.batches.is_some()),
+        ("--batch-effect", args.batch_effect.is_some()),
+    ];
+    if let Some((flag, _)) = not_here.into_iter().find(|(_, given)| *given) {
+        bail!("{flag} does not apply to --kind drugseq");
+    }
+    let defaults = DrugseqParams::default();
+    let params = DrugseqParams {
+        compounds: args.compounds.unwrap_or(defaults.compounds),
+        genes: args.genes.unwrap_or(defaults.genes),
+        seed: args.seed,
+        ..defaults
+    };
+    if params.genes < params.programs * params.program_genes * 2 || params.compounds < 20 {
+        bail!("a DRUG-seq screen needs at least {} genes and 20 compounds", params.programs * params.program_genes * 2);
+    }
+    let screen = synth_drugseq(&params);
+    write_drugseq(&screen, &args.out)?;
+    eprintln!(
+        "wrote a DRUG-seq task ({} compounds × {} replicates, {} genes, {} planted programs) to {}",
+        screen.compounds.len(),
+        params.replicates,
+        screen.genes.len(),
+        screen.planted.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// The VCPI layout: `train_counts.csv` (genes × training samples), `train_samples.csv`
+/// (sample_id, compound_id, smiles), `test_features.csv`, `sample_submission.csv` (every gene
+/// scored); and the answers: `test_labels.csv` (the test compounds' mean log2(CPM + 1)),
+/// `test_weights.csv` (their VCPI weights, computed on all replicates as the contest's audit
+/// does) and `planted_programs.csv` (program, gene, effect).
+fn write_drugseq(s: &SynthDrugseq, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let train_samples: Vec<usize> = (0..s.samples.len()).filter(|&j| !s.is_test(s.samples[j].1)).collect();
+    let text = |v: Vec<String>| Column::Text(v.into_iter().map(Some).collect());
+    let mut counts = OutputTable::new().with("gene", text(s.genes.clone()));
+    for &j in &train_samples {
+        counts =
+            counts.with(&s.samples[j].0, Column::Int((0..s.genes.len()).map(|g| s.counts.get(g, j) as i64).collect()));
+    }
+    counts.write(&dir.join("train_counts.csv"))?;
+    OutputTable::new()
+        .with("sample_id", text(train_samples.iter().map(|&j| s.samples[j].0.clone()).collect()))
+        .with("compound_id", text(train_samples.iter().map(|&j| s.compounds[s.samples[j].1].clone()).collect()))
+        .with("smiles", text(train_samples.iter().map(|&j| s.smiles[s.samples[j].1].clone()).collect()))
+        .write(&dir.join("train_samples.csv"))?;
+    let test: Vec<usize> = (0..s.compounds.len()).filter(|&c| s.is_test(c)).collect();
+    let test_ids: Vec<String> = test.iter().map(|&c| s.compounds[c].clone()).collect();
+    OutputTable::new()
+        .with("id", text(test_ids.clone()))
+        .with("smiles", text(test.iter().map(|&c| s.smiles[c].clone()).collect()))
+        .write(&dir.join("test_features.csv"))?;
+    write_matrix_csv(
+        &dir.join("sample_submission.csv"),
+        "id",
+        &test_ids,
+        &s.genes,
+        &Matrix::filled(test.len(), s.genes.len(), 0.0),
+    )?;
+    // The answers, from every replicate (train and test) as the contest computes them.
+    let (mut rows, mut labels) = (Vec::new(), Vec::new());
+    for (j, (_, c)) in s.samples.iter().enumerate() {
+        let column: Vec<f64> = (0..s.genes.len()).map(|g| s.counts.get(g, j)).collect();
+        if let Some(e) = log2_cpm(&column) {
+            rows.push(e);
+            labels.push(s.compounds[*c].clone());
+        }
+    }
+    let sums = ReplicateSums::from_rows(&rows, &labels);
+    let weights = vcpi_weights_from_sums(&sums, VcpiVariance::PerCompoundFloored);
+    let means = sums.means();
+    let test_rows: Vec<usize> = test_ids.iter().map(|id| sums.groups.binary_search(id).expect("a compound")).collect();
+    write_matrix_csv(&dir.join("test_labels.csv"), "id", &test_ids, &s.genes, &means.select_rows(&test_rows))?;
+    write_matrix_csv(
+        &dir.join("test_weights.csv"),
+        "id",
+        &test_ids,
+        &s.genes,
+        &weights.weights.select_rows(&test_rows),
+    )?;
+    let planted: Vec<(usize, usize, f64)> =
+        s.planted.iter().enumerate().flat_map(|(k, genes)| genes.iter().map(move |&(g, e)| (k, g, e))).collect();
+    OutputTable::new()
+        .with("program", Column::Int(planted.iter().map(|p| p.0 as i64).collect()))
+        .with("gene", text(planted.iter().map(|p| s.genes[p.1].clone()).collect()))
+        .with("effect", Column::Float(planted.iter().map(|p| p.2).collect()))
+        .write(&dir.join("planted_programs.csv"))?;
     Ok(())
 }

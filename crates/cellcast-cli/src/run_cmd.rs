@@ -3,13 +3,15 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use cellcast_data::output::{Column, OutputTable};
 use cellcast_data::split::{group_kfold, random_kfold, Part, SplitTable};
 use cellcast_data::task::{LabelKind, Layout, Task, TaskConfig};
 use cellcast_data::write::{format_number, write_atomically, write_matrix_csv};
-use cellcast_eval::{cross_validate, paired_bootstrap, Comparison, CvResult, PanelMetric};
+use cellcast_eval::{cross_validate, paired_bootstrap, Comparison, CvResult, PanelMetric, RowWeights};
+use cellcast_metrics::weights::{vcpi_weights_from_sums, VcpiVariance};
 use cellcast_metrics::Direction;
 use cellcast_models::{
     ActiveSimilarity, ActiveStat, Average, ControlProfile, Embedding, Features, GenePrior, Kernel, LabelPropagation,
@@ -210,14 +212,23 @@ fn select_models(
     Ok(all.into_iter().filter(|m| m.name() == "mean" || wanted.contains(&m.name())).collect())
 }
 
-/// The official metric first, then the metrics that tend to disagree with it.
-fn metrics(task: &Task) -> Vec<PanelMetric> {
-    match task.labels {
-        LabelKind::Binary => {
+/// The official metric first, then the metrics that tend to disagree with it. With replicate
+/// weights (DRUG-seq counts), the official DEG-weighted metric reads them and the
+/// inverse-variance proxy stands beside it.
+fn metrics(task: &Task, weights: Option<&Arc<RowWeights>>) -> Vec<PanelMetric> {
+    match (task.labels, weights) {
+        (LabelKind::Binary, _) => {
             let other = if task.metric.ends_with("roc_auc") { "polaris/pr_auc" } else { "polaris/roc_auc" };
             vec![PanelMetric::PerCompound(task.metric.clone()), PanelMetric::PerCompound(other.into())]
         }
-        LabelKind::Continuous => vec![
+        (LabelKind::Continuous, Some(w)) => vec![
+            PanelMetric::Weighted { metric: task.metric.clone(), weights: Arc::clone(w) },
+            PanelMetric::InverseVarianceMse,
+            PanelMetric::Registry("polaris/mean_squared_error".into()),
+            PanelMetric::RowPearson,
+            PanelMetric::RowCosine,
+        ],
+        (LabelKind::Continuous, None) => vec![
             PanelMetric::Registry(task.metric.clone()),
             PanelMetric::Registry("mejia/wmse".into()),
             PanelMetric::RowPearson,
@@ -252,13 +263,18 @@ fn better(direction: Direction, a: f64, b: f64) -> bool {
 }
 
 /// Per-compound official value, the unit the paired bootstrap resamples: the mean squared error
-/// over the compound's observed targets, or for binary labels its average precision (NaN when
-/// the compound has no positive — Polaris skips it).
-fn per_compound(labels: LabelKind, truth: &Matrix, pred: &Matrix) -> Vec<f64> {
+/// over the compound's observed targets (with weights, the weighted sum Σ w (p − t)² of
+/// `vcpi/wmse`), or for binary labels its average precision (NaN when the compound has no
+/// positive — Polaris skips it).
+fn per_compound(labels: LabelKind, truth: &Matrix, pred: &Matrix, weights: Option<&Matrix>) -> Vec<f64> {
     truth
         .rows()
         .zip(pred.rows())
-        .map(|(t, p)| {
+        .enumerate()
+        .map(|(i, (t, p))| {
+            if let Some(w) = weights {
+                return t.iter().zip(p).zip(w.row(i)).map(|((a, b), w)| w * (a - b) * (a - b)).sum();
+            }
             let (tt, pp): (Vec<f64>, Vec<f64>) =
                 t.iter().zip(p).filter(|(a, _)| !a.is_nan()).map(|(a, b)| (*a, *b)).unzip();
             match labels {
@@ -361,7 +377,15 @@ pub fn run(args: &RunArgs) -> Result<()> {
         NeuralOptions { in_panel: args.neural, members: args.neural_members, embedding: args.embedding.is_some() };
     let (default, optional) = panel(args.seed, &task, neural);
     let models = select_models(default, optional, &args.models)?;
-    let metric_panel = metrics(&task);
+    // DRUG-seq counts: the VCPI weights of every training compound, from its replicates.
+    let weights = task.replicates.as_ref().map(|sums| {
+        let w = vcpi_weights_from_sums(sums, VcpiVariance::PerCompoundFloored);
+        for warning in &w.warnings {
+            eprintln!("VCPI weights: {warning}");
+        }
+        Arc::new(RowWeights::new(&w.groups, w.weights))
+    });
+    let metric_panel = metrics(&task, weights.as_ref());
     let (_multi, bars) = progress_bars(&models, nfolds);
     let train_rows: Vec<usize> = (0..n_train).collect();
     let cv = cross_validate(
@@ -392,7 +416,9 @@ pub fn run(args: &RunArgs) -> Result<()> {
         )
         .expect("non-empty panel");
     let mean_idx = cv.models.iter().position(|m| m.model == "mean").expect("the panel has the mean");
-    let values: Vec<Vec<f64>> = cv.models.iter().map(|m| per_compound(task.labels, &task.train_y, &m.oof)).collect();
+    let row_weights = weights.as_ref().map(|w| &w.weights);
+    let values: Vec<Vec<f64>> =
+        cv.models.iter().map(|m| per_compound(task.labels, &task.train_y, &m.oof, row_weights)).collect();
     // Compounds where the official value exists (it depends on the truth only).
     let scored: Vec<usize> = (0..n_train).filter(|&i| values[mean_idx][i].is_finite()).collect();
     let kept: Vec<Vec<f64>> = values.iter().map(|v| scored.iter().map(|&i| v[i]).collect()).collect();

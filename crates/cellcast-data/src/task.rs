@@ -19,6 +19,13 @@
 //! (also with the Polaris `geneID-` prefix, so `pr_gene_id` 5720 names `geneID-5720`), and each
 //! sample's molecule comes from a column-metadata field, or from a `molecules` table joined on
 //! `molecule_key` (default `pert_id`) when the file carries no SMILES.
+//!
+//! A wide task's training data may also be DRUG-seq raw counts as the VCPI contest ships them:
+//! `train_counts.csv` (or `.tsv`; genes × samples, a gene id column then one column per sample)
+//! and `train_samples.csv` (sample id, compound id, SMILES: one row per replicate sample). The
+//! training rows are the compounds, their labels the mean log2(CPM + 1) of their replicates over
+//! the genes of `sample_submission.csv` ([`crate::counts`], streamed), and the replicate sums
+//! are kept ([`Task::replicates`]) for the VCPI weights; the official metric is `vcpi/wmse`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -57,6 +64,8 @@ pub struct TaskConfig {
     pub molecules: Option<String>,
     /// The column-metadata field of a GCT/GCTX joined to `molecules` (default `pert_id`).
     pub molecule_key: Option<String>,
+    /// DRUG-seq counts: the sample id column of `train_samples.csv` (default: its first).
+    pub sample_column: Option<String>,
 }
 
 impl TaskConfig {
@@ -131,6 +140,9 @@ pub struct Task {
     pub metric: String,
     /// The control profile (one value per target), when the task has one.
     pub control: Option<Vec<f64>>,
+    /// DRUG-seq counts tasks: the replicates' log2(CPM + 1) summed per compound (groups in the
+    /// order of `train_ids`, columns the targets), for replicate-level weights.
+    pub replicates: Option<cellcast_stats::moments::ReplicateSums>,
     pub config: TaskConfig,
 }
 
@@ -164,6 +176,12 @@ impl Task {
         };
         let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         if !train_path.exists() {
+            if let Some(counts) =
+                ["train_counts.csv", "train_counts.tsv"].iter().map(|f| dir.join(f)).find(|p| p.exists())
+            {
+                require_column(&test_path, &test_header, &molecule)?;
+                return load_counts(dir, name, config, &sample, &id_column, &molecule, value_columns, &counts);
+            }
             if let Some(matrix) =
                 ["train.gctx", "train.gct", "train.gct.gz"].iter().map(|f| dir.join(f)).find(|p| p.exists())
             {
@@ -407,8 +425,80 @@ fn wide_task(
         molecule_column: molecule.to_string(),
         metric,
         control: None,
+        replicates: None,
         config,
     }
+}
+
+/// A wide task whose training data is DRUG-seq counts (see the module docs).
+#[allow(clippy::too_many_arguments)]
+fn load_counts(
+    dir: &Path,
+    name: String,
+    config: TaskConfig,
+    sample: &WideTable,
+    id_column: &str,
+    molecule: &str,
+    targets: Vec<String>,
+    counts_path: &Path,
+) -> Result<Task> {
+    let test_smiles = wide_test_molecules(dir, sample, id_column, molecule)?;
+    let samples_path = dir.join("train_samples.csv");
+    let samples_header = header(&samples_path)?;
+    require_column(&samples_path, &samples_header, molecule)?;
+    let sample_column = match &config.sample_column {
+        Some(c) => c.clone(),
+        None => samples_header.first().cloned().unwrap_or_default(),
+    };
+    let compound_column = match &config.compound_column {
+        Some(c) => c.clone(),
+        None => samples_header.iter().find(|c| **c != sample_column && c.as_str() != molecule).cloned().ok_or_else(
+            || mismatch(&samples_path, "needs a compound column besides the sample id and the SMILES".into()),
+        )?,
+    };
+    let columns = [compound_column.as_str(), molecule];
+    let table = WideTable::read(&samples_path, &WideSpec::text_only(&sample_column, &columns))?;
+    let compound = table.text_column(&compound_column).expect("requested column");
+    let smiles = table.text_column(molecule).expect("requested column");
+    let mut compound_of = HashMap::new();
+    let mut smiles_of: HashMap<String, Option<String>> = HashMap::new();
+    for (row, id) in table.ids.iter().enumerate() {
+        let Some(c) = compound[row].clone() else {
+            return Err(mismatch(&samples_path, format!("row {} (sample '{id}') has no compound", row + 1)));
+        };
+        match smiles_of.get(&c) {
+            Some(previous) if *previous != smiles[row] => {
+                return Err(mismatch(
+                    &samples_path,
+                    format!("compound '{c}' has two SMILES (row {}: {:?} vs {:?})", row + 1, smiles[row], previous),
+                ))
+            }
+            Some(_) => {}
+            None => {
+                smiles_of.insert(c.clone(), smiles[row].clone());
+            }
+        }
+        compound_of.insert(id.clone(), c);
+    }
+    let opts = crate::counts::CountsOptions { compound_of: &compound_of, panel: Some(&targets), min_mean_cpm: 1.0 };
+    let expression = crate::counts::compound_expression(counts_path, &opts)?;
+    let sums = expression.sums;
+    let train_smiles = sums.groups.iter().map(|c| smiles_of[c].clone()).collect();
+    let mut config = config;
+    config.metric.get_or_insert_with(|| "vcpi/wmse".into());
+    let mut task = wide_task(
+        dir,
+        name,
+        config,
+        sample,
+        id_column,
+        molecule,
+        targets,
+        (sums.groups.clone(), train_smiles, sums.means()),
+        test_smiles,
+    );
+    task.replicates = Some(sums);
+    Ok(task)
 }
 
 /// A wide task whose training data is a GCT/GCTX matrix (see the module docs).
@@ -676,6 +766,7 @@ fn load_pairs(
         molecule_column: molecule.to_string(),
         metric,
         control: None,
+        replicates: None,
         config,
     })
 }

@@ -11,7 +11,7 @@ mod panel;
 pub use bootstrap::{paired_bootstrap, Comparison};
 pub use calibration::{calibrate, Calibration};
 pub use cv::{cross_validate, CvResult, ModelCv};
-pub use panel::{row_cosine, MetricScore, PanelMetric};
+pub use panel::{inverse_variance_weights, row_cosine, MetricScore, PanelMetric, RowWeights};
 
 /// What can stop an evaluation.
 #[derive(Debug, thiserror::Error)]

@@ -4,6 +4,8 @@
 use cellcast_metrics::{resolve, score, Direction, Inputs, LabelInputs, MatrixInputs, Params};
 use cellcast_stats::correlation::pearson;
 use cellcast_stats::Matrix;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::EvalError;
 
@@ -20,6 +22,28 @@ pub enum PanelMetric {
     RowPearson,
     /// Mean over compounds of the cosine between true and predicted profiles.
     RowCosine,
+    /// A registry metric that reads per-row weights (`vcpi/wmse`, `mejia/wmse`): the weights of
+    /// every training row, picked by id for the rows scored.
+    Weighted { metric: String, weights: Arc<RowWeights> },
+    /// The proxy the field often optimises instead: per-gene MSE weighted by the inverse of the
+    /// gene's truth variance over the scored rows (ddof 0; weights normalised to sum to 1,
+    /// constant genes weigh 0), averaged over rows. Smooth predictions that get the noisy
+    /// low-variance genes right win it; DEG weights reward the genes a compound moves.
+    InverseVarianceMse,
+}
+
+/// Per-row, per-target weights keyed by row id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowWeights {
+    pub row_of: HashMap<String, usize>,
+    pub weights: Matrix,
+}
+
+impl RowWeights {
+    /// Weights of the rows `ids` (rows × targets), in that order.
+    pub fn new(ids: &[String], weights: Matrix) -> Self {
+        RowWeights { row_of: ids.iter().enumerate().map(|(i, id)| (id.clone(), i)).collect(), weights }
+    }
 }
 
 /// A metric's value.
@@ -33,7 +57,10 @@ pub struct MetricScore {
 impl PanelMetric {
     pub fn name(&self) -> String {
         match self {
-            PanelMetric::Registry(n) | PanelMetric::PerCompound(n) => n.clone(),
+            PanelMetric::Registry(n) | PanelMetric::PerCompound(n) | PanelMetric::Weighted { metric: n, .. } => {
+                n.clone()
+            }
+            PanelMetric::InverseVarianceMse => "proxy/inverse_variance_mse".into(),
             PanelMetric::RowPearson => "per_compound_pearson".into(),
             PanelMetric::RowCosine => "per_compound_cosine".into(),
         }
@@ -41,10 +68,11 @@ impl PanelMetric {
 
     pub fn direction(&self) -> Direction {
         match self {
-            PanelMetric::Registry(n) | PanelMetric::PerCompound(n) => {
+            PanelMetric::Registry(n) | PanelMetric::PerCompound(n) | PanelMetric::Weighted { metric: n, .. } => {
                 resolve(n, &Params::default()).map_or(Direction::LowerIsBetter, |(i, _)| i.direction)
             }
-            _ => Direction::HigherIsBetter,
+            PanelMetric::InverseVarianceMse => Direction::LowerIsBetter,
+            PanelMetric::RowPearson | PanelMetric::RowCosine => Direction::HigherIsBetter,
         }
     }
 
@@ -87,11 +115,56 @@ impl PanelMetric {
                 };
                 score(info, Inputs::Labels(inputs), &params)?.value
             }
+            PanelMetric::Weighted { metric, weights } => {
+                let (info, params) = resolve(metric, &Params::default())?;
+                let rows: Vec<usize> = ids
+                    .iter()
+                    .map(|id| {
+                        weights
+                            .row_of
+                            .get(id)
+                            .copied()
+                            .ok_or_else(|| EvalError::Task(format!("{metric}: no weights for row '{id}'")))
+                    })
+                    .collect::<Result<_, _>>()?;
+                let w = weights.weights.select_rows(&rows);
+                let inputs = MatrixInputs { ids, targets, truth, pred, weights: Some(&w), baseline: None };
+                score(info, Inputs::Matrix(inputs), &params)?.value
+            }
+            PanelMetric::InverseVarianceMse => {
+                let w = inverse_variance_weights(truth);
+                let per_row: Vec<f64> =
+                    truth.rows().zip(pred.rows()).map(|(t, p)| weighted_squared_error(t, p, &w)).collect();
+                per_row.iter().sum::<f64>() / per_row.len() as f64
+            }
             PanelMetric::RowPearson => mean_over_rows(truth, pred, pearson),
             PanelMetric::RowCosine => mean_over_rows(truth, pred, row_cosine),
         };
         Ok(MetricScore { metric: self.name(), direction: self.direction(), value })
     }
+}
+
+/// Per-gene 1 / variance of the truth over the rows (ddof 0, NaN cells skipped), normalised to
+/// sum to 1; constant genes weigh 0.
+pub fn inverse_variance_weights(truth: &Matrix) -> Vec<f64> {
+    let inv: Vec<f64> = (0..truth.ncols())
+        .map(|j| {
+            let col: Vec<f64> = truth.column(j).into_iter().filter(|x| !x.is_nan()).collect();
+            let v = cellcast_stats::moments::variance(&col, 0);
+            if v > 0.0 {
+                1.0 / v
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let total: f64 = inv.iter().sum();
+    inv.iter().map(|v| if total > 0.0 { v / total } else { 0.0 }).collect()
+}
+
+/// Σ w (p − t)² over the observed cells (`truth` and `weights` in the same gene order).
+fn weighted_squared_error(truth: &[f64], pred: &[f64], weights: &[f64]) -> f64 {
+    truth.iter().zip(pred).zip(weights).filter(|((t, _), _)| !t.is_nan()).map(|((t, p), w)| w * (p - t) * (p - t)).sum()
 }
 
 /// A one-column matrix.

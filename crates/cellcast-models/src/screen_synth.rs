@@ -196,7 +196,7 @@ fn stress_mask(stress: &[usize], genes: usize) -> Vec<f64> {
 
 /// A Poisson draw: Knuth's product method for small rates, a rounded normal for large ones
 /// (rate ≥ 30, where the two differ by far less than the screen's own noise).
-fn poisson(rng: &mut SplitMix64, rate: f64) -> u64 {
+pub(crate) fn poisson(rng: &mut SplitMix64, rate: f64) -> u64 {
     if rate <= 0.0 || !rate.is_finite() {
         return 0;
     }

@@ -11,7 +11,7 @@ use cellcast_stats::rng::SplitMix64;
 use cellcast_stats::Matrix;
 
 /// Ring systems with two attachment points.
-const FAMILIES: [&str; 12] = [
+pub(crate) const FAMILIES: [&str; 12] = [
     "{a}c1ccc({b})cc1",
     "{a}c1ccc({b})nc1",
     "{a}c1ccc2cc({b})ccc2c1",
@@ -26,7 +26,7 @@ const FAMILIES: [&str; 12] = [
     "{a}C1CC2CCC({b})C2C1",
 ];
 
-const SUBSTITUENTS: [&str; 14] =
+pub(crate) const SUBSTITUENTS: [&str; 14] =
     ["C", "CC", "F", "Cl", "Br", "O", "N", "OC", "C(F)(F)F", "C#N", "C(=O)O", "C(=O)N", "S(C)(=O)=O", "N(C)C"];
 
 /// 64-bit FNV-1a, a stable hash (std's hasher may change between Rust versions).
