@@ -108,3 +108,48 @@ fn broken_counts_tasks_are_clear_errors() {
     let e = cellcast_err(["run", task.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert!(e.contains("row 3 (id 'ENSG00000000002'), column 'cmp_0000_r2'") && e.contains("negative"), "{e}");
 }
+
+#[test]
+fn matrix_market_counts_give_the_same_leaderboard() {
+    let task = synth("drugseq-mtx", "1");
+    let csv_out = task.parent().unwrap().join("out_csv");
+    run(&task, &csv_out);
+    // The same counts as Matrix Market (genes × samples) with 10x-style id files.
+    let rows = read_csv_text(&task.join("train_counts.csv"));
+    let header = std::fs::read_to_string(task.join("train_counts.csv")).unwrap();
+    let samples: Vec<&str> = header.lines().next().unwrap().split(',').skip(1).collect();
+    let mut entries = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        for (j, s) in samples.iter().enumerate() {
+            let v: u64 = row[*s].parse().unwrap();
+            if v > 0 {
+                entries.push(format!("{} {} {v}", i + 1, j + 1));
+            }
+        }
+    }
+    let mtx = format!(
+        "%%MatrixMarket matrix coordinate integer general\n{} {} {}\n{}\n",
+        rows.len(),
+        samples.len(),
+        entries.len(),
+        entries.join("\n")
+    );
+    std::fs::write(task.join("train_counts.mtx"), mtx).unwrap();
+    let genes: Vec<&str> = rows.iter().map(|r| r["gene"].as_str()).collect();
+    std::fs::write(task.join("train_counts_genes.tsv"), genes.join("\n")).unwrap();
+    std::fs::write(task.join("train_counts_samples.tsv"), samples.join("\n")).unwrap();
+    std::fs::remove_file(task.join("train_counts.csv")).unwrap();
+    let mtx_out = task.parent().unwrap().join("out_mtx");
+    run(&task, &mtx_out);
+    let scores = |out: &Path| -> Vec<(String, String, f64)> {
+        read_csv_text(&out.join("leaderboard.csv"))
+            .into_iter()
+            .map(|r| (r["model"].clone(), r["metric"].clone(), r["score"].parse().unwrap()))
+            .collect()
+    };
+    let (a, b) = (scores(&csv_out), scores(&mtx_out));
+    assert_eq!(a.len(), b.len());
+    for ((m, k, x), (_, _, y)) in a.iter().zip(&b) {
+        assert!((x - y).abs() <= 1e-9 * x.abs().max(1e-12), "{m} {k}: {x} vs {y}");
+    }
+}

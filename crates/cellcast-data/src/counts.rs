@@ -199,6 +199,187 @@ pub fn compound_expression(path: &Path, opts: &CountsOptions<'_>) -> Result<Comp
     Ok(CompoundExpression { genes, sums, genes_read, empty_libraries, samples_without_compound })
 }
 
+/// The ids of a Matrix Market file's rows or columns: the first tab-separated field of each
+/// line (10x Genomics' `features.tsv` / `barcodes.tsv` convention), no header.
+fn read_ids(path: &Path) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
+    Ok(text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split('\t').next().unwrap_or("").trim().to_string())
+        .collect())
+}
+
+/// Streams the entries `(row, column, value)` (0-based) of a coordinate Matrix Market file of
+/// `rows × columns`, checking every line.
+fn each_entry(path: &Path, rows: usize, columns: usize, mut f: impl FnMut(usize, usize, f64)) -> Result<()> {
+    use std::io::BufRead;
+    let io = |source| DataError::Io { path: path.to_path_buf(), source };
+    let reader = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
+    let bad = |line: usize, message: String| DataError::Mismatch {
+        path: path.to_path_buf(),
+        message: format!("line {line}: {message}"),
+    };
+    let mut size_seen = false;
+    let mut expected = 0usize;
+    let mut read = 0usize;
+    for (n, line) in reader.lines().enumerate() {
+        let line = line.map_err(io)?;
+        let number = n + 1;
+        if n == 0 {
+            let header = line.to_ascii_lowercase();
+            if !header.starts_with("%%matrixmarket matrix coordinate")
+                || header.contains("complex")
+                || header.contains("pattern")
+            {
+                return Err(bad(1, format!("'{line}' is not a real or integer coordinate Matrix Market header")));
+            }
+            if !header.contains("general") {
+                return Err(bad(1, "only 'general' (not symmetric) matrices are counts tables".into()));
+            }
+            continue;
+        }
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('%') {
+            continue;
+        }
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if !size_seen {
+            let dims: Vec<usize> = fields
+                .iter()
+                .map(|f| f.parse::<usize>())
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|_| bad(number, format!("'{line}' is not a size line (rows columns entries)")))?;
+            if dims.len() != 3 || dims[0] != rows || dims[1] != columns {
+                return Err(bad(
+                    number,
+                    format!("size '{line}' does not match {rows} genes × {columns} samples named by the id files"),
+                ));
+            }
+            expected = dims[2];
+            size_seen = true;
+            continue;
+        }
+        let (Some(i), Some(j), Some(v)) = (fields.first(), fields.get(1), fields.get(2)) else {
+            return Err(bad(number, format!("'{line}' is not an entry (row column value)")));
+        };
+        let (i, j): (usize, usize) = match (i.parse(), j.parse()) {
+            (Ok(i), Ok(j)) if (1..=rows).contains(&i) && (1..=columns).contains(&j) => (i, j),
+            _ => return Err(bad(number, format!("'{line}': row and column must be 1..={rows} and 1..={columns}"))),
+        };
+        let v: f64 = v.parse().map_err(|_| bad(number, format!("'{v}' is not a number")))?;
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(bad(number, format!("count {v} (gene {i}, sample {j}) is negative or not finite")));
+        }
+        f(i - 1, j - 1, v);
+        read += 1;
+    }
+    if read != expected {
+        return Err(DataError::Mismatch {
+            path: path.to_path_buf(),
+            message: format!("{read} entries, the size line promised {expected}"),
+        });
+    }
+    Ok(())
+}
+
+/// [`compound_expression`] for a Matrix Market counts file (genes × samples, `genes` and
+/// `samples` from its id files): the same passes over the entries. Unstored counts are 0 and
+/// add nothing to the sums of log2(CPM + 1) and its square; the pooled variance comes from the
+/// totals, (Σx² − (Σx)²/n)/(n − 1), where the CSV path uses two passes over the gene's values —
+/// the two agree to rounding (≈ 1e-12 relative).
+pub fn compound_expression_mtx(
+    path: &Path,
+    genes_path: &Path,
+    samples_path: &Path,
+    opts: &CountsOptions<'_>,
+) -> Result<CompoundExpression> {
+    let gene_ids = read_ids(genes_path)?;
+    let samples = read_ids(samples_path)?;
+    let mut libraries = vec![0.0; samples.len()];
+    each_entry(path, gene_ids.len(), samples.len(), |_, j, v| libraries[j] += v)?;
+    let mut empty_libraries = Vec::new();
+    let mut samples_without_compound = 0;
+    // For every sample column: its kept position and compound, or None.
+    let mut kept_of: Vec<Option<usize>> = vec![None; samples.len()];
+    let mut labels: Vec<String> = Vec::new();
+    for (k, sample) in samples.iter().enumerate() {
+        match opts.compound_of.get(sample) {
+            None => samples_without_compound += 1,
+            Some(_) if libraries[k] <= 0.0 => empty_libraries.push(sample.clone()),
+            Some(c) => {
+                kept_of[k] = Some(labels.len());
+                labels.push(c.clone());
+            }
+        }
+    }
+    if labels.is_empty() {
+        return Err(DataError::Mismatch {
+            path: samples_path.to_path_buf(),
+            message: format!(
+                "none of its {} samples has a compound in the sample table (and a non-empty library); do the sample ids match (e.g. '{}')?",
+                samples.len(),
+                samples.first().map_or("", String::as_str)
+            ),
+        });
+    }
+    let mut compounds = labels.clone();
+    compounds.sort_unstable();
+    compounds.dedup();
+    let of: Vec<usize> = labels.iter().map(|l| compounds.binary_search(l).expect("a compound")).collect();
+    let n = labels.len() as f64;
+    let genes: Vec<String> = match opts.panel {
+        Some(panel) => panel.to_vec(),
+        None => {
+            let mut mean_cpm = vec![0.0; gene_ids.len()];
+            each_entry(path, gene_ids.len(), samples.len(), |i, j, v| {
+                if kept_of[j].is_some() {
+                    mean_cpm[i] += v / libraries[j] * 1e6 / n;
+                }
+            })?;
+            gene_ids.iter().zip(&mean_cpm).filter(|(_, &m)| m >= opts.min_mean_cpm).map(|(g, _)| g.clone()).collect()
+        }
+    };
+    let mut row_of: HashMap<&str, usize> = HashMap::new();
+    for (i, g) in gene_ids.iter().enumerate() {
+        if row_of.insert(g.as_str(), i).is_some() {
+            return Err(DataError::Mismatch {
+                path: genes_path.to_path_buf(),
+                message: format!("gene '{g}' appears twice; gene ids must be unique"),
+            });
+        }
+    }
+    let missing: Vec<&str> = genes.iter().filter(|g| !row_of.contains_key(g.as_str())).map(String::as_str).collect();
+    if let Some(first) = missing.first() {
+        return Err(DataError::Mismatch {
+            path: genes_path.to_path_buf(),
+            message: format!(
+                "{} panel gene(s) are not among its genes (e.g. '{first}'); the counts must cover every scored gene",
+                missing.len()
+            ),
+        });
+    }
+    let mut column_of_row: Vec<Option<usize>> = vec![None; gene_ids.len()];
+    for (j, g) in genes.iter().enumerate() {
+        column_of_row[row_of[g.as_str()]] = Some(j);
+    }
+    let mut sums = ReplicateSums::new(compounds, &of, genes.len());
+    each_entry(path, gene_ids.len(), samples.len(), |i, k, v| {
+        let (Some(j), Some(s)) = (column_of_row[i], kept_of[k]) else { return };
+        let x = (v / libraries[k] * 1e6 + 1.0).log2();
+        let g = of[s];
+        sums.sum.set(g, j, sums.sum.get(g, j) + x);
+        sums.sum_sq.set(g, j, sums.sum_sq.get(g, j) + x * x);
+        sums.total[j] += x;
+        sums.total_sq[j] += x * x;
+    })?;
+    for j in 0..genes.len() {
+        sums.pooled_var[j] =
+            if n >= 2.0 { ((sums.total_sq[j] - sums.total[j] * sums.total[j] / n) / (n - 1.0)).max(0.0) } else { 0.0 };
+    }
+    Ok(CompoundExpression { genes, sums, genes_read: gene_ids.len(), empty_libraries, samples_without_compound })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,6 +428,36 @@ mod tests {
         // Without a panel: genes with mean CPM ≥ 1 over the kept samples, in file order.
         let opts = CountsOptions { compound_of: &compound_of, panel: None, min_mean_cpm: 5e4 };
         assert_eq!(compound_expression(&path, &opts).unwrap().genes, vec!["g1", "g2", "g3"]);
+    }
+
+    #[test]
+    fn matrix_market_counts_give_the_csv_sums() {
+        let csv = write("mm.csv", "gene,s1,s2,s3\ng1,10,0,5\ng2,90,50,45\ng3,0,50,0\n");
+        let mtx = write(
+            "mm.mtx",
+            "%%MatrixMarket matrix coordinate integer general\n% a comment\n3 3 6\n1 1 10\n1 3 5\n2 1 90\n2 2 50\n2 3 45\n3 2 50\n",
+        );
+        let genes = write("mm_genes.tsv", "g1\tG one\ng2\tG two\ng3\tG three\n");
+        let samples = write("mm_samples.tsv", "s1\ns2\ns3\n");
+        let compound_of: HashMap<String, String> =
+            [("s1", "A"), ("s2", "B"), ("s3", "A")].iter().map(|(s, c)| (s.to_string(), c.to_string())).collect();
+        let panel: Vec<String> = vec!["g3".into(), "g1".into()];
+        let opts = CountsOptions { compound_of: &compound_of, panel: Some(&panel), min_mean_cpm: 1.0 };
+        let a = compound_expression(&csv, &opts).unwrap();
+        let b = compound_expression_mtx(&mtx, &genes, &samples, &opts).unwrap();
+        assert_eq!(
+            (a.genes.clone(), a.sums.groups.clone(), a.sums.sizes.clone()),
+            (b.genes, b.sums.groups.clone(), b.sums.sizes.clone())
+        );
+        let close = |x: &[f64], y: &[f64]| x.iter().zip(y).all(|(p, q)| (p - q).abs() <= 1e-9 * p.abs().max(1.0));
+        assert!(close(a.sums.means().as_slice(), b.sums.means().as_slice()));
+        assert!(close(a.sums.sum_sq.as_slice(), b.sums.sum_sq.as_slice()));
+        assert!(close(&a.sums.pooled_var, &b.sums.pooled_var), "{:?} vs {:?}", a.sums.pooled_var, b.sums.pooled_var);
+        let none = CountsOptions { panel: None, min_mean_cpm: 1.0, ..opts };
+        assert_eq!(compound_expression_mtx(&mtx, &genes, &samples, &none).unwrap().genes, vec!["g1", "g2", "g3"]);
+        let bad = write("bad.mtx", "%%MatrixMarket matrix coordinate integer general\n3 3 1\n4 1 2\n");
+        let e = compound_expression_mtx(&bad, &genes, &samples, &opts).unwrap_err().to_string();
+        assert!(e.contains("line 3") && e.contains("row and column must be"), "{e}");
     }
 
     #[test]

@@ -21,8 +21,9 @@
 //! `molecule_key` (default `pert_id`) when the file carries no SMILES.
 //!
 //! A wide task's training data may also be DRUG-seq raw counts as the VCPI contest ships them:
-//! `train_counts.csv` (or `.tsv`; genes × samples, a gene id column then one column per sample)
-//! and `train_samples.csv` (sample id, compound id, SMILES: one row per replicate sample). The
+//! `train_counts.csv` (or `.tsv`; genes × samples, a gene id column then one column per sample;
+//! or `train_counts.mtx`, a Matrix Market file of genes × samples with its ids, one per line, in
+//! `train_counts_genes.tsv` and `train_counts_samples.tsv`) and `train_samples.csv` (sample id, compound id, SMILES: one row per replicate sample). The
 //! training rows are the compounds, their labels the mean log2(CPM + 1) of their replicates over
 //! the genes of `sample_submission.csv` ([`crate::counts`], streamed), and the replicate sums
 //! are kept ([`Task::replicates`]) for the VCPI weights; the official metric is `vcpi/wmse`.
@@ -176,8 +177,10 @@ impl Task {
         };
         let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         if !train_path.exists() {
-            if let Some(counts) =
-                ["train_counts.csv", "train_counts.tsv"].iter().map(|f| dir.join(f)).find(|p| p.exists())
+            if let Some(counts) = ["train_counts.csv", "train_counts.tsv", "train_counts.mtx"]
+                .iter()
+                .map(|f| dir.join(f))
+                .find(|p| p.exists())
             {
                 require_column(&test_path, &test_header, &molecule)?;
                 return load_counts(dir, name, config, &sample, &id_column, &molecule, value_columns, &counts);
@@ -481,7 +484,13 @@ fn load_counts(
         compound_of.insert(id.clone(), c);
     }
     let opts = crate::counts::CountsOptions { compound_of: &compound_of, panel: Some(&targets), min_mean_cpm: 1.0 };
-    let expression = crate::counts::compound_expression(counts_path, &opts)?;
+    let expression = if counts_path.extension().is_some_and(|e| e == "mtx") {
+        let genes = dir.join("train_counts_genes.tsv");
+        let samples = dir.join("train_counts_samples.tsv");
+        crate::counts::compound_expression_mtx(counts_path, &genes, &samples, &opts)?
+    } else {
+        crate::counts::compound_expression(counts_path, &opts)?
+    };
     let sums = expression.sums;
     let train_smiles = sums.groups.iter().map(|c| smiles_of[c].clone()).collect();
     let mut config = config;
