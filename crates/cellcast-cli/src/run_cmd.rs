@@ -513,34 +513,45 @@ struct RunContext {
 /// predictions.parquet: one row per (submission id, compound, target), with the predictive
 /// standard deviation in a `std` column when the selected model gives one.
 fn write_predictions(path: &Path, task: &Task, submission: &Matrix, std: Option<&Matrix>) -> Result<()> {
+    // Rows are (id, compound, target) cells — compounds × targets of them — so the three text
+    // columns are stored as codes into their distinct values.
     let mut sds = Vec::new();
     let (mut ids, mut compounds, mut targets, mut values) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut push = |id: &str, compound: &str, target: &str, value: f64| {
-        ids.push(Some(id.to_string()));
-        compounds.push(Some(compound.to_string()));
-        targets.push(Some(target.to_string()));
-        values.push(value);
+    let target_labels: Vec<String> = match &task.layout {
+        Layout::Wide => task.targets.clone(),
+        Layout::Pairs(p) => {
+            let mut t: Vec<String> = p.cells.iter().map(|c| c.target.clone()).collect();
+            t.sort_unstable();
+            t.dedup();
+            t
+        }
     };
     match &task.layout {
         Layout::Wide => {
-            for (i, id) in task.submission_ids.iter().enumerate() {
-                for (j, t) in task.targets.iter().enumerate() {
-                    push(id, &task.test_ids[i], t, submission.get(i, j));
+            for i in 0..task.submission_ids.len() {
+                for j in 0..task.targets.len() {
+                    ids.push(i as u32);
+                    compounds.push(i as u32);
+                    targets.push(j as u32);
+                    values.push(submission.get(i, j));
                     sds.extend(std.map(|s| s.get(i, j)));
                 }
             }
         }
         Layout::Pairs(p) => {
-            for (r, (id, cell)) in task.submission_ids.iter().zip(&p.cells).enumerate() {
-                push(id, &task.test_ids[cell.compound], &cell.target, submission.get(r, 0));
+            for (r, cell) in p.cells.iter().enumerate() {
+                ids.push(r as u32);
+                compounds.push(cell.compound as u32);
+                targets.push(target_labels.binary_search(&cell.target).expect("a target") as u32);
+                values.push(submission.get(r, 0));
                 sds.extend(std.map(|s| s.get(r, 0)));
             }
         }
     }
     let mut table = OutputTable::new()
-        .with("id", Column::Text(ids))
-        .with("compound", Column::Text(compounds))
-        .with("target", Column::Text(targets))
+        .with("id", Column::Labels { labels: task.submission_ids.clone(), codes: ids })
+        .with("compound", Column::Labels { labels: task.test_ids.clone(), codes: compounds })
+        .with("target", Column::Labels { labels: target_labels, codes: targets })
         .with("prediction", Column::Float(values));
     if std.is_some() {
         table = table.with("std", Column::Float(sds));

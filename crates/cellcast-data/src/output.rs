@@ -4,7 +4,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::builder::{ListBuilder, UInt32Builder};
-use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow_array::types::UInt32Type;
+use arrow_array::{ArrayRef, DictionaryArray, Float64Array, Int64Array, RecordBatch, StringArray, UInt32Array};
 
 use crate::error::{DataError, Result};
 use crate::write::{format_number, write_atomically};
@@ -19,6 +20,13 @@ pub enum Column {
     /// Lists of small integers (e.g. on-bit indices): space-separated in CSV, `list<uint32>` in
     /// Parquet.
     UIntList(Vec<Vec<u32>>),
+    /// Text from a few distinct values, stored as codes into `labels` (4 bytes a row, not a
+    /// string): a dictionary-encoded string column in Parquet, the label in CSV. For long
+    /// tables such as predictions.parquet (rows = compounds × targets).
+    Labels {
+        labels: Vec<String>,
+        codes: Vec<u32>,
+    },
 }
 
 impl Column {
@@ -28,6 +36,7 @@ impl Column {
             Column::Float(v) => v.len(),
             Column::Int(v) => v.len(),
             Column::UIntList(v) => v.len(),
+            Column::Labels { codes, .. } => codes.len(),
         }
     }
 
@@ -37,17 +46,23 @@ impl Column {
             Column::Float(v) => format_number(v[i]),
             Column::Int(v) => v[i].to_string(),
             Column::UIntList(v) => v[i].iter().map(u32::to_string).collect::<Vec<_>>().join(" "),
+            Column::Labels { labels, codes } => labels[codes[i] as usize].clone(),
         }
     }
 
-    fn arrow(&self) -> ArrayRef {
+    /// Rows `rows` as an Arrow array.
+    fn arrow(&self, rows: std::ops::Range<usize>) -> ArrayRef {
         match self {
-            Column::Text(v) => Arc::new(StringArray::from(v.clone())),
-            Column::Float(v) => Arc::new(Float64Array::from(v.clone())),
-            Column::Int(v) => Arc::new(Int64Array::from(v.clone())),
+            Column::Text(v) => Arc::new(v[rows].iter().map(Option::as_deref).collect::<StringArray>()),
+            Column::Float(v) => Arc::new(Float64Array::from_iter_values(v[rows].iter().copied())),
+            Column::Int(v) => Arc::new(Int64Array::from_iter_values(v[rows].iter().copied())),
+            Column::Labels { labels, codes } => Arc::new(DictionaryArray::<UInt32Type>::new(
+                UInt32Array::from_iter_values(codes[rows].iter().copied()),
+                Arc::new(StringArray::from_iter_values(labels)),
+            )),
             Column::UIntList(v) => {
                 let mut b = ListBuilder::new(UInt32Builder::new());
-                for list in v {
+                for list in &v[rows] {
                     b.values().append_slice(list);
                     b.append(true);
                 }
@@ -102,21 +117,35 @@ impl OutputTable {
         })
     }
 
+    /// Parquet, converted to Arrow a slice of rows at a time ([`PARQUET_BATCH_ROWS`]) so a long
+    /// table is never copied whole.
     fn write_parquet(&self, path: &Path) -> Result<()> {
-        let batch = RecordBatch::try_from_iter(self.columns.iter().map(|(n, c)| (n.as_str(), c.arrow())))
-            .map_err(|e| DataError::Parquet { path: path.to_path_buf(), message: e.to_string() })?;
+        let err = |e: &dyn std::fmt::Display| DataError::Parquet { path: path.to_path_buf(), message: e.to_string() };
+        let nrows = self.nrows();
+        let batch = |start: usize| {
+            let rows = start..(start + PARQUET_BATCH_ROWS).min(nrows);
+            RecordBatch::try_from_iter(self.columns.iter().map(|(n, c)| (n.as_str(), c.arrow(rows.clone()))))
+        };
+        let first = batch(0).map_err(|e| err(&e))?;
         let props = parquet::file::properties::WriterProperties::builder()
             .set_compression(parquet::basic::Compression::SNAPPY)
             .build();
         write_atomically(path, |out| {
-            let mut writer = parquet::arrow::ArrowWriter::try_new(out, batch.schema(), Some(props))
+            let mut writer = parquet::arrow::ArrowWriter::try_new(out, first.schema(), Some(props))
                 .map_err(std::io::Error::other)?;
-            writer.write(&batch).map_err(std::io::Error::other)?;
+            writer.write(&first).map_err(std::io::Error::other)?;
+            for start in (PARQUET_BATCH_ROWS..nrows).step_by(PARQUET_BATCH_ROWS) {
+                writer.write(&batch(start).map_err(std::io::Error::other)?).map_err(std::io::Error::other)?;
+            }
             writer.close().map_err(std::io::Error::other)?;
             Ok(())
         })
     }
 }
+
+/// Rows converted to Arrow at a time when writing Parquet (a few in unit tests, so that they
+/// cover several batches).
+const PARQUET_BATCH_ROWS: usize = if cfg!(test) { 4 } else { 1 << 20 };
 
 #[cfg(test)]
 mod tests {
@@ -131,14 +160,33 @@ mod tests {
             .with("id", Column::Text(vec![Some("007".into()), Some("b".into())]))
             .with("on_bits", Column::UIntList(vec![vec![1, 5, 2047], vec![]]))
             .with("x", Column::Float(vec![0.1, f64::NAN]))
-            .with("error", Column::Text(vec![None, Some("invalid SMILES".into())]));
+            .with("error", Column::Text(vec![None, Some("invalid SMILES".into())]))
+            .with("target", Column::Labels { labels: vec!["g1".into(), "g2".into()], codes: vec![1, 0] });
         table.write(&dir.join("t.csv")).unwrap();
         let text = std::fs::read_to_string(dir.join("t.csv")).unwrap();
-        assert_eq!(text, "id,on_bits,x,error\n007,1 5 2047,0.1,\nb,,,invalid SMILES\n");
+        assert_eq!(text, "id,on_bits,x,error,target\n007,1 5 2047,0.1,,g2\nb,,,invalid SMILES,g1\n");
         table.write(&dir.join("t.parquet")).unwrap();
-        let spec = WideSpec::text_only("id", &["error"]);
+        let spec = WideSpec::text_only("id", &["error", "target"]);
         let back = WideTable::read(&dir.join("t.parquet"), &spec).unwrap();
         assert_eq!(back.ids, vec!["007", "b"]);
         assert_eq!(back.text_column("error").unwrap()[1].as_deref(), Some("invalid SMILES"));
+        assert_eq!(back.text_column("target").unwrap()[0].as_deref(), Some("g2"));
+
+        // A table of several Arrow batches reads back whole and in order.
+        let n = 11;
+        let long = OutputTable::new()
+            .with("id", Column::Text((0..n).map(|i| Some(format!("r{i}"))).collect()))
+            .with("x", Column::Float((0..n).map(|i| i as f64 / 2.0).collect()))
+            .with(
+                "g",
+                Column::Labels {
+                    labels: vec!["a".into(), "b".into()],
+                    codes: (0..n).map(|i| (i % 2) as u32).collect(),
+                },
+            );
+        long.write(&dir.join("long.parquet")).unwrap();
+        let back = WideTable::read(&dir.join("long.parquet"), &WideSpec::text_only("id", &["g"])).unwrap();
+        assert_eq!(back.ids, (0..n).map(|i| format!("r{i}")).collect::<Vec<_>>());
+        assert_eq!(back.text_column("g").unwrap()[10].as_deref(), Some("a"));
     }
 }
