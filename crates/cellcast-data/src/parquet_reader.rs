@@ -74,6 +74,39 @@ pub(crate) fn read(path: &Path, spec: &WideSpec) -> Result<WideTable> {
     })
 }
 
+/// Streams a Parquet table row by row, a record batch at a time, calling
+/// `f(header, row, first column as text, the other columns as numbers)` (rows 1-based, nulls
+/// NaN); returns the header. Memory: one batch of `batch_rows` rows.
+pub(crate) fn each_row(
+    path: &Path,
+    batch_rows: usize,
+    mut f: impl FnMut(&[String], usize, &str, &[f64]) -> Result<()>,
+) -> Result<Vec<String>> {
+    let parquet_error =
+        |e: &dyn std::fmt::Display| DataError::Parquet { path: path.to_path_buf(), message: e.to_string() };
+    let file = std::fs::File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_error(&e))?;
+    let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let reader = builder.with_batch_size(batch_rows.max(1)).build().map_err(|e| parquet_error(&e))?;
+    let mut done = 0;
+    let mut row = Vec::with_capacity(header.len().saturating_sub(1));
+    for batch in reader {
+        let batch = batch.map_err(|e| parquet_error(&e))?;
+        let ids: Vec<String> =
+            text_values(path, &header[0], batch.column(0))?.into_iter().map(Option::unwrap_or_default).collect();
+        let columns: Vec<Vec<f64>> = (1..header.len())
+            .map(|c| numeric_values(path, &header[c], batch.column(c), &ids, done))
+            .collect::<Result<_>>()?;
+        for (i, id) in ids.iter().enumerate() {
+            row.clear();
+            row.extend(columns.iter().map(|c| c[i]));
+            f(&header, done + i + 1, id, &row)?;
+        }
+        done += ids.len();
+    }
+    Ok(header)
+}
+
 fn unsupported(path: &Path, column: &str, data_type: &DataType, wanted: &'static str) -> DataError {
     DataError::UnsupportedType {
         path: path.to_path_buf(),

@@ -21,7 +21,8 @@
 //! `molecule_key` (default `pert_id`) when the file carries no SMILES.
 //!
 //! A wide task's training data may also be DRUG-seq raw counts as the VCPI contest ships them:
-//! `train_counts.csv` (or `.tsv`; genes × samples, a gene id column then one column per sample;
+//! `train_counts.csv` (or `.tsv`, `.parquet`; genes × samples, a gene id column then one column
+//! per sample;
 //! or `train_counts.mtx`, a Matrix Market file of genes × samples with its ids, one per line, in
 //! `train_counts_genes.tsv` and `train_counts_samples.tsv`) and `train_samples.csv` (sample id, compound id, SMILES: one row per replicate sample). The
 //! training rows are the compounds, their labels the mean log2(CPM + 1) of their replicates over
@@ -177,7 +178,7 @@ impl Task {
         };
         let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         if !train_path.exists() {
-            if let Some(counts) = ["train_counts.csv", "train_counts.tsv", "train_counts.mtx"]
+            if let Some(counts) = ["train_counts.csv", "train_counts.tsv", "train_counts.parquet", "train_counts.mtx"]
                 .iter()
                 .map(|f| dir.join(f))
                 .find(|p| p.exists())
