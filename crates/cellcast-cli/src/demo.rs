@@ -176,30 +176,12 @@ pub fn run(args: &DemoArgs) -> Result<()> {
 /// Writes a synthetic task folder (the last two scaffold families are the test compounds) or a
 /// synthetic phenomics screen.
 pub fn synth(args: &SynthArgs) -> Result<()> {
-    let screen_only = [
-        ("--perturbations", args.perturbations.is_some()),
-        ("--cells", args.cells.is_some()),
-        ("--direction", args.direction.is_some()),
-    ];
-    if args.kind != SynthKind::Screen {
-        if let Some((flag, _)) = screen_only.into_iter().find(|(_, given)| *given) {
-            bail!("{flag} applies to --kind screen only");
-        }
-    }
+    check_synth_flags(args)?;
     match args.kind {
         SynthKind::Phenomics => return crate::phenomics_cmd::synth(args),
         SynthKind::Screen => return crate::targets_cmd::synth_screen(args),
         SynthKind::Drugseq => return synth_drugseq_task(args),
         SynthKind::Task => {}
-    }
-    let phenomics_only = [
-        ("--genes", args.genes.is_some()),
-        ("--dims", args.dims.is_some()),
-        ("--batches", args.batches.is_some()),
-        ("--batch-effect", args.batch_effect.is_some()),
-    ];
-    if let Some((flag, _)) = phenomics_only.into_iter().find(|(_, given)| *given) {
-        bail!("{flag} applies to --kind phenomics only");
     }
     let task = synth_task(
         args.compounds.unwrap_or(COMPOUNDS),
@@ -235,18 +217,35 @@ fn write_task(task: &SynthTask, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a kind-specific flag given with another kind.
+fn check_synth_flags(args: &SynthArgs) -> Result<()> {
+    use SynthKind::{Drugseq, Phenomics, Screen, Task};
+    let flags: [(&str, bool, &[SynthKind]); 10] = [
+        ("--compounds", args.compounds.is_some(), &[Task, Phenomics, Drugseq]),
+        ("--targets", args.targets.is_some(), &[Task]),
+        ("--noise", args.noise.is_some(), &[Task, Phenomics]),
+        ("--genes", args.genes.is_some(), &[Phenomics, Screen, Drugseq]),
+        ("--dims", args.dims.is_some(), &[Phenomics]),
+        ("--batches", args.batches.is_some(), &[Phenomics]),
+        ("--batch-effect", args.batch_effect.is_some(), &[Phenomics]),
+        ("--perturbations", args.perturbations.is_some(), &[Screen]),
+        ("--cells", args.cells.is_some(), &[Screen]),
+        ("--direction", args.direction.is_some(), &[Screen]),
+    ];
+    for (flag, given, kinds) in flags {
+        if given && !kinds.contains(&args.kind) {
+            let names: Vec<String> = kinds
+                .iter()
+                .map(|k| clap::ValueEnum::to_possible_value(k).map_or_else(String::new, |v| v.get_name().to_string()))
+                .collect();
+            bail!("{flag} applies to --kind {} only", names.join(" / "));
+        }
+    }
+    Ok(())
+}
+
 /// `cellcast synth --kind drugseq`: a counts task folder (see [`write_drugseq`]).
 fn synth_drugseq_task(args: &SynthArgs) -> Result<()> {
-    let not_here = [
-        ("--targets", args.targets.is_some()),
-        ("--noise", args.noise.is_some()),
-        ("--dims", args.dims.is_some()),
-        ("--batches", args.batches.is_some()),
-        ("--batch-effect", args.batch_effect.is_some()),
-    ];
-    if let Some((flag, _)) = not_here.into_iter().find(|(_, given)| *given) {
-        bail!("{flag} does not apply to --kind drugseq");
-    }
     let defaults = DrugseqParams::default();
     let params = DrugseqParams {
         compounds: args.compounds.unwrap_or(defaults.compounds),

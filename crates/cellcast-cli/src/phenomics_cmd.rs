@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use cellcast_data::output::{Column, OutputTable};
 use cellcast_phenomics::{
     mean_average_precision, pipeline, synth_phenomics, ActivityScores, PipelineOptions, SynthParams, Truth, WellTable,
@@ -158,9 +158,6 @@ fn scores_table(scores: &ActivityScores) -> OutputTable {
 
 /// `cellcast synth --kind phenomics`: DIR/embeddings.parquet and DIR/truth.csv.
 pub fn synth(args: &SynthArgs) -> Result<()> {
-    if args.targets.is_some() {
-        bail!("--targets applies to --kind task only (phenomics compounds have one or two target genes)");
-    }
     let defaults = SynthParams::default();
     let params = SynthParams {
         compounds: args.compounds.unwrap_or(defaults.compounds),

@@ -432,17 +432,6 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
 /// `cellcast synth --kind screen`: screen.h5ad (obs `perturbation`, control `control`, raw
 /// counts) and targets.csv (`id,targets`, the truth `ranking/*` reads).
 pub fn synth_screen(args: &crate::demo::SynthArgs) -> Result<()> {
-    let not_here = [
-        ("--compounds", args.compounds.is_some()),
-        ("--targets", args.targets.is_some()),
-        ("--noise", args.noise.is_some()),
-        ("--dims", args.dims.is_some()),
-        ("--batches", args.batches.is_some()),
-        ("--batch-effect", args.batch_effect.is_some()),
-    ];
-    if let Some((flag, _)) = not_here.into_iter().find(|(_, given)| *given) {
-        bail!("{flag} does not apply to --kind screen");
-    }
     let defaults = ScreenParams::default();
     let direction = args.direction.map_or(Direction::Down, DirectionArg::direction);
     if direction == Direction::Both {

@@ -140,7 +140,9 @@ fn bad_input_is_refused_clearly() {
     let e = cellcast_err(["synth", "--kind", "phenomics", "--out", d.to_str().unwrap(), "--targets", "5"]);
     assert!(e.contains("--targets applies to --kind task only"), "{e}");
     let e = cellcast_err(["synth", "--out", d.to_str().unwrap(), "--genes", "5"]);
-    assert!(e.contains("--genes applies to --kind phenomics only"), "{e}");
+    assert!(e.contains("--genes applies to --kind phenomics / screen / drugseq only"), "{e}");
+    let e = cellcast_err(["synth", "--kind", "drugseq", "--out", d.to_str().unwrap(), "--cells", "5"]);
+    assert!(e.contains("--cells applies to --kind screen only"), "{e}");
     let e = cellcast_err(["synth", "--kind", "phenomics", "--out", d.to_str().unwrap(), "--noise", "0"]);
     assert!(e.contains("noise must be positive"), "{e}");
 }
