@@ -17,7 +17,7 @@ use cellcast_stats::rng::SplitMix64;
 use cellcast_stats::Matrix;
 
 use crate::screen_synth::poisson;
-use crate::synth::{FAMILIES, SUBSTITUENTS};
+use crate::synth::{shuffled_combinations, FAMILIES, SUBSTITUENTS};
 
 /// The knobs of [`synth_drugseq`].
 #[derive(Debug, Clone, PartialEq)]
@@ -103,15 +103,7 @@ pub fn synth_drugseq(p: &DrugseqParams) -> SynthDrugseq {
         (0..SUBSTITUENTS.len()).map(|a| if a % 3 == 2 { None } else { Some(a % p.programs.max(1)) }).collect();
     rng.shuffle(&mut program_of_substituent);
 
-    let mut combos: Vec<(usize, usize, usize)> = Vec::new();
-    for f in 0..FAMILIES.len() {
-        for a in 0..SUBSTITUENTS.len() {
-            for b in 0..SUBSTITUENTS.len() {
-                combos.push((f, a, b));
-            }
-        }
-    }
-    rng.shuffle(&mut combos);
+    let combos = shuffled_combinations(&mut rng);
     let (mut compounds, mut smiles, mut family, mut program, mut strength) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (f, a, b) in combos {

@@ -44,9 +44,9 @@ pub struct SynthTask {
     pub y: Matrix,
 }
 
-/// Generates `n` distinct compounds (at most 12 × 14 × 14) with `targets` responses each.
-pub fn synth_task(n: usize, targets: usize, noise: f64, seed: u64) -> SynthTask {
-    let mut rng = SplitMix64::new(seed);
+/// Every (family, first substituent, second substituent) triple, in a seeded random order: the
+/// compounds a generator draws from.
+pub(crate) fn shuffled_combinations(rng: &mut SplitMix64) -> Vec<(usize, usize, usize)> {
     let mut combos: Vec<(usize, usize, usize)> = Vec::new();
     for f in 0..FAMILIES.len() {
         for a in 0..SUBSTITUENTS.len() {
@@ -56,6 +56,13 @@ pub fn synth_task(n: usize, targets: usize, noise: f64, seed: u64) -> SynthTask 
         }
     }
     rng.shuffle(&mut combos);
+    combos
+}
+
+/// Generates `n` distinct compounds (at most 12 × 14 × 14) with `targets` responses each.
+pub fn synth_task(n: usize, targets: usize, noise: f64, seed: u64) -> SynthTask {
+    let mut rng = SplitMix64::new(seed);
+    let combos = shuffled_combinations(&mut rng);
     let params = MorganParams::default();
     // Weak, shared effect: sparse weights on the molecule's Morgan bits.
     let molecule_weights: Vec<Vec<f64>> = (0..targets)
