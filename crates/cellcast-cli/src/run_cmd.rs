@@ -346,6 +346,9 @@ pub fn run(args: &RunArgs) -> Result<()> {
         task.targets.len(),
         task.metric
     );
+    for note in &task.notes {
+        eprintln!("  {note}");
+    }
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let all_smiles: Vec<Option<String>> = task.train_smiles.iter().chain(&task.test_smiles).cloned().collect();
     let mut features = Features::from_smiles(&all_smiles);

@@ -43,6 +43,10 @@ fn counts_become_a_weighted_task_whose_rankings_invert_and_whose_programs_are_re
         stderr.contains("196 training compounds, 44 test compounds, 300 targets; official metric vcpi/wmse"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("train_counts.csv: 300 genes read, 300 scored; 588 replicate samples of 196 compounds"),
+        "{stderr}"
+    );
     assert_valid_submission(&task, &out);
 
     // The proxy crowns smooth predictions, the DEG-weighted metric does not (measured, seed 2):

@@ -145,6 +145,8 @@ pub struct Task {
     /// DRUG-seq counts tasks: the replicates' log2(CPM + 1) summed per compound (groups in the
     /// order of `train_ids`, columns the targets), for replicate-level weights.
     pub replicates: Option<cellcast_stats::moments::ReplicateSums>,
+    /// What loading left out or assumed, for the user (e.g. counts samples without a compound).
+    pub notes: Vec<String>,
     pub config: TaskConfig,
 }
 
@@ -430,6 +432,7 @@ fn wide_task(
         metric,
         control: None,
         replicates: None,
+        notes: Vec::new(),
         config,
     }
 }
@@ -508,6 +511,27 @@ fn load_counts(
         test_smiles,
     );
     task.replicates = Some(sums);
+    let counts_name = counts_path.display();
+    if expression.samples_without_compound > 0 {
+        task.notes.push(format!(
+            "{counts_name}: {} sample column(s) have no row in train_samples.csv and were left out",
+            expression.samples_without_compound
+        ));
+    }
+    if !expression.empty_libraries.is_empty() {
+        task.notes.push(format!(
+            "{counts_name}: {} sample(s) with an empty library were dropped (e.g. '{}')",
+            expression.empty_libraries.len(),
+            expression.empty_libraries[0]
+        ));
+    }
+    task.notes.push(format!(
+        "{counts_name}: {} genes read, {} scored; {} replicate samples of {} compounds",
+        expression.genes_read,
+        task.targets.len(),
+        task.replicates.as_ref().map_or(0, |r| r.samples),
+        task.train_ids.len()
+    ));
     Ok(task)
 }
 
@@ -777,6 +801,7 @@ fn load_pairs(
         metric,
         control: None,
         replicates: None,
+        notes: Vec::new(),
         config,
     })
 }
