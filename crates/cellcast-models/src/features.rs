@@ -55,4 +55,14 @@ impl Features {
             embedding: None,
         }
     }
+
+    /// Features holding only 64-bit Morgan fingerprints with the given on-bits (for tests of
+    /// the similarity models).
+    #[cfg(test)]
+    pub(crate) fn from_bits(bits: &[&[u32]]) -> Self {
+        let mut f = Features::empty(bits.len());
+        f.morgan =
+            bits.iter().map(|b| Some(cellcast_chem::BitFingerprint::from_on_bits(64, b.iter().copied()))).collect();
+        f
+    }
 }

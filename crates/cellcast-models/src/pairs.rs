@@ -386,13 +386,6 @@ pub fn logistic_regression(x: &[Vec<f64>], y: &[f64], l2: f64) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cellcast_chem::BitFingerprint;
-
-    fn features(bits: &[&[u32]]) -> Features {
-        let mut f = Features::empty(bits.len());
-        f.morgan = bits.iter().map(|b| Some(BitFingerprint::from_on_bits(64, b.iter().copied()))).collect();
-        f
-    }
 
     const NAN: f64 = f64::NAN;
 
@@ -411,7 +404,7 @@ mod tests {
     #[test]
     fn similarity_to_actives_max_topk_and_sea() {
         // Library: row 0 and 1 active on target 0, row 2 active on target 1. Query row 3.
-        let f = features(&[&[1, 2, 3, 4], &[1, 2, 9], &[20, 21], &[1, 2, 3]]);
+        let f = Features::from_bits(&[&[1, 2, 3, 4], &[1, 2, 9], &[20, 21], &[1, 2, 3]]);
         let y = Matrix::from_rows(&[[1.0, 0.0], [1.0, NAN], [0.0, 1.0]]).unwrap();
         let fit = |stat| ActiveSimilarity { stat }.fit(&f, &[0, 1, 2], &y).unwrap().predict(&f, &[3]);
         // Tanimoto to row 0: 3/4, to row 1: 2/4, to row 2: 0.
@@ -430,7 +423,7 @@ mod tests {
 
     #[test]
     fn label_propagation_counts_unmeasured_pairs_as_inactive() {
-        let f = features(&[&[1, 2, 3, 4], &[1, 2, 9], &[20, 21], &[1, 2, 3]]);
+        let f = Features::from_bits(&[&[1, 2, 3, 4], &[1, 2, 9], &[20, 21], &[1, 2, 3]]);
         let y = Matrix::from_rows(&[[1.0, NAN], [0.0, 1.0], [1.0, 1.0]]).unwrap();
         let p = LabelPropagation { k: 2 }.fit(&f, &[0, 1, 2], &y).unwrap().predict(&f, &[3]);
         // Neighbours: row 0 (3/4) and row 1 (2/4); row 2 shares nothing.

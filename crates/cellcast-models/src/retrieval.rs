@@ -155,16 +155,10 @@ impl Fitted for FittedKnn {
 mod tests {
     use super::*;
 
-    fn features(bits: &[&[u32]]) -> Features {
-        let mut f = Features::empty(bits.len());
-        f.morgan = bits.iter().map(|b| Some(BitFingerprint::from_on_bits(64, b.iter().copied()))).collect();
-        f
-    }
-
     #[test]
     fn nearest_neighbour_copies_its_profile_and_falls_back_to_the_mean() {
         // Train rows 0..3, query rows 3 (shares bits with row 1) and 4 (shares nothing).
-        let f = features(&[&[1, 2], &[10, 11], &[20], &[10, 11, 12], &[40]]);
+        let f = Features::from_bits(&[&[1, 2], &[10, 11], &[20], &[10, 11, 12], &[40]]);
         let y = Matrix::from_rows(&[[0.0, 1.0], [5.0, f64::NAN], [3.0, 3.0]]).unwrap();
         let model = RetrievalKnn::new(1, Kernel::Uniform).unwrap().fit(&f, &[0, 1, 2], &y).unwrap();
         let p = model.predict(&f, &[3, 4]);
@@ -177,7 +171,7 @@ mod tests {
 
     #[test]
     fn kernels_weight_by_similarity() {
-        let f = features(&[&[1, 2, 3, 4], &[1, 9], &[1, 2, 3]]);
+        let f = Features::from_bits(&[&[1, 2, 3, 4], &[1, 9], &[1, 2, 3]]);
         let y = Matrix::from_rows(&[[10.0], [0.0]]).unwrap();
         // Query row 2: similarity 3/4 to row 0, 1/4 to row 1.
         let sim = RetrievalKnn::new(2, Kernel::Tanimoto).unwrap().fit(&f, &[0, 1], &y).unwrap();

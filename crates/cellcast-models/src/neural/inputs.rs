@@ -378,18 +378,11 @@ fn pca_basis(residuals: &Matrix, components: usize) -> Result<PcaBasis, ModelErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cellcast_chem::BitFingerprint;
-
-    fn features(bits: &[&[u32]]) -> Features {
-        let mut f = Features::empty(bits.len());
-        f.morgan = bits.iter().map(|b| Some(BitFingerprint::from_on_bits(64, b.iter().copied()))).collect();
-        f
-    }
 
     #[test]
     fn support_leaves_the_training_compound_itself_out() {
         // Rows 0 and 1 are identical; row 2 is unrelated; row 3 is a query equal to row 0.
-        let f = features(&[&[1, 2, 3], &[1, 2, 3], &[9], &[1, 2, 3]]);
+        let f = Features::from_bits(&[&[1, 2, 3], &[1, 2, 3], &[9], &[1, 2, 3]]);
         let y = Matrix::from_rows(&[[1.0], [2.0], [3.0]]).unwrap();
         let spec = InputSpec {
             embedding: Embedding::MorganCountsAndDescriptors,
@@ -410,7 +403,7 @@ mod tests {
 
     #[test]
     fn leave_group_out_hides_the_scaffold_during_fit_only() {
-        let mut f = features(&[&[1, 2, 3], &[1, 2, 3], &[1, 2], &[1, 2, 3]]);
+        let mut f = Features::from_bits(&[&[1, 2, 3], &[1, 2, 3], &[1, 2], &[1, 2, 3]]);
         f.groups = Some(vec!["a".into(), "a".into(), "b".into(), "a".into()]);
         let y = Matrix::from_rows(&[[1.0], [2.0], [3.0]]).unwrap();
         let spec = InputSpec {
@@ -431,7 +424,7 @@ mod tests {
     fn neighbour_pca_scores_the_neighbours_profile() {
         // Two clusters of profiles along one direction; a query next to cluster "+" gets a
         // positive first score, one next to cluster "−" a negative one.
-        let f = features(&[&[1, 2], &[1, 2, 3], &[10, 11], &[10, 11, 12], &[1, 2, 4], &[10, 11, 13]]);
+        let f = Features::from_bits(&[&[1, 2], &[1, 2, 3], &[10, 11], &[10, 11, 12], &[1, 2, 4], &[10, 11, 13]]);
         let y = Matrix::from_rows(&[[2.0, 1.0], [2.2, 1.1], [-2.0, -1.0], [-2.2, -1.1]]).unwrap();
         let spec = InputSpec {
             embedding: Embedding::MorganCountsAndDescriptors,
