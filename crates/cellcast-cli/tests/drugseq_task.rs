@@ -157,3 +157,72 @@ fn matrix_market_counts_give_the_same_leaderboard() {
         assert!((x - y).abs() <= 1e-9 * x.abs().max(1e-12), "{m} {k}: {x} vs {y}");
     }
 }
+
+#[test]
+fn the_real_vcpi_panel_and_test_compounds_when_present() {
+    let Some(shared) = common::shared() else {
+        eprintln!("SKIPPED the_real_vcpi_panel_and_test_compounds_when_present: ../shared does not exist");
+        return;
+    };
+    // The contest's 12,995 scored genes and its first 60 test compounds (real SMILES); 30
+    // training compounds (L1000 SMILES) × 2 replicates of deterministic counts over the panel
+    // and 100 unscored genes.
+    let panel: Vec<String> =
+        read_csv_text(&shared.join("data/vcpi/gene_filter.csv")).into_iter().map(|r| r["gene_id"].clone()).collect();
+    assert_eq!(panel.len(), 12_995);
+    let test: Vec<_> = read_csv_text(&shared.join("data/vcpi/test_compounds.csv")).into_iter().take(60).collect();
+    let train: Vec<_> = read_csv_text(&shared.join("tasks/l1000-drugbank/train.csv")).into_iter().take(30).collect();
+    let dir = temp_dir("drugseq-real-panel").join("task");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut features = String::from("id,smiles\n");
+    let mut sample = format!("id,{}\n", panel.join(","));
+    for t in &test {
+        features.push_str(&format!("{},\"{}\"\n", t["compound"], t["smiles"]));
+        sample.push_str(&t["compound"]);
+        sample.push_str(&",0".repeat(panel.len()));
+        sample.push('\n');
+    }
+    std::fs::write(dir.join("test_features.csv"), features).unwrap();
+    std::fs::write(dir.join("sample_submission.csv"), sample).unwrap();
+    let mut samples = String::from("sample_id,compound_id,smiles\n");
+    let mut ids = Vec::new();
+    for t in &train {
+        for r in 0..2 {
+            let id = format!("{}_r{r}", t["drugbank_id"]);
+            samples.push_str(&format!("{id},{},\"{}\"\n", t["drugbank_id"], t["SMILES"]));
+            ids.push(id);
+        }
+    }
+    std::fs::write(dir.join("train_samples.csv"), samples).unwrap();
+    let genes: Vec<String> = panel.iter().cloned().chain((0..100).map(|k| format!("UNSCORED{k}"))).collect();
+    let mut counts = format!("gene,{}\n", ids.join(","));
+    for (g, gene) in genes.iter().enumerate() {
+        counts.push_str(gene);
+        for s in 0..ids.len() {
+            counts.push_str(&format!(",{}", (g * 7 + s * 13 + (g * s) % 11) % 40));
+        }
+        counts.push('\n');
+    }
+    std::fs::write(dir.join("train_counts.csv"), counts).unwrap();
+    let out = dir.parent().unwrap().join("out");
+    let o = cellcast([
+        "run",
+        dir.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--models",
+        "knn_tuned,ridge_morgan_counts",
+        "--folds",
+        "3",
+        "--bootstrap",
+        "50",
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("30 training compounds, 60 test compounds, 12995 targets; official metric vcpi/wmse"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("13095 genes read, 12995 scored; 60 replicate samples of 30 compounds"), "{stderr}");
+    assert_valid_submission(&dir, &out);
+}
