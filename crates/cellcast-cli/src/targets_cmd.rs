@@ -159,7 +159,7 @@ impl ScreenArgs {
         }
         let sizes = screen.group_sizes();
         eprintln!(
-            "{}: {} cells × {} genes read ({} left out: no label{}) in {:.2} s; {} groups besides '{}' ({} control cells)",
+            "{}: {} cells × {} genes read ({} left out: no label{}) in {:.2} s; {} group(s) besides '{}' ({} control cells)",
             self.h5ad.display(),
             screen.cells.x.n_rows(),
             screen.genes.len(),
@@ -363,6 +363,21 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
     for &group_size in &args.group_size {
         let cv = CvOptions { folds: args.folds, group_size, seed: args.seed };
         let scores = cross_validate_rankers(&x, &screen.genes, &labels, &args.screen.control, &rankers, cv)?;
+        if scores[0].per_group.is_empty() {
+            let largest = screen
+                .group_sizes()
+                .iter()
+                .enumerate()
+                .filter(|&(g, _)| g != screen.control)
+                .map(|(_, n)| *n)
+                .max()
+                .unwrap_or(0);
+            bail!(
+                "--group-size {group_size}: no perturbation has {group_size} cells in a held-out fold (the largest has {largest} \
+                 cells, about {} per fold); use smaller groups or fewer --folds",
+                largest / args.folds.max(1)
+            );
+        }
         // Each ranker against the reference baseline (pca_knn, first), perturbations resampled.
         // Rankers of other candidate sets (DE ranks every measured gene) are not comparable.
         for s in &scores {

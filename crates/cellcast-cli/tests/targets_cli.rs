@@ -120,6 +120,21 @@ fn bad_selections_are_clear_errors_and_write_nothing() {
     assert!(e.contains("COLUMN=VALUE"), "{e}");
     let e = cellcast_err(with(&["--control", "control", "--where", "batch=1"]));
     assert!(e.contains("batch"), "{e}");
+    let e = cellcast_err([
+        "targets",
+        "evaluate",
+        "--h5ad",
+        h5ad.to_str().unwrap(),
+        "--group-column",
+        "perturbation",
+        "--control",
+        "control",
+        "--group-size",
+        "500",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(e.contains("no perturbation has 500 cells in a held-out fold (the largest has 8 cells"), "{e}");
     // Filtering to one perturbation leaves no control.
     let e = cellcast_err(with(&["--control", "control", "--where", "perturbation=G0148"]));
     assert!(e.contains("among the cells with perturbation = G0148"), "{e}");
