@@ -372,11 +372,12 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
                 .map(|(_, n)| *n)
                 .max()
                 .unwrap_or(0);
-            bail!(
-                "--group-size {group_size}: no perturbation has {group_size} cells in a held-out fold (the largest has {largest} \
-                 cells, about {} per fold); use smaller groups or fewer --folds",
+            eprintln!(
+                "warning: --group-size {group_size}: no perturbation has {group_size} cells in a held-out fold (the \
+                 largest has {largest} cells, about {} per fold); skipped",
                 largest / args.folds.max(1)
             );
+            continue;
         }
         // Each ranker against the reference baseline (pca_knn, first), perturbations resampled.
         // Rankers of other candidate sets (DE ranks every measured gene) are not comparable.
@@ -395,6 +396,9 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
             };
             rows.push((group_size, s.clone(), vs_knn));
         }
+    }
+    if rows.is_empty() {
+        bail!("no --group-size could be evaluated: use smaller groups or fewer --folds");
     }
     eprintln!(
         "{:>5}  {:<26} {:>6} {:>7} {:>10} {:>7} {:>6} {:>6} {:>6}  Δ MRR vs pca_knn [95% CI]",

@@ -135,6 +135,7 @@ fn bad_selections_are_clear_errors_and_write_nothing() {
         out.to_str().unwrap(),
     ]);
     assert!(e.contains("no perturbation has 500 cells in a held-out fold (the largest has 8 cells"), "{e}");
+    assert!(e.contains("no --group-size could be evaluated"), "{e}");
     // Filtering to one perturbation leaves no control.
     let e = cellcast_err(with(&["--control", "control", "--where", "perturbation=G0148"]));
     assert!(e.contains("among the cells with perturbation = G0148"), "{e}");
