@@ -60,10 +60,12 @@ every ranker ranks genes for every group using only the other folds:
   pca<K>_forest<T>  a random forest (T trees, √K features per split, Gini, scikit-learn's
                     defaults) on the PCA scores; class probabilities averaged over the group
                     (the reference table's random-forest baseline)
+  pca<K>_boosting<R> gradient-boosted trees (R rounds, depth 3, learning rate 0.1, XGBoost-style
+                    histogram splits, softmax) on the PCA scores (the table's xgboost baseline)
   pca<K>_centroid   distance of the group's mean to each perturbation's mean in the PCA
   signature         Pearson correlation of the group's shift from the controls with each
                     perturbation's
-  consensus         the four above, each one's scores standardised over the perturbations,
+  consensus         the five above, each one's scores standardised over the perturbations,
                     averaged
   de_wilcoxon_<dir>[_specific]   `targets rank`'s statistic against the training controls; ranks
                     every measured gene, learns nothing, cannot find an unmeasured target
@@ -312,6 +314,9 @@ pub struct EvaluateArgs {
     /// Trees of pca_forest.
     #[arg(long, default_value_t = 100)]
     pub trees: usize,
+    /// Boosting rounds of pca_boosting (one tree per perturbation per round).
+    #[arg(long, default_value_t = 50)]
+    pub rounds: usize,
     /// The direction the DE rankers assume.
     #[arg(long, value_enum, default_value = "both")]
     pub direction: DirectionArg,
@@ -347,18 +352,19 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
     let reference = [
         ConditionRanker::PcaKnn { components: args.components, k: args.k },
         ConditionRanker::PcaForest { components: args.components, trees: args.trees, seed: args.seed },
+        ConditionRanker::PcaBoosting { components: args.components, rounds: args.rounds },
         ConditionRanker::PcaCentroid { components: args.components },
         ConditionRanker::Signature,
     ];
-    let rankers = [
-        TargetRanker::Reference(reference[0]),
-        TargetRanker::Reference(reference[1]),
-        TargetRanker::Reference(reference[2]),
-        TargetRanker::Reference(reference[3]),
-        TargetRanker::Consensus(reference.to_vec()),
-        TargetRanker::De { direction, specific: false },
-        TargetRanker::De { direction, specific: true },
-    ];
+    let rankers: Vec<TargetRanker> = reference
+        .iter()
+        .map(|&r| TargetRanker::Reference(r))
+        .chain([
+            TargetRanker::Consensus(reference.to_vec()),
+            TargetRanker::De { direction, specific: false },
+            TargetRanker::De { direction, specific: true },
+        ])
+        .collect();
     let mut rows: Vec<(usize, RankerScore, Comparison)> = Vec::new();
     for &group_size in &args.group_size {
         let cv = CvOptions { folds: args.folds, group_size, seed: args.seed };

@@ -21,6 +21,7 @@
 //! - [`pca`]: principal components with reproducible signs.
 
 mod baseline;
+pub mod boosting;
 pub mod drugseq_synth;
 mod ensemble;
 mod features;

@@ -9,7 +9,8 @@
 //! - **Reference-based** ([`ConditionRanker`]): learn from labelled cells of known perturbations
 //!   and score each known condition for a new group — `pca_knn` (k nearest training cells in PCA
 //!   space, class frequencies averaged over the group: the reference table's baseline),
-//!   `pca_forest` (a random forest on the PCA scores, the reference table's other baseline),
+//!   `pca_forest` and `pca_boosting` (a random forest and gradient-boosted trees on the PCA
+//!   scores, the reference table's other baselines),
 //!   `pca_centroid` (distance of the group's mean to each condition's mean in PCA space) and
 //!   `signature` (Pearson correlation of the group's shift from the controls with each
 //!   condition's). A gene's score is the best score of the conditions naming it (`A+B` names A
@@ -20,6 +21,7 @@ use std::collections::BTreeSet;
 use cellcast_stats::de::{rank_genes_vs_control_single_cells, CellsByGenes, DeMethod};
 use cellcast_stats::Matrix;
 
+use crate::boosting::{BoostingParams, GradientBoosting};
 use crate::forest::{ForestParams, RandomForest};
 use crate::pca::{column_means, Pca};
 use crate::ModelError;
@@ -128,6 +130,11 @@ pub enum ConditionRanker {
         trees: usize,
         seed: u64,
     },
+    /// Gradient-boosted trees (softmax, XGBoost-style histogram splits) on the same PCA scores.
+    PcaBoosting {
+        components: usize,
+        rounds: usize,
+    },
     PcaCentroid {
         components: usize,
     },
@@ -139,6 +146,7 @@ impl ConditionRanker {
         match self {
             Self::PcaKnn { components, k } => format!("pca{components}_knn{k}"),
             Self::PcaForest { components, trees, .. } => format!("pca{components}_forest{trees}"),
+            Self::PcaBoosting { components, rounds } => format!("pca{components}_boosting{rounds}"),
             Self::PcaCentroid { components } => format!("pca{components}_centroid"),
             Self::Signature => "signature".into(),
         }
@@ -168,7 +176,10 @@ impl ConditionRanker {
         let classes: Vec<Option<usize>> = labels.iter().map(|l| class_of(l)).collect();
         let control_mean = column_means(&x.select_rows(&controls));
         let space = match *self {
-            Self::PcaKnn { components, .. } | Self::PcaForest { components, .. } | Self::PcaCentroid { components } => {
+            Self::PcaKnn { components, .. }
+            | Self::PcaForest { components, .. }
+            | Self::PcaBoosting { components, .. }
+            | Self::PcaCentroid { components } => {
                 let k = components.min(x.ncols()).min(x.nrows().saturating_sub(1));
                 let pca = Pca::fit(x, k).map_err(|e| ModelError::Parameter(e.to_string()))?;
                 let scores = pca.transform(x);
@@ -202,10 +213,14 @@ impl ConditionRanker {
         let (cells, cell_classes): (Vec<usize>, Vec<usize>) =
             classes.iter().enumerate().filter_map(|(i, c)| c.map(|c| (i, c))).unzip();
         let reference = embedded.select_rows(&cells);
-        let forest = match *self {
+        let classifier = match *self {
             Self::PcaForest { trees, seed, .. } => {
                 let params = ForestParams { trees, seed, ..ForestParams::default() };
-                Some(RandomForest::fit(&reference, &cell_classes, conditions.len(), params)?)
+                Some(Classifier::Forest(RandomForest::fit(&reference, &cell_classes, conditions.len(), params)?))
+            }
+            Self::PcaBoosting { rounds, .. } => {
+                let params = BoostingParams { rounds, ..BoostingParams::default() };
+                Some(Classifier::Boosting(GradientBoosting::fit(&reference, &cell_classes, conditions.len(), params)?))
             }
             _ => None,
         };
@@ -217,7 +232,7 @@ impl ConditionRanker {
             control_mean,
             reference,
             cell_classes,
-            forest,
+            classifier,
         })
     }
 }
@@ -239,7 +254,22 @@ pub struct FittedConditionRanker {
     /// Perturbed training cells in the ranker's space, and their conditions (for kNN).
     reference: Matrix,
     cell_classes: Vec<usize>,
-    forest: Option<RandomForest>,
+    classifier: Option<Classifier>,
+}
+
+/// The cell classifiers of the tree rankers.
+enum Classifier {
+    Forest(RandomForest),
+    Boosting(GradientBoosting),
+}
+
+impl Classifier {
+    fn predict_proba(&self, row: &[f64]) -> Vec<f64> {
+        match self {
+            Classifier::Forest(f) => f.predict_proba(row),
+            Classifier::Boosting(b) => b.predict_proba(row),
+        }
+    }
 }
 
 impl FittedConditionRanker {
@@ -265,11 +295,11 @@ impl FittedConditionRanker {
                 }
                 votes
             }
-            ConditionRanker::PcaForest { .. } => {
-                let forest = self.forest.as_ref().expect("fitted with the ranker");
+            ConditionRanker::PcaForest { .. } | ConditionRanker::PcaBoosting { .. } => {
+                let classifier = self.classifier.as_ref().expect("fitted with the ranker");
                 let mut p = vec![0.0; self.conditions.len()];
                 for cell in embedded.rows() {
-                    for (a, b) in p.iter_mut().zip(forest.predict_proba(cell)) {
+                    for (a, b) in p.iter_mut().zip(classifier.predict_proba(cell)) {
                         *a += b / embedded.nrows() as f64;
                     }
                 }
@@ -605,6 +635,7 @@ mod tests {
         for ranker in [
             ConditionRanker::PcaKnn { components: 5, k: 15 },
             ConditionRanker::PcaForest { components: 5, trees: 30, seed: 0 },
+            ConditionRanker::PcaBoosting { components: 5, rounds: 30 },
             ConditionRanker::PcaCentroid { components: 5 },
             ConditionRanker::Signature,
         ] {
