@@ -180,21 +180,22 @@ impl Task {
         };
         let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         if !train_path.exists() {
-            if let Some(counts) = ["train_counts.csv", "train_counts.tsv", "train_counts.parquet", "train_counts.mtx"]
+            let counts = ["train_counts.csv", "train_counts.tsv", "train_counts.parquet", "train_counts.mtx"]
                 .iter()
                 .map(|f| dir.join(f))
-                .find(|p| p.exists())
-            {
-                require_column(&test_path, &test_header, &molecule)?;
-                return load_counts(dir, name, config, &sample, &id_column, &molecule, value_columns, &counts);
-            }
-            if let Some(matrix) =
-                ["train.gctx", "train.gct", "train.gct.gz"].iter().map(|f| dir.join(f)).find(|p| p.exists())
-            {
+                .find(|p| p.exists());
+            let matrix = ["train.gctx", "train.gct", "train.gct.gz"].iter().map(|f| dir.join(f)).find(|p| p.exists());
+            if counts.is_some() || matrix.is_some() {
                 require_column(&test_path, &test_header, &molecule)?;
                 let control_spec = config.control.clone();
-                let mut task =
-                    load_wide_matrix(dir, name, config, &sample, &id_column, &molecule, value_columns, &matrix)?;
+                let (sample, id, mol) = (&sample, id_column.as_str(), molecule.as_str());
+                let mut task = match (counts, matrix) {
+                    (Some(counts), _) => load_counts(dir, name, config, sample, id, mol, value_columns, &counts)?,
+                    (None, Some(matrix)) => {
+                        load_wide_matrix(dir, name, config, sample, id, mol, value_columns, &matrix)?
+                    }
+                    (None, None) => unreachable!("one of them exists"),
+                };
                 if let Some(spec) = control_spec {
                     task.control = Some(read_control(dir, &spec, &task.targets)?);
                 }
