@@ -11,7 +11,7 @@
 use cellcast_stats::de::CsrMatrix;
 
 use crate::error::{DataError, Result};
-use crate::h5ad::{H5ad, MatrixInfo};
+use crate::h5ad::{H5ad, MatrixEncoding, MatrixInfo};
 use crate::pseudobulk::{assumed, auto_block, Normalization, NormalizationChoice, ValueCheck};
 
 /// Cells read by [`read_cells`].
@@ -43,10 +43,19 @@ pub fn read_cells(
         });
     }
     let kept = |cell: usize| keep.is_none_or(|k| k[cell]);
-    let mut cells = Vec::new();
-    let mut indptr = vec![0usize];
-    let mut indices = Vec::new();
-    let mut data = Vec::new();
+    // Reserve for the kept share of the stored values (assuming cells alike), so that the arrays
+    // do not grow by doubling — which would leave up to twice the memory allocated. A dense
+    // matrix stores its zeros too, which are dropped here: no estimate.
+    let n_kept = keep.map_or(n_obs, |k| k.iter().filter(|&&b| b).count());
+    let expected = match info.encoding {
+        MatrixEncoding::Dense => 0,
+        _ => (info.stored as f64 * n_kept as f64 / n_obs.max(1) as f64 * 1.02) as usize,
+    };
+    let mut cells = Vec::with_capacity(n_kept);
+    let mut indptr = Vec::with_capacity(n_kept + 1);
+    indptr.push(0usize);
+    let mut indices = Vec::with_capacity(expected);
+    let mut data = Vec::with_capacity(expected);
     let mut check = ValueCheck::new();
     for block in h5.row_blocks(layer, auto_block(&info, n_obs))? {
         let block = block?;
