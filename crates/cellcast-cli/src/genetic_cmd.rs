@@ -26,8 +26,9 @@ From the cells of every perturbation (a label of --group-column) and the control
   log-fold-change   mean log-expression of the perturbation's cells minus the controls'
                     (X normalised to cp10k + log1p when it holds raw counts; see --normalize)
   weights           limma moderated t of each perturbation against the controls, one ~0 + group
-                    fit over single cells, eBayes (no trend, not robust) — RECONSTRUCTED: the
-                    host did not publish its design — then the published recipe
+                    fit over single cells (or, with --replicate-column, over the pseudobulks of
+                    (perturbation, replicate) pairs), eBayes (no trend, not robust) —
+                    RECONSTRUCTED: the host did not publish its design — then the published recipe
                     c = min(|t| + 0.1, 10), c = 0 on the perturbation's own target gene(s),
                     w = n·c²/Σc²
   baseline          the mean log-fold-change of the training perturbations (published)
@@ -80,6 +81,10 @@ pub struct GeneticArgs {
     pub test: Option<PathBuf>,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Fit limma on the pseudobulk means of (perturbation, replicate) pairs, the replicates being
+    /// this obs column's labels (donor, well, guide), instead of on single cells.
+    #[arg(long)]
+    pub replicate_column: Option<String>,
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
@@ -96,8 +101,29 @@ pub fn run(args: &GeneticArgs) -> Result<()> {
         None if args.split == SplitArg::Doubles => seen_doubles(&perturbations)?,
         None => draw_test(&perturbations, args.test_fraction, args.seed)?,
     };
-    let task =
-        build_genetic_task(&screen.cells.x, &labels, &args.screen.control, &screen.genes, &|p| test.contains(p))?;
+    let replicates: Option<Vec<String>> = match &args.replicate_column {
+        None => None,
+        Some(column) => {
+            let h5 = cellcast_data::h5ad::H5ad::open(&args.screen.h5ad)?;
+            let values = h5.obs_column(column)?;
+            let reps: Vec<String> = screen
+                .cells
+                .cells
+                .iter()
+                .map(|&c| values.label(c).ok_or(c))
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|c| anyhow::anyhow!("obs/{column}: cell '{}' has no replicate label", h5.obs_names()[c]))?;
+            Some(reps)
+        }
+    };
+    let task = build_genetic_task(
+        &screen.cells.x,
+        &labels,
+        replicates.as_deref(),
+        &args.screen.control,
+        &screen.genes,
+        &|p| test.contains(p),
+    )?;
     for w in &task.warnings {
         eprintln!("limma: {w}");
     }

@@ -454,8 +454,8 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
     Ok(())
 }
 
-/// `cellcast synth --kind screen`: screen.h5ad (obs `perturbation`, control `control`, raw
-/// counts) and targets.csv (`id,targets`, the truth `ranking/*` reads).
+/// `cellcast synth --kind screen`: screen.h5ad (obs `perturbation`, control `control`, and
+/// `replicate` r1–r3; raw counts) and targets.csv (`id,targets`, the truth `ranking/*` reads).
 pub fn synth_screen(args: &crate::demo::SynthArgs) -> Result<()> {
     let defaults = ScreenParams::default();
     let direction = args.direction.map_or(Direction::Down, DirectionArg::direction);
@@ -481,11 +481,17 @@ pub fn synth_screen(args: &crate::demo::SynthArgs) -> Result<()> {
         categories: screen.groups.clone(),
         codes: screen.labels.iter().map(|l| screen.groups.iter().position(|g| g == l).map(|k| k as u32)).collect(),
     };
+    // Three replicates (say, wells) per perturbation, dealt in turn: for pseudobulk designs.
+    let replicate = CategoricalColumn {
+        name: "replicate".into(),
+        categories: vec!["r1".into(), "r2".into(), "r3".into()],
+        codes: (0..screen.labels.len()).map(|i| Some((i % 3) as u32)).collect(),
+    };
     let data = NewAnnData {
         x: &screen.counts,
         obs_names: &obs_names,
         var_names: &screen.genes,
-        obs_columns: &[column],
+        obs_columns: &[column, replicate],
         var_columns: &[],
     };
     write_h5ad(&args.out.join("screen.h5ad"), &data)?;

@@ -27,8 +27,9 @@ fn leaderboard(dir: &Path) -> BTreeMap<(String, String), f64> {
         .collect()
 }
 
-fn generated_screen() -> PathBuf {
-    let dir = temp_dir("genetic-screen");
+/// A generated screen in its own folder `name`.
+fn generated_screen(name: &str) -> PathBuf {
+    let dir = temp_dir(name);
     let o = cellcast(["synth", "--kind", "screen", "--out", dir.to_str().unwrap(), "--cells", "30"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     dir.join("screen.h5ad")
@@ -36,7 +37,7 @@ fn generated_screen() -> PathBuf {
 
 #[test]
 fn a_generated_screen_becomes_a_myllia_task_and_additive_wins_on_doubles() {
-    let h5ad = generated_screen();
+    let h5ad = generated_screen("genetic-screen-1");
     let dir = temp_dir("genetic-task");
     let stderr = task(&h5ad, &dir, &["--group-column", "perturbation", "--control", "control", "--split", "doubles"]);
     assert!(stderr.contains("25 perturbations (20 train, 5 test) × 300 genes"), "{stderr}");
@@ -110,8 +111,46 @@ fn a_generated_screen_becomes_a_myllia_task_and_additive_wins_on_doubles() {
 }
 
 #[test]
+fn limma_on_replicate_pseudobulks_is_the_other_design() {
+    let h5ad = generated_screen("genetic-screen-2");
+    let (cells, bulk) = (temp_dir("genetic-cells"), temp_dir("genetic-bulk"));
+    let args = ["--group-column", "perturbation", "--control", "control", "--split", "doubles"];
+    task(&h5ad, &cells, &args);
+    let mut with_reps = args.to_vec();
+    with_reps.extend_from_slice(&["--replicate-column", "replicate"]);
+    task(&h5ad, &bulk, &with_reps);
+    // Same truth (cell means), other weights; both keep the recipe: rows sum to n, targets 0.
+    let same = std::fs::read(cells.join("test_lfc.csv")).unwrap() == std::fs::read(bulk.join("test_lfc.csv")).unwrap();
+    assert!(same, "the log-fold-changes are cell means in both designs");
+    let (a, b) = (read_csv(&cells.join("weights.csv")), read_csv(&bulk.join("weights.csv")));
+    let mut differ = false;
+    for id in &b.ids {
+        let row = &b.rows[id];
+        assert!((row.iter().sum::<f64>() - 300.0).abs() < 1e-9, "{id}");
+        assert_eq!(row.iter().filter(|v| **v == 0.0).count(), 2, "{id}: the two targets weigh 0");
+        differ |= row.iter().zip(&a.rows[id]).any(|(x, y)| (x - y).abs() > 1e-6);
+    }
+    assert!(differ, "the pseudobulk design gives other t-values");
+    let e = cellcast_err(
+        [
+            "task",
+            "genetic",
+            "--h5ad",
+            h5ad.to_str().unwrap(),
+            "--out",
+            bulk.to_str().unwrap(),
+            "--replicate-column",
+            "nope",
+        ]
+        .iter()
+        .chain(&args),
+    );
+    assert!(e.contains("nope"), "{e}");
+}
+
+#[test]
 fn random_and_explicit_splits_and_their_errors() {
-    let h5ad = generated_screen();
+    let h5ad = generated_screen("genetic-screen-3");
     let dir = temp_dir("genetic-task-split");
     let base = ["--group-column", "perturbation", "--control", "control"];
     let mut args = base.to_vec();

@@ -21,7 +21,7 @@ use cellcast_models::genetic::{GeneticModel, PerturbationProfiles};
 use cellcast_models::pca::column_means;
 use cellcast_models::targets::condition_genes;
 use cellcast_stats::de::CellsByGenes;
-use cellcast_stats::limma::{moderated_t_from_stats, OneWayStats};
+use cellcast_stats::limma::{moderated_t_from_stats, moderated_t_vs_control, OneWayStats};
 use cellcast_stats::Matrix;
 
 use crate::EvalError;
@@ -71,16 +71,28 @@ impl GeneticTask {
 
 /// Builds the task from normalised single cells (`x`, cells × `genes`) labelled by
 /// `labels[i]`; `is_test(p)` says which perturbations are held out.
+///
+/// With `replicates` (each cell's replicate label, e.g. a donor, well or guide), limma is fitted
+/// on the pseudobulk means of the (perturbation, replicate) pairs instead of on single cells —
+/// the other reading of the host's unpublished design; the log-fold-changes stay cell means.
 pub fn build_genetic_task<X: CellsByGenes>(
     x: &X,
     labels: &[String],
+    replicates: Option<&[String]>,
     control: &str,
     genes: &[String],
     is_test: &dyn Fn(&str) -> bool,
 ) -> Result<GeneticTask, EvalError> {
     let limma_err = |e: cellcast_stats::limma::LimmaError| EvalError::Task(e.to_string());
     let stats = OneWayStats::from_samples(x, labels).map_err(limma_err)?;
-    let fit = moderated_t_from_stats(&stats, control).map_err(limma_err)?;
+    let fit = match replicates {
+        None => moderated_t_from_stats(&stats, control),
+        Some(reps) => {
+            let (bulk, bulk_labels) = replicate_pseudobulk(x, labels, reps);
+            moderated_t_vs_control(&bulk, &bulk_labels, control)
+        }
+    }
+    .map_err(limma_err)?;
     let control_row = stats.names.iter().position(|n| n == control).expect("the fit found the control");
     let rows: Vec<usize> = (0..stats.names.len()).filter(|&k| k != control_row).collect();
     let target_columns: Vec<Vec<usize>> = fit
@@ -102,7 +114,17 @@ pub fn build_genetic_task<X: CellsByGenes>(
         genes: genes.to_vec(),
         control: control.to_string(),
         is_test,
-        lfc: fit.log_fc,
+        // Cell means minus the controls' (what limma's coefficients are on single cells; with
+        // replicate pseudobulks the fit's own contrasts would be means of replicate means).
+        lfc: {
+            let mut lfc = stats.means.select_rows(&rows);
+            for r in 0..lfc.nrows() {
+                for (v, c) in lfc.row_mut(r).iter_mut().zip(stats.means.row(control_row)) {
+                    *v -= c;
+                }
+            }
+            lfc
+        },
         t: fit.t,
         weights,
         target_columns,
@@ -114,6 +136,29 @@ pub fn build_genetic_task<X: CellsByGenes>(
         var_prior: fit.var_prior,
         warnings: fit.warnings,
     })
+}
+
+/// Mean of the cells of every (perturbation, replicate) pair that occurs (pairs sorted), and
+/// each pair's perturbation.
+fn replicate_pseudobulk<X: CellsByGenes>(x: &X, labels: &[String], reps: &[String]) -> (Matrix, Vec<String>) {
+    let mut pairs: Vec<(&str, &str)> = labels.iter().map(String::as_str).zip(reps.iter().map(String::as_str)).collect();
+    let of_cell = pairs.clone();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut sums = Matrix::filled(pairs.len(), x.n_genes(), 0.0);
+    let mut counts = vec![0usize; pairs.len()];
+    for (cell, pair) in of_cell.iter().enumerate() {
+        let k = pairs.binary_search(pair).expect("a pair");
+        counts[k] += 1;
+        let row = sums.row_mut(k);
+        x.for_each_in_row(cell, |j, v| row[j] += cellcast_stats::de::ExprValue::to_f64(v));
+    }
+    for (k, &n) in counts.iter().enumerate() {
+        for v in sums.row_mut(k) {
+            *v /= n as f64;
+        }
+    }
+    (sums, pairs.iter().map(|(p, _)| p.to_string()).collect())
 }
 
 /// The metrics of the genetic panel: the official one first.
