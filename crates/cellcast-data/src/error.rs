@@ -62,3 +62,17 @@ fn column_suffix(column: Option<usize>) -> String {
 }
 
 pub type Result<T> = std::result::Result<T, DataError>;
+
+/// Runs `f`, which calls the HDF5 parser on untrusted bytes (`hdf5-pure`: errors for the corrupt
+/// files we tried, but a large parser); a panic inside becomes `Err` with its message, for the
+/// caller to wrap in an error naming the file.
+pub(crate) fn catch_parser_panic<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        format!("the HDF5 reader failed ({what}); the file is probably corrupt")
+    })
+}

@@ -62,7 +62,6 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 
 use cellcast_stats::Matrix;
@@ -553,19 +552,10 @@ const COL_META: &str = "/0/META/COL";
 
 fn read_gctx(path: &Path, bytes: Vec<u8>) -> Result<GctMatrix> {
     let error = |message| DataError::Gctx { path: path.to_path_buf(), message };
-    // hdf5-pure returns errors for the corrupt files we tried, but it is a large parser of
-    // untrusted bytes: a panic in it must become an error, not end the program.
-    match std::panic::catch_unwind(AssertUnwindSafe(|| gctx_parts(bytes))) {
-        Ok(result) => result.map(|m| GctMatrix { path: path.to_path_buf(), ..m }).map_err(error),
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            Err(error(format!("the HDF5 reader failed ({what}); the file is probably corrupt")))
-        }
-    }
+    crate::error::catch_parser_panic(|| gctx_parts(bytes))
+        .map_err(error)?
+        .map(|m| GctMatrix { path: path.to_path_buf(), ..m })
+        .map_err(error)
 }
 
 type Gctx<T> = std::result::Result<T, String>;

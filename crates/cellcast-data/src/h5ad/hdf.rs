@@ -10,7 +10,6 @@
 //! [`super::H5ad`].
 
 use std::collections::HashMap;
-use std::panic::AssertUnwindSafe;
 use std::path::Path;
 
 use hdf5_pure::{AttrValue, DType, Dataset, Datatype, DatatypeByteOrder, Group};
@@ -55,17 +54,7 @@ fn display_object(object: &str) -> String {
 
 /// Runs `f`, turning a panic inside `hdf5-pure` into an error naming `object`.
 pub(crate) fn guarded<T>(ctx: &Ctx, object: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    match std::panic::catch_unwind(AssertUnwindSafe(f)) {
-        Ok(result) => result,
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            Err(ctx.err(object, format!("the HDF5 reader failed ({what}); the file is probably corrupt")))
-        }
-    }
+    crate::error::catch_parser_panic(f).unwrap_or_else(|message| Err(ctx.err(object, message)))
 }
 
 /// An object of the file.
