@@ -231,8 +231,9 @@ fn write_task(task: &GeneticTask, dir: &Path) -> Result<()> {
     let (train, test) = (task.train(), task.test());
     let ids = |rows: &[usize]| rows.iter().map(|&i| task.perturbations[i].clone()).collect::<Vec<_>>();
     let genes = &task.genes;
-    write_matrix_csv(&dir.join("train_lfc.csv"), "id", &ids(&train), genes, &task.lfc.select_rows(&train))?;
-    write_matrix_csv(&dir.join("test_lfc.csv"), "id", &ids(&test), genes, &task.lfc.select_rows(&test))?;
+    let lfc = task.lfc();
+    write_matrix_csv(&dir.join("train_lfc.csv"), "id", &ids(&train), genes, &lfc.select_rows(&train))?;
+    write_matrix_csv(&dir.join("test_lfc.csv"), "id", &ids(&test), genes, &lfc.select_rows(&test))?;
     write_matrix_csv(&dir.join("weights.csv"), "id", &ids(&test), genes, &task.weights.select_rows(&test))?;
     write_matrix_csv(&dir.join("train_weights.csv"), "id", &ids(&train), genes, &task.weights.select_rows(&train))?;
     write_matrix_csv(&dir.join("baseline.csv"), "id", &ids(&test), genes, &broadcast(&task.baseline(), test.len()))?;

@@ -34,8 +34,6 @@ pub struct GeneticTask {
     pub control: String,
     /// Whether each perturbation is held out.
     pub is_test: Vec<bool>,
-    /// Perturbations × genes: mean log-expression of the perturbation minus the controls'.
-    pub lfc: Matrix,
     /// Moderated t (reconstructed), perturbations × genes.
     pub t: Matrix,
     /// Myllia weights, perturbations × genes (rows sum to the number of genes).
@@ -63,9 +61,15 @@ impl GeneticTask {
         (0..self.perturbations.len()).filter(|&i| self.is_test[i]).collect()
     }
 
+    /// Perturbations × genes: mean log-expression of the perturbation minus the controls'
+    /// (cell means in both limma designs).
+    pub fn lfc(&self) -> Matrix {
+        minus_control(&self.profiles, &self.control_profile)
+    }
+
     /// The published baseline: the mean log-fold-change of the training perturbations.
     pub fn baseline(&self) -> Vec<f64> {
-        column_means(&self.lfc.select_rows(&self.train()))
+        column_means(&self.lfc().select_rows(&self.train()))
     }
 }
 
@@ -114,17 +118,6 @@ pub fn build_genetic_task<X: CellsByGenes>(
         genes: genes.to_vec(),
         control: control.to_string(),
         is_test,
-        // Cell means minus the controls' (what limma's coefficients are on single cells; with
-        // replicate pseudobulks the fit's own contrasts would be means of replicate means).
-        lfc: {
-            let mut lfc = stats.means.select_rows(&rows);
-            for r in 0..lfc.nrows() {
-                for (v, c) in lfc.row_mut(r).iter_mut().zip(stats.means.row(control_row)) {
-                    *v -= c;
-                }
-            }
-            lfc
-        },
         t: fit.t,
         weights,
         target_columns,
@@ -198,7 +191,7 @@ pub fn evaluate_genetic_panel(
         control: task.control_profile.clone(),
     };
     let test_names = names(&test);
-    let truth_lfc = task.lfc.select_rows(&test);
+    let truth_lfc = task.lfc().select_rows(&test);
     let weights = task.weights.select_rows(&test);
     let baseline = broadcast(&task.baseline(), test.len());
     // cell-eval reads pseudobulks with the control row.
@@ -219,12 +212,7 @@ pub fn evaluate_genetic_panel(
                 fold: 0,
                 source,
             })?;
-            let mut lfc = prediction.profiles.clone();
-            for i in 0..lfc.nrows() {
-                for (v, c) in lfc.row_mut(i).iter_mut().zip(&task.control_profile) {
-                    *v -= c;
-                }
-            }
+            let lfc = minus_control(&prediction.profiles, &task.control_profile);
             let pred_bulk = with_control(&prediction.profiles);
             let mut scores = Vec::new();
             for name in GENETIC_METRICS {
@@ -254,6 +242,17 @@ pub fn evaluate_genetic_panel(
             Ok(GeneticModelResult { model: model.name(), lfc, fallbacks: prediction.fallbacks, scores })
         })
         .collect()
+}
+
+/// Every row of `profiles` minus the control profile: log-fold-changes.
+fn minus_control(profiles: &Matrix, control: &[f64]) -> Matrix {
+    let mut out = profiles.clone();
+    for i in 0..out.nrows() {
+        for (v, c) in out.row_mut(i).iter_mut().zip(control) {
+            *v -= c;
+        }
+    }
+    out
 }
 
 /// `rows` copies of `v`.

@@ -70,8 +70,8 @@ pub struct SynthScreen {
     pub groups: Vec<String>,
     /// The control label.
     pub control: String,
-    /// For every perturbation (in `groups[1..]` order): its targets' log change (ln of the
-    /// knockdown factor) and its program (none for doubles).
+    /// For every perturbation (in `groups[1..]` order): the log change of each of its targets
+    /// (ln of the knockdown or activation factor).
     pub target_log_change: Vec<Vec<f64>>,
 }
 
