@@ -8,6 +8,7 @@
 
 pub mod fingerprint;
 pub mod molecule;
+mod native;
 pub mod similarity;
 
 pub use fingerprint::{BitFingerprint, CountFingerprint};

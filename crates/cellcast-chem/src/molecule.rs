@@ -1,12 +1,16 @@
 //! Parsing SMILES / CXSMILES into a checked molecule, and everything computed from one.
 //!
-//! chematic's parser reads syntax only; RDKit's `MolFromSmiles` also sanitizes (valences,
-//! Kekulé structure, aromaticity) and rejects what fails. [`Molecule::parse`] reads the syntax;
-//! [`Molecule::sanitize`] runs chematic's port of RDKit's sanitization once per molecule
-//! (cached), and every output either goes through it or fails the same way itself, so cellcast
-//! gives a result exactly when RDKit would. Sanitization is the costliest step (≈ 3× parsing), so
-//! it runs only when an output needs it. Every chematic call runs under `catch_unwind`, so a bug
-//! on some exotic input becomes a per-molecule error instead of aborting a batch.
+//! RDKit's `MolFromSmiles` reads the syntax and then sanitizes (valences, Kekulé structure,
+//! aromaticity), rejecting what fails. Two engines give cellcast the same answers:
+//!
+//! - the native path ([`crate::native`]) reads the common drug-like SMILES and builds RDKit's
+//!   sanitized model itself, fast; Morgan fingerprints come straight from it;
+//! - chematic's general RDKit port covers everything else (and every other output: canonical
+//!   SMILES, descriptors, scaffolds). Its parse runs eagerly only when the native path declined;
+//!   [`Molecule::sanitize`] runs its sanitization once per molecule (cached), and every output
+//!   either goes through it or fails the same way itself, so cellcast gives a result exactly when
+//!   RDKit would. Every chematic call runs under `catch_unwind`, so a bug on some exotic input
+//!   becomes a per-molecule error instead of aborting a batch.
 
 use std::panic::{catch_unwind, UnwindSafe};
 use std::sync::OnceLock;
@@ -17,6 +21,7 @@ use chematic_fp::{
 use chematic_smiles::{RdkitSmilesError, RdkitSmilesParams, SmilesParseLimits};
 
 use crate::fingerprint::{BitFingerprint, CountFingerprint};
+use crate::native::{morgan_environments, NativeMol};
 
 /// Larger molecules are refused: chematic's cost grows faster than linearly with size, and no
 /// benchmark compound comes near this (the largest LINCS peptides have a few hundred atoms).
@@ -60,8 +65,11 @@ fn rdkit_error(e: RdkitSmilesError) -> ChemError {
 /// A parsed molecule; its sanitization and canonical SMILES are computed on first use.
 #[derive(Clone)]
 pub struct Molecule {
-    graph: chematic_core::Molecule,
     smiles: String,
+    /// RDKit's sanitized model, when the native path covers the molecule (then it is valid).
+    native: Option<NativeMol>,
+    /// chematic's graph: parsed at once when the native path declined, on first use otherwise.
+    graph: OnceLock<Result<chematic_core::Molecule, ChemError>>,
     sanitized: OnceLock<Result<(), ChemError>>,
     canonical: OnceLock<Result<String, ChemError>>,
 }
@@ -187,12 +195,32 @@ impl Molecule {
     /// annotations, which change none of the outputs cellcast computes).
     pub fn parse(input: &str) -> Result<Self, ChemError> {
         let smiles = input.split_whitespace().next().ok_or(ChemError::Empty)?;
-        guarded("parsing", || {
-            let limits = SmilesParseLimits { max_atoms: MAX_ATOMS, ..Default::default() };
-            let graph =
-                chematic_smiles::parse_with_limits(smiles, &limits).map_err(|e| ChemError::Syntax(e.to_string()))?;
-            Ok(Molecule { graph, smiles: smiles.to_string(), sanitized: OnceLock::new(), canonical: OnceLock::new() })
-        })
+        let native = NativeMol::from_smiles(smiles).filter(|m| m.atom_count() <= MAX_ATOMS);
+        let m = Molecule {
+            smiles: smiles.to_string(),
+            graph: OnceLock::new(),
+            sanitized: OnceLock::new(),
+            canonical: OnceLock::new(),
+            native,
+        };
+        if m.native.is_none() {
+            m.graph()?;
+        }
+        Ok(m)
+    }
+
+    /// chematic's graph of the molecule (parsed on first use).
+    fn graph(&self) -> Result<&chematic_core::Molecule, ChemError> {
+        self.graph
+            .get_or_init(|| {
+                guarded("parsing", || {
+                    let limits = SmilesParseLimits { max_atoms: MAX_ATOMS, ..Default::default() };
+                    chematic_smiles::parse_with_limits(&self.smiles, &limits)
+                        .map_err(|e| ChemError::Syntax(e.to_string()))
+                })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// Parses and sanitizes: `Ok` exactly when RDKit's `MolFromSmiles` returns a molecule.
@@ -204,22 +232,29 @@ impl Molecule {
 
     /// RDKit's sanitization (cached): `Err` when RDKit would reject the molecule.
     pub fn sanitize(&self) -> Result<(), ChemError> {
+        if self.native.is_some() {
+            return Ok(());
+        }
         self.sanitized
             .get_or_init(|| {
-                guarded("sanitization", || {
-                    chematic_smiles::rdkit_num_atoms(&self.graph).map(|_| ()).map_err(rdkit_error)
-                })
+                let graph = self.graph()?;
+                guarded("sanitization", || chematic_smiles::rdkit_num_atoms(graph).map(|_| ()).map_err(rdkit_error))
             })
             .clone()
+    }
+
+    /// The native model, when it can give a Morgan fingerprint with these settings (chiral
+    /// fingerprints of stereo-marked molecules need CIP labels, which only chematic computes).
+    fn native_for_morgan(&self, params: MorganParams) -> Option<&NativeMol> {
+        self.native.as_ref().filter(|m| !(params.chirality && m.has_stereo_marks()))
     }
 
     /// RDKit's canonical isomeric SMILES (`Chem.MolToSmiles(mol)`), computed once.
     pub fn canonical_smiles(&self) -> Result<&str, ChemError> {
         self.canonical
             .get_or_init(|| {
-                guarded("canonical SMILES", || {
-                    chematic_smiles::rdkit_canonical_smiles(&self.graph).map_err(rdkit_error)
-                })
+                let graph = self.graph()?;
+                guarded("canonical SMILES", || chematic_smiles::rdkit_canonical_smiles(graph).map_err(rdkit_error))
             })
             .as_deref()
             .map_err(Clone::clone)
@@ -228,14 +263,21 @@ impl Molecule {
     /// Morgan bit fingerprint, identical to RDKit's `GetMorganGenerator(...).GetFingerprint`.
     pub fn morgan_bits(&self, params: MorganParams) -> Result<BitFingerprint, ChemError> {
         let params = params.validate()?;
+        if let Some(native) = self.native_for_morgan(params) {
+            let mut ids = Vec::with_capacity(64);
+            if morgan_environments(native, params.radius, |id| ids.push(id)).is_some() {
+                return Ok(BitFingerprint::from_on_bits(params.nbits, ids));
+            }
+        }
         self.sanitize()?;
         if !params.native_size() {
             let counts = self.morgan_counts(params)?;
             return Ok(BitFingerprint::from_on_bits(params.nbits, counts.entries().iter().map(|&(i, _)| i)));
         }
+        let graph = self.graph()?;
         guarded("Morgan fingerprint", || {
-            let bits = rdkit_morgan_bitvec(&self.graph, &params.config())
-                .map_err(|e| ChemError::Unsupported(e.to_string()))?;
+            let bits =
+                rdkit_morgan_bitvec(graph, &params.config()).map_err(|e| ChemError::Unsupported(e.to_string()))?;
             let on = (0..bits.bit_width()).filter(|&i| bits.get(i)).map(|i| i as u32);
             Ok(BitFingerprint::from_on_bits(params.nbits, on))
         })
@@ -244,10 +286,17 @@ impl Molecule {
     /// Morgan count fingerprint folded to `nbits`, identical to RDKit's `GetCountFingerprint`.
     pub fn morgan_counts(&self, params: MorganParams) -> Result<CountFingerprint, ChemError> {
         let params = params.validate()?;
+        if let Some(native) = self.native_for_morgan(params) {
+            let mut ids = Vec::with_capacity(64);
+            if morgan_environments(native, params.radius, |id| ids.push((id % params.nbits, 1))).is_some() {
+                return Ok(CountFingerprint::from_pairs(ids));
+            }
+        }
         self.sanitize()?;
+        let graph = self.graph()?;
         guarded("Morgan fingerprint", || {
-            let fp = rdkit_morgan_fingerprint(&self.graph, &params.config())
-                .map_err(|e| ChemError::Unsupported(e.to_string()))?;
+            let fp =
+                rdkit_morgan_fingerprint(graph, &params.config()).map_err(|e| ChemError::Unsupported(e.to_string()))?;
             Ok(CountFingerprint::from_pairs(fp.sparse_counts.iter().map(|(&raw, &c)| (raw % params.nbits, c))))
         })
     }
@@ -256,8 +305,9 @@ impl Molecule {
     /// `chirality`); the empty string for a molecule without rings. (chematic's scaffold runs
     /// RDKit's sanitization itself and fails where it fails.)
     pub fn murcko_scaffold(&self, chirality: bool) -> Result<String, ChemError> {
+        let graph = self.graph()?;
         guarded("Murcko scaffold", || {
-            let isomeric = chematic_smiles::rdkit_murcko_scaffold(&self.graph).map_err(rdkit_error)?;
+            let isomeric = chematic_smiles::rdkit_murcko_scaffold(graph).map_err(rdkit_error)?;
             // Without stereo marks or isotopes the isomeric string is already the non-isomeric
             // one; only the others need rewriting (which costs a second canonicalization).
             let has_isomeric_marks = isomeric.bytes().enumerate().any(|(i, b)| {
@@ -277,8 +327,9 @@ impl Molecule {
     /// Generic (CSK) scaffold: RDKit's `MakeScaffoldGeneric(GetScaffoldForMol(mol))` as SMILES.
     pub fn generic_scaffold(&self) -> Result<String, ChemError> {
         self.sanitize()?;
+        let graph = self.graph()?;
         guarded("generic scaffold", || {
-            let generic = chematic_chem::generic_murcko_scaffold(&self.graph);
+            let generic = chematic_chem::generic_murcko_scaffold(graph);
             if generic.atom_count() == 0 {
                 return Ok(String::new());
             }
@@ -290,8 +341,8 @@ impl Molecule {
     pub fn descriptors(&self) -> Result<Descriptors, ChemError> {
         use chematic_chem as c;
         self.sanitize()?;
+        let g = self.graph()?;
         guarded("descriptors", || {
-            let g = &self.graph;
             let rings = c::rdkit_num_rings(g);
             if rings > MAX_RINGS_FOR_DESCRIPTORS {
                 return Err(ChemError::Unsupported(format!(
