@@ -247,4 +247,35 @@ mod tests {
         assert!(azulene.atoms.iter().all(|a| a.aromatic));
         assert_eq!(azulene.bonds.iter().filter(|b| b.bt == BondType::Aromatic).count(), 10);
     }
+
+    /// The native path must carry nearly all real compounds, or the speed is not there.
+    #[test]
+    fn covers_nearly_all_lincs_compounds() {
+        use std::io::Read;
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/l1000/lincs_pertinfo.tsv.gz");
+        let Ok(file) = std::fs::File::open(&path) else {
+            eprintln!("SKIPPED covers_nearly_all_lincs_compounds: {} is absent", path.display());
+            return;
+        };
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(file).read_to_string(&mut text).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+        let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+        let (kind, smiles) = (col("pert_type"), col("canonical_smiles"));
+        let (mut total, mut native) = (0, 0);
+        for line in lines {
+            let cells: Vec<&str> = line.split('\t').collect();
+            if cells[kind] != "trt_cp" || matches!(cells[smiles], "" | "-666") {
+                continue;
+            }
+            total += 1;
+            native += usize::from(NativeMol::from_smiles(cells[smiles]).is_some());
+        }
+        let share = native as f64 / total as f64;
+        eprintln!("native path: {native} of {total} LINCS compounds ({:.2} %)", 100.0 * share);
+        assert!(total > 20_000);
+        assert!(share > 0.97, "{share}");
+    }
 }

@@ -443,7 +443,7 @@ impl NativeMol {
                 rings.extend(rings::block_rings(self, block)?);
             }
         }
-        self.large_ring_bridges(&rings, &mut donors)?;
+        self.large_ring_bridges(&rings, &before_tweak, &mut donors)?;
         let candidate = candidate(self, &donors);
         let c_rings: Vec<&Vec<u32>> = rings.iter().filter(|r| r.iter().all(|&a| candidate[a as usize])).collect();
         let ring_bonds: Vec<Vec<u32>> = c_rings.iter().map(|r| self.ring_bond_list(r)).collect();
@@ -486,9 +486,10 @@ impl NativeMol {
 
     /// RDKit 2026.09 treats a neutral divalent O or S with only single bonds, first seen in a
     /// ring of nine or more atoms, as a non-donor. "First seen" follows RDKit's ring order,
-    /// which the native path does not reproduce, so atoms in both small and large rings are
-    /// declined.
-    fn large_ring_bridges(&self, rings: &[Vec<u32>], donors: &mut [Donor]) -> Option<()> {
+    /// which the native path does not reproduce, so an atom in both a small and a large ring
+    /// that could be aromatic (all atoms candidates) is declined. Rings that cannot be aromatic
+    /// do not care about the atom's donor type.
+    fn large_ring_bridges(&self, rings: &[Vec<u32>], candidate: &[bool], donors: &mut [Donor]) -> Option<()> {
         for a in 0..self.atoms.len() as u32 {
             let plain = donors[a as usize] == Donor::Two
                 && matches!(self.anum(a), 8 | 16)
@@ -498,10 +499,11 @@ impl NativeMol {
             if !plain {
                 continue;
             }
-            let sizes = rings.iter().filter(|r| r.contains(&a)).map(Vec::len);
-            let (small, large) = sizes.fold((false, false), |(s, l), len| (s || len < 9, l || len >= 9));
+            let containing = || rings.iter().filter(|r| r.contains(&a));
+            let (small, large) = containing().fold((false, false), |(s, l), r| (s || r.len() < 9, l || r.len() >= 9));
+            let matters = containing().any(|r| r.iter().all(|&x| candidate[x as usize]));
             match (small, large) {
-                (true, true) => return None,
+                (true, true) if matters => return None,
                 (false, true) => donors[a as usize] = Donor::No,
                 _ => {}
             }
