@@ -21,7 +21,7 @@ use chematic_fp::{
 use chematic_smiles::{RdkitSmilesError, RdkitSmilesParams, SmilesParseLimits};
 
 use crate::fingerprint::{BitFingerprint, CountFingerprint};
-use crate::native::{morgan_environments, NativeMol};
+use crate::native::{morgan_environments, murcko_smiles, NativeMol};
 
 /// Larger molecules are refused: chematic's cost grows faster than linearly with size, and no
 /// benchmark compound comes near this (the largest LINCS peptides have a few hundred atoms).
@@ -305,6 +305,17 @@ impl Molecule {
     /// `chirality`); the empty string for a molecule without rings. (chematic's scaffold runs
     /// RDKit's sanitization itself and fails where it fails.)
     pub fn murcko_scaffold(&self, chirality: bool) -> Result<String, ChemError> {
+        // The native path builds RDKit's scaffold molecule; chematic only canonicalizes it.
+        if let Some(scaffold) = self.native.as_ref().filter(|_| !chirality).and_then(murcko_smiles) {
+            if scaffold.is_empty() {
+                return Ok(scaffold);
+            }
+            return guarded("Murcko scaffold", || {
+                let graph = chematic_smiles::parse(&scaffold)
+                    .map_err(|e| ChemError::Internal(format!("re-reading scaffold {scaffold}: {e}")))?;
+                chematic_smiles::rdkit_canonical_smiles(&graph).map_err(rdkit_error)
+            });
+        }
         let graph = self.graph()?;
         guarded("Murcko scaffold", || {
             let isomeric = chematic_smiles::rdkit_murcko_scaffold(graph).map_err(rdkit_error)?;

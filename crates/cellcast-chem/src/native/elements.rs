@@ -60,6 +60,11 @@ const ELEMENTS: [(&str, i32, &[i32]); 55] = [
     ("Xe", 8, &[0, 2, 4, 6]),
 ];
 
+/// Element symbol of a modelled atomic number.
+pub(super) fn symbol(anum: u8) -> &'static str {
+    ELEMENTS[usize::from(anum)].0
+}
+
 /// Atomic number of an element symbol, within the table.
 pub(super) fn atomic_number(symbol: &[u8]) -> Option<u8> {
     ELEMENTS.iter().position(|e| e.0.as_bytes() == symbol).map(|i| i as u8)

@@ -15,9 +15,11 @@ mod elements;
 mod model;
 mod morgan;
 mod rings;
+mod scaffold;
 mod smiles;
 
 pub(crate) use morgan::morgan_environments;
+pub(crate) use scaffold::murcko_smiles;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(super) enum BondType {
@@ -277,5 +279,35 @@ mod tests {
         eprintln!("native path: {native} of {total} LINCS compounds ({:.2} %)", 100.0 * share);
         assert!(total > 20_000);
         assert!(share > 0.97, "{share}");
+    }
+
+    #[test]
+    fn scaffolds_match_chematic_murcko() {
+        for smiles in [
+            "Cn1cccc1",             // N-substituent removed: [nH]
+            "C[n+]1ccccc1",         // charged aromatic N: [nH+]
+            "O=c1ccn(C)c(=O)[nH]1", // exocyclic C=O kept
+            "CC(=O)c1ccccc1",
+            "N#Cc1ccccc1",                    // nitrile goes
+            "C=C1CCCCC1",                     // exocyclic methylene stays
+            "c1ccccc1CCc1ccccc1.[Na+].[Cl-]", // linker; ions go
+            "CCN(CC)C(=O)c1ccc2c(c1)OCO2",
+            "[O-][N+](=O)c1ccc(cc1)C1CC1",
+            "CC1=NN(C(=O)C1)c1ccccc1",
+            "C[C@H](N)C(=O)N[C@@H]1CCCC1", // chiral ring atom loses its H mark
+            "CCCC",                        // no ring: empty
+        ] {
+            let native = NativeMol::from_smiles(smiles).unwrap();
+            let written = murcko_smiles(&native).unwrap();
+            let ours = if written.is_empty() {
+                written
+            } else {
+                chematic_smiles::rdkit_canonical_smiles(&chematic_smiles::parse(&written).unwrap()).unwrap()
+            };
+            let theirs = chematic_smiles::rdkit_murcko_scaffold(&chematic_smiles::parse(smiles).unwrap()).unwrap();
+            assert_eq!(ours, theirs, "{smiles} (written {:?})", murcko_smiles(&native));
+        }
+        let pyrrole = NativeMol::from_smiles("Cn1cccc1").unwrap();
+        assert_eq!(murcko_smiles(&pyrrole).unwrap(), "[nH]1cccc1");
     }
 }

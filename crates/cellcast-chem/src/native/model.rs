@@ -4,43 +4,15 @@
 
 use super::elements as el;
 use super::rings::{self, Block};
-use super::{BondType, Graph, NativeMol};
+use super::{Atom, Bond, BondType, Graph, NativeMol};
 
 /// Work limit for the Kekulé search; past it the molecule goes through chematic.
 const MAX_KEKULE_STEPS: usize = 20_000;
 
 pub(super) fn sanitize(g: Graph) -> Option<NativeMol> {
     let n = g.atoms.len();
-    let mut degree = vec![0u32; n + 1];
-    for b in &g.bonds {
-        degree[b.a as usize] += 1;
-        degree[b.b as usize] += 1;
-    }
-    let mut start = Vec::with_capacity(n + 1);
-    let mut acc = 0u32;
-    for d in &degree[..n] {
-        start.push(acc);
-        acc += d;
-    }
-    start.push(acc);
-    let mut fill = start.clone();
-    let mut adj = vec![(0u32, 0u32); acc as usize];
-    for (k, b) in g.bonds.iter().enumerate() {
-        adj[fill[b.a as usize] as usize] = (b.b, k as u32);
-        fill[b.a as usize] += 1;
-        adj[fill[b.b as usize] as usize] = (b.a, k as u32);
-        fill[b.b as usize] += 1;
-    }
     let has_stereo_marks = g.stereo_marks || g.atoms.iter().any(|a| a.chiral);
-    let mut m = NativeMol {
-        atoms: g.atoms,
-        bonds: g.bonds,
-        start,
-        adj,
-        ring_atom: Vec::new(),
-        ring_bond: Vec::new(),
-        has_stereo_marks,
-    };
+    let mut m = NativeMol::from_parts(g.atoms, g.bonds, has_stereo_marks);
     for a in 0..n as u32 {
         let anum = m.atoms[a as usize].anum;
         if !(el::is_modelled_nonmetal(anum) || (el::is_free_ion(anum) && m.degree(a) == 0)) {
@@ -61,6 +33,28 @@ pub(super) fn sanitize(g: Graph) -> Option<NativeMol> {
 }
 
 impl NativeMol {
+    /// The molecule with its adjacency built (ring information still empty).
+    pub(super) fn from_parts(atoms: Vec<Atom>, bonds: Vec<Bond>, has_stereo_marks: bool) -> NativeMol {
+        let n = atoms.len();
+        let mut start = vec![0u32; n + 1];
+        for b in &bonds {
+            start[b.a as usize + 1] += 1;
+            start[b.b as usize + 1] += 1;
+        }
+        for a in 0..n {
+            start[a + 1] += start[a];
+        }
+        let mut fill = start.clone();
+        let mut adj = vec![(0u32, 0u32); start[n] as usize];
+        for (k, b) in bonds.iter().enumerate() {
+            for (x, y) in [(b.a, b.b), (b.b, b.a)] {
+                adj[fill[x as usize] as usize] = (y, k as u32);
+                fill[x as usize] += 1;
+            }
+        }
+        NativeMol { atoms, bonds, start, adj, ring_atom: Vec::new(), ring_bond: Vec::new(), has_stereo_marks }
+    }
+
     fn anum(&self, a: u32) -> i32 {
         i32::from(self.atoms[a as usize].anum)
     }
@@ -166,7 +160,7 @@ impl NativeMol {
         Some(0)
     }
 
-    fn update_atom_cache(&mut self, a: u32, strict: bool) -> Option<()> {
+    pub(super) fn update_atom_cache(&mut self, a: u32, strict: bool) -> Option<()> {
         self.atoms[a as usize].explicit_valence = self.explicit_valence(a, strict)?;
         self.atoms[a as usize].implicit_valence = self.implicit_valence(a, strict)?;
         Some(())
