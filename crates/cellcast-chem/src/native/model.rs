@@ -424,21 +424,27 @@ impl NativeMol {
     /// `setAromaticity` (RDKit model) on the Kekulé structure.
     fn set_aromaticity(&mut self, blocks: &[Block]) -> Option<()> {
         let n = self.atoms.len();
-        let mut donors: Vec<Donor> = (0..n as u32).map(|a| self.donor_type(a)).collect();
-        let candidate = |m: &Self, donors: &[Donor]| -> Vec<bool> {
-            (0..n as u32).map(|a| m.is_aromatic_candidate(a, donors[a as usize])).collect()
-        };
+        // Only ring atoms can be in an aromatic ring; the others keep `No`.
+        let mut donors = vec![Donor::No; n];
+        let mut candidate = vec![false; n];
+        for a in (0..n as u32).filter(|&a| self.ring_atom[a as usize]) {
+            donors[a as usize] = self.donor_type(a);
+            candidate[a as usize] = self.is_aromatic_candidate(a, donors[a as usize]);
+        }
         // Rings matter only where candidate atoms close a cycle; the large-ring tweak below can
         // only remove candidates.
-        let before_tweak = candidate(self, &donors);
         let mut rings: Vec<Vec<u32>> = Vec::new();
         for block in blocks {
-            if self.has_candidate_cycle(block, &before_tweak) {
+            if self.has_candidate_cycle(block, &candidate) {
                 rings.extend(rings::block_rings(self, block)?);
             }
         }
-        self.large_ring_bridges(&rings, &before_tweak, &mut donors)?;
-        let candidate = candidate(self, &donors);
+        if rings.is_empty() {
+            return Some(());
+        }
+        for a in self.large_ring_bridges(&rings, &candidate, &mut donors)? {
+            candidate[a as usize] = self.is_aromatic_candidate(a, donors[a as usize]);
+        }
         let c_rings: Vec<&Vec<u32>> = rings.iter().filter(|r| r.iter().all(|&a| candidate[a as usize])).collect();
         let ring_bonds: Vec<Vec<u32>> = c_rings.iter().map(|r| self.ring_bond_list(r)).collect();
         let neighbours = fused_neighbours(&ring_bonds);
@@ -483,7 +489,8 @@ impl NativeMol {
     /// which the native path does not reproduce, so an atom in both a small and a large ring
     /// that could be aromatic (all atoms candidates) is declined. Rings that cannot be aromatic
     /// do not care about the atom's donor type.
-    fn large_ring_bridges(&self, rings: &[Vec<u32>], candidate: &[bool], donors: &mut [Donor]) -> Option<()> {
+    fn large_ring_bridges(&self, rings: &[Vec<u32>], candidate: &[bool], donors: &mut [Donor]) -> Option<Vec<u32>> {
+        let mut changed = Vec::new();
         for a in 0..self.atoms.len() as u32 {
             let plain = donors[a as usize] == Donor::Two
                 && matches!(self.anum(a), 8 | 16)
@@ -498,11 +505,14 @@ impl NativeMol {
             let matters = containing().any(|r| r.iter().all(|&x| candidate[x as usize]));
             match (small, large) {
                 (true, true) if matters => return None,
-                (false, true) => donors[a as usize] = Donor::No,
+                (false, true) => {
+                    donors[a as usize] = Donor::No;
+                    changed.push(a);
+                }
                 _ => {}
             }
         }
-        Some(())
+        Some(changed)
     }
 
     fn ring_bond_list(&self, ring: &[u32]) -> Vec<u32> {
@@ -639,6 +649,7 @@ impl NativeMol {
         system_bonds.dedup();
         let mut done_bonds: Vec<u32> = Vec::new();
         let mut in_system = vec![0u8; self.atoms.len()];
+        let mut union: Vec<u32> = Vec::new();
         for size in 1..=nrings.min(MAX_FUSED) {
             if done_bonds.len() >= system_bonds.len() {
                 break;
@@ -647,24 +658,21 @@ impl NativeMol {
             loop {
                 let chosen: Vec<usize> = comb.iter().map(|&i| fused[i]).collect();
                 if is_connected(&chosen, neighbours) {
+                    // The atoms in one or two of the chosen rings.
                     for &r in &chosen {
                         for &a in rings[r] {
                             in_system[a as usize] += 1;
                         }
                     }
-                    let union: Vec<u32> = chosen
-                        .iter()
-                        .flat_map(|&r| rings[r].iter().copied())
-                        .filter(|&a| {
-                            let k = in_system[a as usize];
-                            k == 1 || k == 2
-                        })
-                        .collect::<std::collections::BTreeSet<u32>>()
-                        .into_iter()
-                        .collect();
+                    union.clear();
                     for &r in &chosen {
                         for &a in rings[r] {
-                            in_system[a as usize] = 0;
+                            let k = &mut in_system[a as usize];
+                            if *k == 1 || *k == 2 {
+                                union.push(a);
+                            }
+                            // Counted once: later visits of the atom see 0.
+                            *k = 0;
                         }
                     }
                     if huckel(&union, donors) {

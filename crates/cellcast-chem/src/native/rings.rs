@@ -12,7 +12,7 @@ pub(super) struct Block {
 
 /// Blocks larger than this (bonds) or with more independent cycles are left to chematic.
 const MAX_BLOCK_BONDS: usize = 128;
-const MAX_CYCLOMATIC: usize = 10;
+const MAX_CYCLOMATIC: usize = 7;
 
 /// Ring atoms, ring bonds and ring systems, by Tarjan's biconnected components (iterative).
 pub(super) fn ring_membership(m: &NativeMol) -> (Vec<bool>, Vec<bool>, Vec<Block>) {
@@ -104,26 +104,39 @@ pub(super) fn block_rings(m: &NativeMol, block: &Block) -> Option<Vec<Vec<u32>>>
     if nb > MAX_BLOCK_BONDS || cyclomatic > MAX_CYCLOMATIC {
         return None;
     }
-    // Local numbering: atoms by position in the block, bonds by bit.
+    // Local numbering: atoms by position in the block, bonds by bit; adjacency as CSR.
     let pos = |a: u32| block.atoms.binary_search(&a).expect("atom of the block");
     let ends: Vec<(usize, usize)> =
         block.bonds.iter().map(|&b| (pos(m.bonds[b as usize].a), pos(m.bonds[b as usize].b))).collect();
-    let mut local_adj: Vec<Vec<(usize, usize)>> = vec![Vec::new(); na];
-    for (lb, &(u, v)) in ends.iter().enumerate() {
-        local_adj[u].push((v, lb));
-        local_adj[v].push((u, lb));
+    let mut start = vec![0usize; na + 1];
+    for &(u, v) in &ends {
+        start[u + 1] += 1;
+        start[v + 1] += 1;
     }
+    for i in 0..na {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut adj = vec![(0usize, 0usize); 2 * nb];
+    for (lb, &(u, v)) in ends.iter().enumerate() {
+        adj[fill[u]] = (v, lb);
+        fill[u] += 1;
+        adj[fill[v]] = (u, lb);
+        fill[v] += 1;
+    }
+    let local_adj = LocalAdjacency { start: &start, adj: &adj };
     // Spanning tree by BFS; each non-tree bond closes one fundamental cycle.
     let mut parent: Vec<Option<(usize, usize)>> = vec![None; na];
     let mut reached = vec![false; na];
     reached[0] = true;
-    let mut queue = vec![0usize];
+    let mut queue = Vec::with_capacity(na);
+    queue.push(0usize);
     let mut tree = vec![false; nb];
     let mut k = 0;
     while k < queue.len() {
         let v = queue[k];
         k += 1;
-        for &(w, lb) in &local_adj[v] {
+        for &(w, lb) in local_adj.of(v) {
             if !reached[w] {
                 reached[w] = true;
                 parent[w] = Some((v, lb));
@@ -149,7 +162,7 @@ pub(super) fn block_rings(m: &NativeMol, block: &Block) -> Option<Vec<Vec<u32>>>
     let mut degree = vec![0u8; na];
     let mut cycles: Vec<u128> = Vec::new();
     for pick in 1u32..(1 << cyclomatic) {
-        let mask = (0..cyclomatic).filter(|&i| pick >> i & 1 == 1).fold(0u128, |acc, i| acc ^ fundamental[i]);
+        let mask = BitIter(u128::from(pick)).fold(0u128, |acc, i| acc ^ fundamental[i]);
         if is_simple_cycle(mask, &ends, &local_adj, &mut degree) {
             cycles.push(mask);
         }
@@ -178,7 +191,7 @@ pub(super) fn block_rings(m: &NativeMol, block: &Block) -> Option<Vec<Vec<u32>>>
         relevant
             .iter()
             .map(|&mask| {
-                let bonds: Vec<u32> = (0..nb).filter(|&lb| mask >> lb & 1 == 1).map(|lb| block.bonds[lb]).collect();
+                let bonds: Vec<u32> = BitIter(mask).map(|lb| block.bonds[lb]).collect();
                 walk(m, &bonds)
             })
             .collect(),
@@ -200,9 +213,12 @@ fn reduce(mut v: u128, basis: &[u128; 128]) -> u128 {
 
 /// Whether the bonds in `mask` (local bits) form one simple cycle: every atom they touch is
 /// touched twice, and following them from one bond comes back after all of them.
-fn is_simple_cycle(mask: u128, ends: &[(usize, usize)], adj: &[Vec<(usize, usize)>], degree: &mut [u8]) -> bool {
-    let bits = || (0..ends.len()).filter(move |&lb| mask >> lb & 1 == 1);
-    degree.fill(0);
+fn is_simple_cycle(mask: u128, ends: &[(usize, usize)], adj: &LocalAdjacency, degree: &mut [u8]) -> bool {
+    let bits = || BitIter(mask);
+    for lb in bits() {
+        degree[ends[lb].0] = 0;
+        degree[ends[lb].1] = 0;
+    }
     for lb in bits() {
         degree[ends[lb].0] += 1;
         degree[ends[lb].1] += 1;
@@ -214,13 +230,41 @@ fn is_simple_cycle(mask: u128, ends: &[(usize, usize)], adj: &[Vec<(usize, usize
     let (start, mut at) = ends[first];
     let (mut came_by, mut length) = (first, 1u32);
     while at != start {
-        let Some(&(next, lb)) = adj[at].iter().find(|&&(_, lb)| lb != came_by && mask >> lb & 1 == 1) else {
+        let Some(&(next, lb)) = adj.of(at).iter().find(|&&(_, lb)| lb != came_by && mask >> lb & 1 == 1) else {
             return false;
         };
         (at, came_by) = (next, lb);
         length += 1;
     }
     length == mask.count_ones()
+}
+
+/// A block's bonds by local atom: `adj[start[a]..start[a + 1]]` holds (neighbour, bond bit).
+struct LocalAdjacency<'a> {
+    start: &'a [usize],
+    adj: &'a [(usize, usize)],
+}
+
+impl LocalAdjacency<'_> {
+    fn of(&self, a: usize) -> &[(usize, usize)] {
+        &self.adj[self.start[a]..self.start[a + 1]]
+    }
+}
+
+/// The set bits of a mask, lowest first.
+struct BitIter(u128);
+
+impl Iterator for BitIter {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        if self.0 == 0 {
+            return None;
+        }
+        let bit = self.0.trailing_zeros() as usize;
+        self.0 &= self.0 - 1;
+        Some(bit)
+    }
 }
 
 /// The atoms of a cycle given by its bonds, in order, starting from the first bond (stops early
