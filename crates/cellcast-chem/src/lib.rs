@@ -9,6 +9,9 @@
 pub mod fingerprint;
 pub mod molecule;
 mod native;
+
+#[doc(hidden)]
+pub use native::check_native_model;
 pub mod similarity;
 
 pub use fingerprint::{BitFingerprint, CountFingerprint};

@@ -209,6 +209,22 @@ impl Molecule {
         Ok(m)
     }
 
+    /// Parses with chematic alone, never the native path: the reference engine that
+    /// differential tests and the fuzzer compare the native path against.
+    #[doc(hidden)]
+    pub fn parse_with_chematic(input: &str) -> Result<Self, ChemError> {
+        let smiles = input.split_whitespace().next().ok_or(ChemError::Empty)?;
+        let m = Molecule {
+            smiles: smiles.to_string(),
+            graph: OnceLock::new(),
+            sanitized: OnceLock::new(),
+            canonical: OnceLock::new(),
+            native: None,
+        };
+        m.graph()?;
+        Ok(m)
+    }
+
     /// chematic's graph of the molecule (parsed on first use).
     fn graph(&self) -> Result<&chematic_core::Molecule, ChemError> {
         self.graph

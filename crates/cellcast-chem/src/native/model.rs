@@ -24,9 +24,14 @@ pub(super) fn sanitize(g: Graph) -> Option<NativeMol> {
     let (ring_atom, ring_bond, blocks) = rings::ring_membership(&m);
     m.ring_atom = ring_atom;
     m.ring_bond = ring_bond;
-    m.kekulize(&blocks)?;
+    let kekule_choices = m.kekulize(&blocks)?;
     m.check_no_radicals()?;
     m.set_aromaticity(&blocks)?;
+    // A bond whose single/double type came from the Kekulé search and did not become aromatic
+    // again keeps that type, and RDKit's search may have chosen the other structure.
+    if kekule_choices.iter().any(|&b| m.bonds[b as usize].bt != BondType::Aromatic) {
+        return None;
+    }
     m.adjust_hs()?;
     m.update_property_cache(true)?;
     Some(m)
@@ -228,13 +233,15 @@ impl NativeMol {
     }
 
     /// `Kekulize` (markAtomsBonds): aromatic input becomes single and double bonds, or the
-    /// molecule is declined where RDKit would fail. Which Kekulé structure is found does not
-    /// matter downstream: the atoms that get a double bond are fixed by their valences, and
-    /// aromaticity is perceived again from scratch.
-    fn kekulize(&mut self, blocks: &[Block]) -> Option<()> {
+    /// molecule is declined where RDKit would fail. Returns the ring bonds whose type the
+    /// search chose. The choice does not change which rings are perceived aromatic afterwards
+    /// (the atoms that get a double bond are fixed by their valences), but a chosen bond that
+    /// does not end up aromatic keeps the type of whichever structure was found.
+    fn kekulize(&mut self, blocks: &[Block]) -> Option<Vec<u32>> {
         let n = self.atoms.len();
+        let mut chosen = Vec::new();
         if !(0..n as u32).any(|a| self.is_aromatic_atom(a)) {
-            return Some(());
+            return Some(chosen);
         }
         let valences: Vec<i32> = (0..n as u32).map(|a| self.total_valence(a)).collect();
         let mut in_block = vec![false; n];
@@ -253,7 +260,11 @@ impl NativeMol {
                 }
             }
             for b in make_single {
-                self.bonds[b as usize].bt = BondType::Single;
+                let bond = &mut self.bonds[b as usize];
+                bond.bt = BondType::Single;
+                if in_block[bond.a as usize] && in_block[bond.b as usize] {
+                    chosen.push(b);
+                }
             }
             let matched = self.perfect_matching(&block.atoms, &candidates, &in_block)?;
             for b in matched {
@@ -285,7 +296,7 @@ impl NativeMol {
                 self.update_atom_cache(a, false)?;
             }
         }
-        (0..n as u32).all(|a| self.total_valence(a) == valences[a as usize]).then_some(())
+        (0..n as u32).all(|a| self.total_valence(a) == valences[a as usize]).then_some(chosen)
     }
 
     /// Kekulize's `markDbondCands` for one aromatic atom (no dummies, no radicals): whether it

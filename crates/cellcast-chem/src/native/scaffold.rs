@@ -65,7 +65,12 @@ pub(crate) fn murcko_smiles(m: &NativeMol) -> Option<String> {
         }
     }
     let scaffold = scaffold.induced(&stays)?;
-    Some(scaffold.write_smiles())
+    let (smiles, written_order) = scaffold.write_smiles();
+    // RDKit writes the scaffold without sanitizing it again; chematic will sanitize what we
+    // write. Only when that round trip gives back the same molecule (checked with the native
+    // model, which is RDKit's wherever it answers) is the canonical form the same.
+    let reread = NativeMol::from_smiles(&smiles)?;
+    scaffold.same_molecule(&reread, &written_order).then_some(smiles)
 }
 
 impl NativeMol {
@@ -102,10 +107,32 @@ impl NativeMol {
         Some(m)
     }
 
-    /// A SMILES string for the molecule as it stands: every atom with its exact hydrogen count
-    /// and charge (bracketed whenever a reader could not infer them), bonds explicit wherever
-    /// an implicit bond would be read differently.
-    fn write_smiles(&self) -> String {
+    /// Whether `other` is this molecule with atom `i` of `other` being atom `order[i]` here:
+    /// the same elements, charges, aromaticity, hydrogens and bond types.
+    fn same_molecule(&self, other: &NativeMol, order: &[u32]) -> bool {
+        if other.atoms.len() != self.atoms.len() || other.bonds.len() != self.bonds.len() {
+            return false;
+        }
+        let atoms_match = order.iter().enumerate().all(|(i, &a)| {
+            let (x, y) = (&other.atoms[i], &self.atoms[a as usize]);
+            x.anum == y.anum
+                && x.charge == y.charge
+                && x.aromatic == y.aromatic
+                && other.total_hs(i as u32) == self.total_hs(a)
+        });
+        let key = |a: u32, b: u32, bt: BondType| (a.min(b), a.max(b), bt as u8);
+        let mut ours: Vec<_> = self.bonds.iter().map(|b| key(b.a, b.b, b.bt)).collect();
+        let mut theirs: Vec<_> =
+            other.bonds.iter().map(|b| key(order[b.a as usize], order[b.b as usize], b.bt)).collect();
+        ours.sort_unstable();
+        theirs.sort_unstable();
+        atoms_match && ours == theirs
+    }
+
+    /// A SMILES string for the molecule as it stands, and the order its atoms are written in:
+    /// every atom with its exact hydrogen count and charge (bracketed whenever a reader could
+    /// not infer them), bonds explicit wherever an implicit bond would be read differently.
+    fn write_smiles(&self) -> (String, Vec<u32>) {
         let n = self.atoms.len();
         // Depth-first order; non-tree bonds become ring closures opened at the earlier atom.
         let mut visited = vec![false; n];
@@ -150,6 +177,7 @@ impl NativeMol {
         let mut out = String::with_capacity(4 * n);
         let mut digit_of_bond = vec![0u8; self.bonds.len()];
         let mut free_digits: Vec<u8> = (1..=99).rev().collect();
+        let mut order = Vec::with_capacity(n);
         for (k, &root) in roots.iter().enumerate() {
             if k > 0 {
                 out.push('.');
@@ -157,6 +185,7 @@ impl NativeMol {
             // Iterative pre-order writing: (atom, index of next child to write).
             let mut stack = vec![(root, 0usize)];
             self.write_atom(root, &mut out);
+            order.push(root);
             self.write_closures(root, &opens, &closes, &mut digit_of_bond, &mut free_digits, &mut out);
             while let Some(top) = stack.last_mut() {
                 let (v, next) = *top;
@@ -175,11 +204,12 @@ impl NativeMol {
                 }
                 self.write_bond(tree_parent_bond[w as usize], &mut out);
                 self.write_atom(w, &mut out);
+                order.push(w);
                 self.write_closures(w, &opens, &closes, &mut digit_of_bond, &mut free_digits, &mut out);
                 stack.push((w, 0));
             }
         }
-        out
+        (out, order)
     }
 
     fn write_closures(

@@ -9,51 +9,67 @@ use super::{Atom, Bond, BondType, Graph};
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum BondSymbol {
     Single,
+    /// `/` or `\\`: a single bond with a direction.
+    Directional,
     Double,
     Triple,
     Aromatic,
 }
 
+/// What the reader saw last; each token may only follow some of these.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Last {
+    Start,
+    Atom,
+    RingDigit,
+    Bond,
+    Open,
+    Close,
+    Dot,
+}
+
 /// Parses `smiles` (no whitespace, no CX extension) into the parser-state graph.
 pub(super) fn parse(smiles: &[u8]) -> Option<Graph> {
+    use Last::*;
     let mut g = Graph::default();
     let mut prev: Option<u32> = None;
     let mut pending: Option<BondSymbol> = None;
     let mut branches: Vec<u32> = Vec::new();
-    let mut rings: Vec<Option<(u32, Option<BondSymbol>)>> = vec![None; 100];
+    let mut rings: [Option<(u32, Option<BondSymbol>)>; 100] = [None; 100];
     let mut open_rings = 0usize;
-    // Ring-closure digits must follow an atom (or another closure), bond symbols aside.
-    let mut closure_allowed = false;
+    let mut last = Start;
+    // Whether the bond symbol just read follows an atom or ring digit (so a digit may follow).
+    let mut bond_after_atom = false;
     let mut i = 0;
     while i < smiles.len() {
         let c = smiles[i];
         match c {
             b'(' => {
-                if pending.is_some() {
+                if !matches!(last, Atom | RingDigit | Close) {
                     return None;
                 }
                 branches.push(prev?);
-                closure_allowed = false;
+                last = Open;
                 i += 1;
             }
             b')' => {
-                if pending.is_some() {
+                if !matches!(last, Atom | RingDigit | Close) {
                     return None;
                 }
                 prev = Some(branches.pop()?);
-                closure_allowed = false;
+                last = Close;
                 i += 1;
             }
             b'.' => {
-                if pending.is_some() || prev.is_none() {
+                if !matches!(last, Atom | RingDigit | Close) || !branches.is_empty() {
                     return None;
                 }
                 prev = None;
-                closure_allowed = false;
+                last = Dot;
                 i += 1;
             }
             b'-' | b'/' | b'\\' | b'=' | b'#' | b':' => {
-                if pending.is_some() || prev.is_none() {
+                if !matches!(last, Atom | RingDigit | Close | Open) {
                     return None;
                 }
                 if c == b'/' || c == b'\\' {
@@ -63,11 +79,17 @@ pub(super) fn parse(smiles: &[u8]) -> Option<Graph> {
                     b'=' => BondSymbol::Double,
                     b'#' => BondSymbol::Triple,
                     b':' => BondSymbol::Aromatic,
-                    _ => BondSymbol::Single,
+                    b'-' => BondSymbol::Single,
+                    _ => BondSymbol::Directional,
                 });
+                bond_after_atom = matches!(last, Atom | RingDigit);
+                last = Bond;
                 i += 1;
             }
             b'0'..=b'9' | b'%' => {
+                if !(matches!(last, Atom | RingDigit) || (last == Bond && bond_after_atom)) {
+                    return None;
+                }
                 let (digit, used) = if c == b'%' {
                     let d = smiles.get(i + 1..i + 3)?;
                     if !d.iter().all(u8::is_ascii_digit) {
@@ -77,9 +99,6 @@ pub(super) fn parse(smiles: &[u8]) -> Option<Graph> {
                 } else {
                     (usize::from(c - b'0'), 1)
                 };
-                if !closure_allowed {
-                    return None;
-                }
                 let here = prev?;
                 match rings[digit].take() {
                     None => {
@@ -90,6 +109,8 @@ pub(super) fn parse(smiles: &[u8]) -> Option<Graph> {
                         open_rings -= 1;
                         let symbol = match (opened_with, pending.take()) {
                             (Some(a), Some(b)) if a != b => return None,
+                            // Directions on ring closures are RDKit corner cases: declined.
+                            (Some(BondSymbol::Directional), _) | (_, Some(BondSymbol::Directional)) => return None,
                             (a, b) => a.or(b),
                         };
                         if other == here || g.bond_between(other, here).is_some() {
@@ -98,6 +119,7 @@ pub(super) fn parse(smiles: &[u8]) -> Option<Graph> {
                         add_bond(&mut g, other, here, symbol)?;
                     }
                 }
+                last = RingDigit;
                 i += used;
             }
             _ => {
@@ -110,12 +132,12 @@ pub(super) fn parse(smiles: &[u8]) -> Option<Graph> {
                     return None;
                 }
                 prev = Some(idx);
-                closure_allowed = true;
+                last = Atom;
                 i += used;
             }
         }
     }
-    if pending.is_some() || !branches.is_empty() || open_rings != 0 || g.atoms.is_empty() {
+    if !matches!(last, Atom | RingDigit | Close) || !branches.is_empty() || open_rings != 0 {
         return None;
     }
     Some(g)
@@ -126,8 +148,10 @@ pub(super) fn parse(smiles: &[u8]) -> Option<Graph> {
 fn add_bond(g: &mut Graph, a: u32, b: u32, symbol: Option<BondSymbol>) -> Option<()> {
     let both_aromatic = g.atoms[a as usize].aromatic && g.atoms[b as usize].aromatic;
     let bt = match symbol {
+        // A direction between aromatic atoms is an RDKit corner case: declined.
+        Some(BondSymbol::Directional) if both_aromatic => return None,
         None if both_aromatic => BondType::Aromatic,
-        None | Some(BondSymbol::Single) => BondType::Single,
+        None | Some(BondSymbol::Single | BondSymbol::Directional) => BondType::Single,
         Some(BondSymbol::Double) => BondType::Double,
         Some(BondSymbol::Triple) => BondType::Triple,
         Some(BondSymbol::Aromatic) if both_aromatic => BondType::Aromatic,
