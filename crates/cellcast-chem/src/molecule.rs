@@ -196,12 +196,18 @@ impl Molecule {
     pub fn parse(input: &str) -> Result<Self, ChemError> {
         let smiles = input.split_whitespace().next().ok_or(ChemError::Empty)?;
         let native = NativeMol::from_smiles(smiles).filter(|m| m.atom_count() <= MAX_ATOMS);
+        Self::with_engines(smiles, native)
+    }
+
+    /// The molecule of `smiles` (the first word of the input), with its native model if any;
+    /// without one, chematic's parse runs at once so that syntax errors surface here.
+    fn with_engines(smiles: &str, native: Option<NativeMol>) -> Result<Self, ChemError> {
         let m = Molecule {
             smiles: smiles.to_string(),
+            native,
             graph: OnceLock::new(),
             sanitized: OnceLock::new(),
             canonical: OnceLock::new(),
-            native,
         };
         if m.native.is_none() {
             m.graph()?;
@@ -214,15 +220,7 @@ impl Molecule {
     #[doc(hidden)]
     pub fn parse_with_chematic(input: &str) -> Result<Self, ChemError> {
         let smiles = input.split_whitespace().next().ok_or(ChemError::Empty)?;
-        let m = Molecule {
-            smiles: smiles.to_string(),
-            graph: OnceLock::new(),
-            sanitized: OnceLock::new(),
-            canonical: OnceLock::new(),
-            native: None,
-        };
-        m.graph()?;
-        Ok(m)
+        Self::with_engines(smiles, None)
     }
 
     /// chematic's graph of the molecule (parsed on first use).
