@@ -155,7 +155,9 @@ impl NativeMol {
 pub fn check_native_model(smiles: &str) -> Result<(), String> {
     use chematic_core::{BondIdx, BondOrder};
     let Some(m) = NativeMol::from_smiles(smiles) else { return Ok(()) };
-    let graph = chematic_smiles::parse(smiles).map_err(|e| format!("chematic rejects the syntax: {e}"))?;
+    // `parse_template`: chematic's `parse` also refuses aromatic O/F written with one more bond
+    // than it counts as allowed (`c2ccccc2o=c1=O`), which RDKit reads; sanitization decides.
+    let graph = chematic_smiles::parse_template(smiles).map_err(|e| format!("chematic rejects the syntax: {e}"))?;
     let model = chematic_smiles::rdkit_sanitized_model(&graph).map_err(|e| format!("chematic rejects: {e:?}"))?;
     for (a, theirs) in model.atoms.iter().enumerate() {
         let atom = &m.atoms[a];
@@ -248,6 +250,31 @@ mod tests {
             let (ours, theirs) = both(smiles).unwrap_or_else(|| panic!("{smiles}: the native path declined"));
             assert_eq!(ours, theirs, "{smiles}");
         }
+    }
+
+    fn bits(smiles: &str) -> Vec<u32> {
+        let mut ids = Vec::new();
+        morgan_environments(&NativeMol::from_smiles(smiles).unwrap(), 2, |id| ids.push(id % 2048)).unwrap();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Inputs where chematic departs from RDKit and the native path does not (RDKit 2026.09.1
+    /// values, `GetMorganGenerator(radius=2, fpSize=2048)`).
+    #[test]
+    fn follows_rdkit_where_chematic_does_not() {
+        // An aromatic-flagged N in a saturated ring: RDKit drops its bracket H in Kekulize.
+        assert_eq!(
+            bits("C[C@H](CS)C(=O)N1CCC[n@H]1C(=O)O"),
+            [
+                1, 80, 108, 229, 283, 321, 389, 425, 478, 650, 799, 807, 819, 926, 935, 1028, 1057, 1083, 1274, 1354,
+                1459, 1480, 1672, 1717, 1760, 1889, 1917
+            ]
+        );
+        // RDKit reads `o=c` in an aromatic ring (and writes the canonical `oc(=O)` form);
+        // chematic's parser refuses it.
+        assert_eq!(bits("CC(=O)CC(c1ccccc1)c1c(O)c2ccccc2o=c1=O"), bits("CC(=O)CC(c1ccccc1)c1c(O)c2ccccc2oc1=O"));
     }
 
     #[test]
