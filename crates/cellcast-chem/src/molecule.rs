@@ -195,8 +195,7 @@ impl Molecule {
     /// annotations, which change none of the outputs cellcast computes).
     pub fn parse(input: &str) -> Result<Self, ChemError> {
         let smiles = input.split_whitespace().next().ok_or(ChemError::Empty)?;
-        let native = NativeMol::from_smiles(smiles).filter(|m| m.atom_count() <= MAX_ATOMS);
-        Self::with_engines(smiles, native)
+        Self::with_engines(smiles, NativeMol::from_smiles(smiles))
     }
 
     /// The molecule of `smiles` (the first word of the input), with its native model if any;

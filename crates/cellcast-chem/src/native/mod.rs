@@ -126,10 +126,6 @@ impl NativeMol {
         model::sanitize(graph)
     }
 
-    pub(crate) fn atom_count(&self) -> usize {
-        self.atoms.len()
-    }
-
     pub(crate) fn has_stereo_marks(&self) -> bool {
         self.has_stereo_marks
     }
@@ -297,6 +293,9 @@ mod tests {
         ] {
             assert!(NativeMol::from_smiles(smiles).is_none(), "{smiles:?} should be declined");
         }
+        // Long molecules are chematic's (whose own limit is larger).
+        assert!(NativeMol::from_smiles(&"C".repeat(1_000)).is_some());
+        assert!(NativeMol::from_smiles(&"C".repeat(1_001)).is_none());
     }
 
     #[test]

@@ -16,6 +16,10 @@ enum BondSymbol {
     Aromatic,
 }
 
+/// Larger molecules go through chematic: the native path's Kekulé search recurses once per
+/// atom, and its ring-closure lookups scan the bonds.
+const MAX_ATOMS: usize = 1_000;
+
 /// What the reader saw last; each token may only follow some of these.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Last {
@@ -124,6 +128,9 @@ pub(super) fn parse(smiles: &[u8]) -> Option<Graph> {
             }
             _ => {
                 let (atom, used) = if c == b'[' { bracket_atom(&smiles[i..])? } else { organic_atom(&smiles[i..])? };
+                if g.atoms.len() == MAX_ATOMS {
+                    return None;
+                }
                 let idx = g.atoms.len() as u32;
                 g.atoms.push(atom);
                 if let Some(p) = prev {
