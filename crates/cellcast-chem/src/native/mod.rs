@@ -289,6 +289,7 @@ mod tests {
             "[C@TH1H](F)(Cl)Br",
             "c1cccc2ccccs2cc1", // written aromatic, not aromatic: the Kekulé choice would show
             "CC.)C",            // a branch closed after a dot
+            "[C@----------------------------------------------------------------------------------------------------------------------------------------H]", // fuzz finding: charge overflow
             "",
         ] {
             assert!(NativeMol::from_smiles(smiles).is_none(), "{smiles:?} should be declined");

@@ -251,6 +251,9 @@ fn bracket_atom(s: &[u8]) -> Option<(Atom, usize)> {
             i += 1;
         } else {
             while body.get(i) == Some(&sign) {
+                if charge.abs() == 3 {
+                    return None; // `+++` is the most the native path takes
+                }
                 charge += unit;
                 i += 1;
             }
