@@ -46,9 +46,10 @@ pub(crate) fn murcko_smiles(m: &NativeMol) -> Option<String> {
             }
             if m.bonds[b as usize].bt == BondType::Double {
                 let atom = &m.atoms[a as usize];
-                // Its own side chain would go without RDKit touching its flags; leave such
-                // cases to chematic.
-                if atom.no_implicit || atom.charge != 0 || atom.aromatic || m.degree(a) > 1 {
+                // RDKit keeps it but does not touch its flags when its own side chain goes (its
+                // hydrogens are recomputed); a bracket, charged or aromatic atom there is left
+                // to chematic.
+                if atom.no_implicit || atom.charge != 0 || atom.aromatic {
                     return None;
                 }
                 stays[a as usize] = true;
