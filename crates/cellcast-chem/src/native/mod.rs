@@ -89,6 +89,28 @@ pub(super) struct Bond {
     aromatic: bool,
 }
 
+/// Compressed adjacency of `n` nodes joined by `edges`: node `a`'s (neighbour, edge index)
+/// pairs are `adj[start[a]..start[a + 1]]`, in edge order.
+fn compressed_adjacency(n: usize, edges: impl Iterator<Item = (u32, u32)> + Clone) -> (Vec<u32>, Vec<(u32, u32)>) {
+    let mut start = vec![0u32; n + 1];
+    for (x, y) in edges.clone() {
+        start[x as usize + 1] += 1;
+        start[y as usize + 1] += 1;
+    }
+    for a in 0..n {
+        start[a + 1] += start[a];
+    }
+    let mut fill = start.clone();
+    let mut adj = vec![(0u32, 0u32); start[n] as usize];
+    for (k, (x, y)) in edges.enumerate() {
+        for (from, to) in [(x, y), (y, x)] {
+            adj[fill[from as usize] as usize] = (to, k as u32);
+            fill[from as usize] += 1;
+        }
+    }
+    (start, adj)
+}
+
 /// Atoms and bonds as parsed (bond indices in creation order).
 #[derive(Default, Debug)]
 pub(super) struct Graph {

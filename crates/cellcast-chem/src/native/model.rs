@@ -4,7 +4,7 @@
 
 use super::elements as el;
 use super::rings::{self, Block};
-use super::{Atom, Bond, BondType, Graph, NativeMol};
+use super::{compressed_adjacency, Atom, Bond, BondType, Graph, NativeMol};
 
 /// Work limit for the Kekulé search; past it the molecule goes through chematic.
 const MAX_KEKULE_STEPS: usize = 20_000;
@@ -40,23 +40,7 @@ pub(super) fn sanitize(g: Graph) -> Option<NativeMol> {
 impl NativeMol {
     /// The molecule with its adjacency built (ring information still empty).
     pub(super) fn from_parts(atoms: Vec<Atom>, bonds: Vec<Bond>, has_stereo_marks: bool) -> NativeMol {
-        let n = atoms.len();
-        let mut start = vec![0u32; n + 1];
-        for b in &bonds {
-            start[b.a as usize + 1] += 1;
-            start[b.b as usize + 1] += 1;
-        }
-        for a in 0..n {
-            start[a + 1] += start[a];
-        }
-        let mut fill = start.clone();
-        let mut adj = vec![(0u32, 0u32); start[n] as usize];
-        for (k, b) in bonds.iter().enumerate() {
-            for (x, y) in [(b.a, b.b), (b.b, b.a)] {
-                adj[fill[x as usize] as usize] = (y, k as u32);
-                fill[x as usize] += 1;
-            }
-        }
+        let (start, adj) = compressed_adjacency(atoms.len(), bonds.iter().map(|b| (b.a, b.b)));
         NativeMol { atoms, bonds, start, adj, ring_atom: Vec::new(), ring_bond: Vec::new(), has_stereo_marks }
     }
 

@@ -2,7 +2,7 @@
 //! RDKit's ring membership amounts to), ring systems (biconnected blocks: RDKit's fused ring
 //! systems), and a block's symmetrized SSSR when it is unique.
 
-use super::NativeMol;
+use super::{compressed_adjacency, NativeMol};
 
 /// A ring system: a biconnected block with at least one cycle.
 pub(super) struct Block {
@@ -104,26 +104,11 @@ pub(super) fn block_rings(m: &NativeMol, block: &Block) -> Option<Vec<Vec<u32>>>
     if nb > MAX_BLOCK_BONDS || cyclomatic > MAX_CYCLOMATIC {
         return None;
     }
-    // Local numbering: atoms by position in the block, bonds by bit; adjacency as CSR.
+    // Local numbering: atoms by position in the block, bonds by bit.
     let pos = |a: u32| block.atoms.binary_search(&a).expect("atom of the block");
     let ends: Vec<(usize, usize)> =
         block.bonds.iter().map(|&b| (pos(m.bonds[b as usize].a), pos(m.bonds[b as usize].b))).collect();
-    let mut start = vec![0usize; na + 1];
-    for &(u, v) in &ends {
-        start[u + 1] += 1;
-        start[v + 1] += 1;
-    }
-    for i in 0..na {
-        start[i + 1] += start[i];
-    }
-    let mut fill = start.clone();
-    let mut adj = vec![(0usize, 0usize); 2 * nb];
-    for (lb, &(u, v)) in ends.iter().enumerate() {
-        adj[fill[u]] = (v, lb);
-        fill[u] += 1;
-        adj[fill[v]] = (u, lb);
-        fill[v] += 1;
-    }
+    let (start, adj) = compressed_adjacency(na, ends.iter().map(|&(u, v)| (u as u32, v as u32)));
     let local_adj = LocalAdjacency { start: &start, adj: &adj };
     // Spanning tree by BFS; each non-tree bond closes one fundamental cycle.
     let mut parent: Vec<Option<(usize, usize)>> = vec![None; na];
@@ -136,7 +121,7 @@ pub(super) fn block_rings(m: &NativeMol, block: &Block) -> Option<Vec<Vec<u32>>>
     while k < queue.len() {
         let v = queue[k];
         k += 1;
-        for &(w, lb) in local_adj.of(v) {
+        for (w, lb) in local_adj.of(v) {
             if !reached[w] {
                 reached[w] = true;
                 parent[w] = Some((v, lb));
@@ -230,7 +215,7 @@ fn is_simple_cycle(mask: u128, ends: &[(usize, usize)], adj: &LocalAdjacency, de
     let (start, mut at) = ends[first];
     let (mut came_by, mut length) = (first, 1u32);
     while at != start {
-        let Some(&(next, lb)) = adj.of(at).iter().find(|&&(_, lb)| lb != came_by && mask >> lb & 1 == 1) else {
+        let Some((next, lb)) = adj.of(at).find(|&(_, lb)| lb != came_by && mask >> lb & 1 == 1) else {
             return false;
         };
         (at, came_by) = (next, lb);
@@ -239,15 +224,15 @@ fn is_simple_cycle(mask: u128, ends: &[(usize, usize)], adj: &LocalAdjacency, de
     length == mask.count_ones()
 }
 
-/// A block's bonds by local atom: `adj[start[a]..start[a + 1]]` holds (neighbour, bond bit).
+/// A block's bonds by local atom: (neighbour, bond bit) pairs.
 struct LocalAdjacency<'a> {
-    start: &'a [usize],
-    adj: &'a [(usize, usize)],
+    start: &'a [u32],
+    adj: &'a [(u32, u32)],
 }
 
 impl LocalAdjacency<'_> {
-    fn of(&self, a: usize) -> &[(usize, usize)] {
-        &self.adj[self.start[a]..self.start[a + 1]]
+    fn of(&self, a: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.adj[self.start[a] as usize..self.start[a + 1] as usize].iter().map(|&(w, b)| (w as usize, b as usize))
     }
 }
 
