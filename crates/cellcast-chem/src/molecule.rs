@@ -35,7 +35,7 @@ pub const MAX_RINGS_FOR_DESCRIPTORS: usize = 24;
 
 /// Molecules with more wildcard atoms (`*`) are refused: RDKit's Kekulé step (and chematic's
 /// port of it) tries every assignment of the wildcards in an aromatic system, 2ⁿ attempts
-/// (fuzzing finding: 31 wildcards hung sanitization). No benchmark SMILES has any.
+/// (fuzzing finding: 34 wildcards hung sanitization). No benchmark SMILES has any.
 pub const MAX_WILDCARD_ATOMS: usize = 8;
 
 /// Why a SMILES did not give a molecule, or a molecule did not give a result.
@@ -232,14 +232,20 @@ impl Molecule {
         Self::with_engines(smiles, None)
     }
 
-    /// chematic's graph of the molecule (parsed on first use).
+    /// chematic's graph of the molecule (parsed on first use). A molecule the native path
+    /// accepted is valid as RDKit reads it, so chematic's stricter pre-check of O/F valences
+    /// (which refuses RDKit-valid input such as an aromatic `o=c`) is skipped for it.
     fn graph(&self) -> Result<&chematic_core::Molecule, ChemError> {
         self.graph
             .get_or_init(|| {
                 guarded("parsing", || {
-                    let limits = SmilesParseLimits { max_atoms: MAX_ATOMS, ..Default::default() };
-                    chematic_smiles::parse_with_limits(&self.smiles, &limits)
-                        .map_err(|e| ChemError::Syntax(e.to_string()))
+                    let parsed = if self.native.is_some() {
+                        chematic_smiles::parse_template(&self.smiles)
+                    } else {
+                        let limits = SmilesParseLimits { max_atoms: MAX_ATOMS, ..Default::default() };
+                        chematic_smiles::parse_with_limits(&self.smiles, &limits)
+                    };
+                    parsed.map_err(|e| ChemError::Syntax(e.to_string()))
                 })
             })
             .as_ref()
@@ -448,6 +454,14 @@ mod tests {
         assert!(matches!(Molecule::parse(hang), Err(ChemError::Unsupported(_))));
         let eight = "c1c*ccc2c*c*c*c*c*c*c*12";
         assert!(Molecule::parse(eight).unwrap().sanitize().is_ok());
+    }
+
+    #[test]
+    fn an_aromatic_o_double_bond_reads_as_in_rdkit() {
+        // RDKit reads it and writes the second form; chematic's parser alone would refuse it.
+        let m = Molecule::parse("CC(=O)CC(c1ccccc1)c1c(O)c2ccccc2o=c1=O").unwrap();
+        assert!(m.sanitize().is_ok());
+        assert_eq!(m.canonical_smiles().unwrap(), "CC(=O)CC(c1ccccc1)c1c(O)c2ccccc2oc1=O");
     }
 
     #[test]
