@@ -19,22 +19,22 @@ fn screen(name: &str, extra: &[&str]) -> PathBuf {
     dir
 }
 
+/// `targets COMMAND` on a generated screen: its .h5ad, groups from obs `perturbation`, controls
+/// labelled `control`, then `extra`, then `--out`.
+fn screen_args(command: &str, h5ad: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = ["targets", command, "--h5ad", h5ad.to_str().unwrap()]
+        .into_iter()
+        .chain(["--group-column", "perturbation", "--control", "control"])
+        .chain(extra.iter().copied())
+        .map(str::to_string)
+        .collect();
+    args.extend(["--out".to_string(), out.to_str().unwrap().to_string()]);
+    args
+}
+
 /// Runs `targets rank` on DIR/screen.h5ad, asserting success; returns stderr.
 fn rank(dir: &Path, out: &Path, extra: &[&str]) -> String {
-    let h5ad = dir.join("screen.h5ad");
-    let mut args = vec![
-        "targets",
-        "rank",
-        "--h5ad",
-        h5ad.to_str().unwrap(),
-        "--group-column",
-        "perturbation",
-        "--control",
-        "control",
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
+    let args = screen_args("rank", &dir.join("screen.h5ad"), out, extra);
     let o = cellcast(&args);
     let stderr = String::from_utf8_lossy(&o.stderr).to_string();
     assert!(o.status.success(), "targets rank failed: {stderr}");
@@ -120,20 +120,7 @@ fn bad_selections_are_clear_errors_and_write_nothing() {
     assert!(e.contains("COLUMN=VALUE"), "{e}");
     let e = cellcast_err(with(&["--control", "control", "--where", "batch=1"]));
     assert!(e.contains("batch"), "{e}");
-    let e = cellcast_err([
-        "targets",
-        "evaluate",
-        "--h5ad",
-        h5ad.to_str().unwrap(),
-        "--group-column",
-        "perturbation",
-        "--control",
-        "control",
-        "--group-size",
-        "500",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let e = cellcast_err(screen_args("evaluate", &h5ad, &out, &["--group-size", "500"]));
     assert!(e.contains("no perturbation has 500 cells in a held-out fold (the largest has 8 cells"), "{e}");
     assert!(e.contains("no --group-size could be evaluated"), "{e}");
     // Filtering to one perturbation leaves no control.
@@ -147,15 +134,7 @@ fn evaluate_reports_every_ranker_on_a_generated_screen() {
     let dir = screen("targets-evaluate", &["--cells", "20"]);
     let h5ad = dir.join("screen.h5ad");
     let out = dir.join("eval.csv");
-    let args = [
-        "targets",
-        "evaluate",
-        "--h5ad",
-        h5ad.to_str().unwrap(),
-        "--group-column",
-        "perturbation",
-        "--control",
-        "control",
+    let extra = [
         "--group-size",
         "5",
         "--folds",
@@ -168,10 +147,9 @@ fn evaluate_reports_every_ranker_on_a_generated_screen() {
         "10",
         "--direction",
         "down",
-        "--out",
-        out.to_str().unwrap(),
     ];
-    let o = cellcast(args);
+    let args = screen_args("evaluate", &h5ad, &out, &extra);
+    let o = cellcast(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let rows = read_csv_text(&out);
     let rankers: Vec<&str> = rows.iter().map(|r| r["ranker"].as_str()).collect();
