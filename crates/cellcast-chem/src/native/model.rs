@@ -457,24 +457,25 @@ impl NativeMol {
 
     /// Whether the block's bonds between candidate atoms close a cycle (union-find).
     fn has_candidate_cycle(&self, block: &Block, candidate: &[bool]) -> bool {
-        let mut parent: Vec<u32> = block.atoms.clone();
-        let root = |parent: &mut Vec<u32>, a: u32| {
-            let mut i = block.atoms.binary_search(&a).expect("atom of the block");
-            while block.atoms[i] != parent[i] {
-                i = block.atoms.binary_search(&parent[i]).expect("atom of the block");
+        // Union-find over the block's atoms by position.
+        let mut parent: Vec<usize> = (0..block.atoms.len()).collect();
+        let root = |parent: &[usize], mut i: usize| {
+            while parent[i] != i {
+                i = parent[i];
             }
             i
         };
+        let pos = |a: u32| block.atoms.binary_search(&a).expect("atom of the block");
         for &b in &block.bonds {
             let bond = &self.bonds[b as usize];
             if !(candidate[bond.a as usize] && candidate[bond.b as usize]) {
                 continue;
             }
-            let (x, y) = (root(&mut parent, bond.a), root(&mut parent, bond.b));
+            let (x, y) = (root(&parent, pos(bond.a)), root(&parent, pos(bond.b)));
             if x == y {
                 return true;
             }
-            parent[x] = block.atoms[y];
+            parent[x] = y;
         }
         false
     }
