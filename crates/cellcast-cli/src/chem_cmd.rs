@@ -10,6 +10,7 @@ use cellcast_chem::{BitFingerprint, ChemError, Molecule, MorganParams};
 use cellcast_data::output::{Column, OutputTable};
 use cellcast_data::split::{chemprop_scaffold, deepchem_scaffold, group_kfold, random_kfold, Part, SplitTable};
 use cellcast_data::{WideSpec, WideTable};
+use clap::builder::TypedValueParser as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
@@ -31,10 +32,10 @@ pub struct MoleculeInput {
 #[derive(clap::Args, Clone, Copy)]
 pub struct MorganArgs {
     /// Radius (2 = ECFP4), 0 to 3.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = crate::args::whole(0..=3).map(|v| v as u32))]
     pub radius: u32,
-    /// Fingerprint size in bits (RDKit folds environment ids modulo this).
-    #[arg(long, default_value_t = 2048)]
+    /// Fingerprint size in bits, 1 to 16777216 (RDKit folds environment ids modulo this).
+    #[arg(long, default_value_t = 2048, value_parser = crate::args::whole(1..=1 << 24).map(|v| v as u32))]
     pub bits: u32,
     /// Include chirality (RDKit's includeChirality=True).
     #[arg(long)]
@@ -93,28 +94,49 @@ pub fn map_molecules<T: Send>(
     out
 }
 
-/// "1,000 molecules: 995 ok, 5 failed (3 invalid SMILES, …; `consequence`)" on stderr.
-fn summarize<T>(what: &str, results: &[Result<T, ChemError>], consequence: &str) {
+/// "1,000 molecules: 995 ok, 5 failed (3 invalid SMILES, …; `consequence`)" on stderr, then one
+/// line per molecule that failed: its id, the start of its SMILES and the reason.
+pub fn summarize<T>(what: &str, mols: &Molecules, results: &[Result<T, ChemError>], consequence: &str) {
     let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
     for e in results.iter().filter_map(|r| r.as_ref().err()) {
-        let kind = match e {
-            ChemError::Empty => "empty SMILES",
-            ChemError::Syntax(_) => "invalid SMILES",
-            ChemError::Sanitization(_) => "rejected by sanitization",
-            ChemError::Unsupported(_) => "unsupported",
-            ChemError::Internal(_) => "internal error",
-            ChemError::Parameter(_) => "bad parameter",
-        };
-        *reasons.entry(kind).or_default() += 1;
+        *reasons.entry(error_kind(e)).or_default() += 1;
     }
     let failed: usize = reasons.values().sum();
     let detail = if failed == 0 {
         String::new()
     } else {
         let parts: Vec<String> = reasons.iter().map(|(k, n)| format!("{n} {k}")).collect();
-        format!(" ({}; {consequence})", parts.join(", "))
+        format!(" ({}; {consequence}):", parts.join(", "))
     };
     eprintln!("{what}: {} molecules, {} ok, {failed} failed{detail}", results.len(), results.len() - failed);
+    for (i, e) in results.iter().enumerate().filter_map(|(i, r)| r.as_ref().err().map(|e| (i, e))) {
+        eprintln!("  {}", unreadable_line(&mols.ids[i], mols.smiles[i].as_deref(), e));
+    }
+}
+
+/// The kind of a chemistry error, for counts.
+fn error_kind(e: &ChemError) -> &'static str {
+    match e {
+        ChemError::Empty => "empty SMILES",
+        ChemError::Syntax(_) => "invalid SMILES",
+        ChemError::Sanitization(_) => "rejected by sanitization",
+        ChemError::Unsupported(_) => "unsupported",
+        ChemError::Internal(_) => "internal error",
+        ChemError::Parameter(_) => "bad parameter",
+    }
+}
+
+/// "id 'x', SMILES 'CC(=O…': reason" for a molecule that could not be read.
+pub fn unreadable_line(id: &str, smiles: Option<&str>, e: &ChemError) -> String {
+    format!("id '{id}', SMILES '{}': {e}", smiles_prefix(smiles.unwrap_or("")))
+}
+
+/// The first 40 characters of a SMILES, with an ellipsis when there is more.
+pub fn smiles_prefix(smiles: &str) -> String {
+    match smiles.char_indices().nth(40) {
+        Some((cut, _)) => format!("{}…", &smiles[..cut]),
+        None => smiles.to_string(),
+    }
 }
 
 const ERROR_COLUMN: &str = "the error column says why";
@@ -145,7 +167,7 @@ pub fn featurize_morgan(input: &MoleculeInput, morgan: MorganArgs, counts: bool,
     let n = mols.ids.len();
     if counts {
         let results = map_molecules(&mols, "Morgan counts", |m| m.morgan_counts(params));
-        summarize("featurize morgan --counts", &results, ERROR_COLUMN);
+        summarize("featurize morgan --counts", &mols, &results, ERROR_COLUMN);
         let entries: Vec<&[(u32, u32)]> = results.iter().map(|r| r.as_ref().map_or(&[][..], |c| c.entries())).collect();
         if is_parquet(out) {
             table = table
@@ -161,7 +183,7 @@ pub fn featurize_morgan(input: &MoleculeInput, morgan: MorganArgs, counts: bool,
         table = table.with("error", error_column(&results));
     } else {
         let results = map_molecules(&mols, "Morgan bits", |m| m.morgan_bits(params));
-        summarize("featurize morgan", &results, ERROR_COLUMN);
+        summarize("featurize morgan", &mols, &results, ERROR_COLUMN);
         let bits = results.iter().map(|r| r.as_ref().map_or_else(|_| Vec::new(), |b| b.on_bits().collect())).collect();
         table = table.with("on_bits", Column::UIntList(bits)).with("error", error_column(&results));
     }
@@ -172,7 +194,7 @@ pub fn featurize_morgan(input: &MoleculeInput, morgan: MorganArgs, counts: bool,
 pub fn featurize_descriptors(input: &MoleculeInput, out: &Path) -> Result<()> {
     let mols = read_molecules(input)?;
     let results = map_molecules(&mols, "descriptors", Molecule::descriptors);
-    summarize("featurize descriptors", &results, ERROR_COLUMN);
+    summarize("featurize descriptors", &mols, &results, ERROR_COLUMN);
     let mut table = OutputTable::new().with("id", ids_column(&mols.ids));
     for (k, name) in cellcast_chem::Descriptors::NAMES.iter().enumerate() {
         let values = results.iter().map(|r| r.as_ref().map_or(f64::NAN, |d| d.values()[k])).collect();
@@ -186,7 +208,7 @@ pub fn scaffold(input: &MoleculeInput, generic: bool, out: &Path) -> Result<()> 
     let mols = read_molecules(input)?;
     let results =
         map_molecules(&mols, "scaffolds", |m| if generic { m.generic_scaffold() } else { m.murcko_scaffold(false) });
-    summarize("scaffold", &results, ERROR_COLUMN);
+    summarize("scaffold", &mols, &results, ERROR_COLUMN);
     let scaffolds = results.iter().map(|r| r.as_ref().ok().cloned()).collect();
     OutputTable::new()
         .with("id", ids_column(&mols.ids))
@@ -213,7 +235,7 @@ pub fn neighbors(
     let library_input = MoleculeInput { input: library_path.to_path_buf(), ..query.clone() };
     let library = read_molecules(&library_input)?;
     let query_fps = map_molecules(&queries, "query fingerprints", |m| m.morgan_bits(params));
-    summarize("neighbors (queries)", &query_fps, "those queries get no neighbours");
+    summarize("neighbors (queries)", &queries, &query_fps, "those queries get no neighbours");
     let ok: Vec<usize> = (0..query_fps.len()).filter(|&i| query_fps[i].is_ok()).collect();
     let fps: Vec<BitFingerprint> = ok.iter().map(|&i| query_fps[i].clone().expect("filtered to ok")).collect();
     let mut search = TopK::new(&fps, k);
@@ -269,7 +291,7 @@ pub fn neighbors(
 /// molecule is a group of its own, so it never drags a scaffold along.
 pub fn scaffold_groups(mols: &Molecules) -> Vec<String> {
     let results = map_molecules(mols, "scaffolds", |m| m.murcko_scaffold(false));
-    summarize("scaffolds", &results, "each is a group of its own");
+    summarize("scaffolds", mols, &results, "each is a group of its own");
     results.iter().zip(&mols.ids).map(|(r, id)| r.clone().unwrap_or_else(|_| format!("unparsed:{id}"))).collect()
 }
 

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use cellcast_data::output::{Column, OutputTable};
+use cellcast_data::staging::StagedDir;
 use cellcast_data::write::write_matrix_csv;
 use cellcast_eval::{cross_validate, PanelMetric};
 use cellcast_metrics::weights::{log2_cpm, vcpi_weights_from_sums, VcpiVariance};
@@ -28,6 +29,7 @@ pub struct DemoArgs {
     /// Also write the results: DIR/leaderboard.csv with columns regime,model,metric,score.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Seed of the synthetic task, the folds and the models.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 }
@@ -57,40 +59,41 @@ pub struct SynthArgs {
     #[arg(long, value_enum, default_value = "task")]
     pub kind: SynthKind,
     /// Number of compounds (task: default 300, at most 2,352; phenomics: default 120).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::args::whole(1..=usize::MAX))]
     pub compounds: Option<usize>,
     /// Number of responses per compound [task only; default 20].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::args::whole(1..=usize::MAX))]
     pub targets: Option<usize>,
     /// Standard deviation of the noise (task: added to each response, default 0.5; phenomics:
     /// added to each well's every embedding dimension, default 1).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::args::number(0.0, f64::INFINITY, false))]
     pub noise: Option<f64>,
     /// Number of genes knocked out [phenomics; default 200], or measured [screen; default 300].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::args::whole(1..=usize::MAX))]
     pub genes: Option<usize>,
     /// Single-gene perturbations [screen only; default 20, two of them of unmeasured genes; plus
     /// 5 double perturbations].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::args::whole(1..=usize::MAX))]
     pub perturbations: Option<usize>,
     /// Cells per perturbation [screen only; default 40; 200 control cells].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::args::whole(1..=usize::MAX))]
     pub cells: Option<usize>,
     /// Which way perturbations move their targets: down (CRISPRi) or up (CRISPRa) [screen only;
     /// default down].
     #[arg(long, value_enum)]
     pub direction: Option<crate::targets_cmd::DirectionArg>,
     /// Embedding dimensions [phenomics only; default 64].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::args::whole(1..=usize::MAX))]
     pub dims: Option<usize>,
     /// Number of batches, each with its own control wells [phenomics only; default 4].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::args::whole(1..=usize::MAX))]
     pub batches: Option<usize>,
     /// Batch-effect strength: sd of each batch's shift of each dimension, in well-noise units;
     /// dimensions are also rescaled by exp(0.2 × this × N(0,1)) [phenomics only; default 1; 0 for
     /// none].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::args::number(0.0, f64::INFINITY, false))]
     pub batch_effect: Option<f64>,
+    /// Seed of every random draw: the same seed writes the same bytes.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 }
@@ -105,6 +108,8 @@ fn demo_panel(seed: u64) -> Vec<Box<dyn Predictor>> {
 }
 
 pub fn run(args: &DemoArgs) -> Result<()> {
+    // Refuse an unusable --out before the work, not after it.
+    let stage = args.out.as_deref().map(StagedDir::new).transpose()?;
     let task = synth_task(COMPOUNDS, TARGETS, NOISE, args.seed);
     let smiles: Vec<Option<String>> = task.smiles.iter().cloned().map(Some).collect();
     let mut features = Features::from_smiles(&smiles);
@@ -157,8 +162,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     );
     outln!(out, "Retrieval wins when test compounds have relatives in training and loses to the mean when whole");
     outln!(out, "scaffold families are new: the split decides what a model is worth. Next: `cellcast run TASK_DIR`.");
-    if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir)?;
+    if let (Some(dir), Some(stage)) = (&args.out, stage) {
         let text = |f: fn(&(String, String, String, f64)) -> &String| {
             Column::Text(records.iter().map(|r| Some(f(r).clone())).collect())
         };
@@ -167,7 +171,8 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             .with("model", text(|r| &r.1))
             .with("metric", text(|r| &r.2))
             .with("score", Column::Float(records.iter().map(|r| r.3).collect()))
-            .write(&dir.join("leaderboard.csv"))?;
+            .write(&stage.join("leaderboard.csv"))?;
+        stage.commit()?;
         let _ = writeln!(out, "wrote {}", dir.join("leaderboard.csv").display());
     }
     crate::emit(&out)
@@ -177,20 +182,25 @@ pub fn run(args: &DemoArgs) -> Result<()> {
 /// synthetic phenomics screen.
 pub fn synth(args: &SynthArgs) -> Result<()> {
     check_synth_flags(args)?;
-    match args.kind {
-        SynthKind::Phenomics => return crate::phenomics_cmd::synth(args),
-        SynthKind::Screen => return crate::targets_cmd::synth_screen(args),
-        SynthKind::Drugseq => return synth_drugseq_task(args),
-        SynthKind::Task => {}
-    }
-    let task = synth_task(
-        args.compounds.unwrap_or(COMPOUNDS),
-        args.targets.unwrap_or(TARGETS),
-        args.noise.unwrap_or(NOISE),
-        args.seed,
-    );
-    write_task(&task, &args.out)?;
-    eprintln!("wrote a synthetic task with {} compounds to {}", task.ids.len(), args.out.display());
+    let stage = StagedDir::new(&args.out)?;
+    let out = stage.path();
+    let written = match args.kind {
+        SynthKind::Phenomics => crate::phenomics_cmd::synth(args, out)?,
+        SynthKind::Screen => crate::targets_cmd::synth_screen(args, out)?,
+        SynthKind::Drugseq => synth_drugseq_task(args, out)?,
+        SynthKind::Task => {
+            let task = synth_task(
+                args.compounds.unwrap_or(COMPOUNDS),
+                args.targets.unwrap_or(TARGETS),
+                args.noise.unwrap_or(NOISE),
+                args.seed,
+            );
+            write_task(&task, out)?;
+            format!("a synthetic task with {} compounds", task.ids.len())
+        }
+    };
+    stage.commit()?;
+    eprintln!("wrote {written} to {}", args.out.display());
     Ok(())
 }
 
@@ -244,8 +254,9 @@ fn check_synth_flags(args: &SynthArgs) -> Result<()> {
     Ok(())
 }
 
-/// `cellcast synth --kind drugseq`: a counts task folder (see [`write_drugseq`]).
-fn synth_drugseq_task(args: &SynthArgs) -> Result<()> {
+/// `cellcast synth --kind drugseq`: a counts task folder (see [`write_drugseq`]) in `out`; says
+/// what it wrote.
+fn synth_drugseq_task(args: &SynthArgs, out: &Path) -> Result<String> {
     let defaults = DrugseqParams::default();
     let params = DrugseqParams {
         compounds: args.compounds.unwrap_or(defaults.compounds),
@@ -257,16 +268,14 @@ fn synth_drugseq_task(args: &SynthArgs) -> Result<()> {
         bail!("a DRUG-seq screen needs at least {} genes and 20 compounds", params.programs * params.program_genes * 2);
     }
     let screen = synth_drugseq(&params);
-    write_drugseq(&screen, &args.out)?;
-    eprintln!(
-        "wrote a DRUG-seq task ({} compounds × {} replicates, {} genes, {} planted programs) to {}",
+    write_drugseq(&screen, out)?;
+    Ok(format!(
+        "a DRUG-seq task ({} compounds × {} replicates, {} genes, {} planted programs)",
         screen.compounds.len(),
         params.replicates,
         screen.genes.len(),
         screen.planted.len(),
-        args.out.display()
-    );
-    Ok(())
+    ))
 }
 
 /// The VCPI layout: `train_counts.csv` (genes × training samples), `train_samples.csv`

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use cellcast_data::output::{Column, OutputTable};
+use cellcast_data::staging::StagedDir;
 use cellcast_data::write::write_matrix_csv;
 use cellcast_eval::genetic_task::{
     broadcast, build_genetic_task, evaluate_genetic_panel, GeneticTask, GENETIC_METRICS,
@@ -73,19 +74,22 @@ pub struct GeneticArgs {
     /// screen: the singles train, the combination is predicted).
     #[arg(long, value_enum, default_value = "random", conflicts_with = "test")]
     pub split: SplitArg,
-    /// Share of the perturbations held out as test with --split random.
-    #[arg(long, default_value_t = 0.5, conflicts_with = "test")]
+    /// Share of the perturbations held out as test with --split random, greater than 0 and
+    /// less than 1.
+    #[arg(long, default_value_t = 0.5, conflicts_with = "test", value_parser = crate::args::number(0.0, 1.0, true))]
     pub test_fraction: f64,
     /// The test perturbations: a file with one id per line (a first line `id` is a header).
     #[arg(long)]
     pub test: Option<PathBuf>,
+    /// Seed of the random test split.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Fit limma on the pseudobulk means of (perturbation, replicate) pairs, the replicates being
     /// this obs column's labels (donor, well, guide), instead of on single cells.
     #[arg(long)]
     pub replicate_column: Option<String>,
-    /// Output folder.
+    /// Output folder (written whole or not at all: a staging folder beside it is moved in when
+    /// everything succeeded).
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -137,8 +141,9 @@ pub fn run(args: &GeneticArgs) -> Result<()> {
         task.var_prior
     );
     let results = evaluate_genetic_panel(&task, &GeneticModel::panel())?;
-    write_task(&task, &args.out)?;
-    let dir = args.out.join("predictions");
+    let stage = StagedDir::new(&args.out)?;
+    write_task(&task, stage.path())?;
+    let dir = stage.join("predictions");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let test_ids: Vec<String> = task.test().iter().map(|&i| task.perturbations[i].clone()).collect();
     for r in &results {
@@ -166,7 +171,8 @@ pub fn run(args: &GeneticArgs) -> Result<()> {
         .with("metric", Column::Text(rows.iter().map(|r| Some(r.1.to_string())).collect()))
         .with("value", Column::Float(rows.iter().map(|r| r.2).collect()))
         .with("fallbacks", Column::Int(rows.iter().map(|r| r.3 as i64).collect()))
-        .write(&args.out.join("leaderboard.csv"))?;
+        .write(&stage.join("leaderboard.csv"))?;
+    stage.commit()?;
     eprintln!(
         "wrote the task, predictions and leaderboard to {} in {:.2} s",
         args.out.display(),

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use args::Threads;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 // Chemistry allocates many small graphs per molecule; mimalloc makes sanitization and
@@ -29,6 +30,7 @@ macro_rules! outln {
     }};
 }
 
+mod args;
 mod calibration_report;
 mod chem_cmd;
 mod demo;
@@ -57,6 +59,8 @@ Start with `cellcast demo` for a tour, `cellcast metrics` for the list of metric
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    threads: Threads,
 }
 
 #[derive(Subcommand)]
@@ -99,10 +103,9 @@ enum Command {
         /// The generic (CSK) scaffold: every atom carbon, every bond single.
         #[arg(long)]
         generic: bool,
+        /// Output table `id,scaffold,error`: CSV, or Parquet when it ends in .parquet.
         #[arg(long)]
         out: PathBuf,
-        #[command(flatten)]
-        threads: Threads,
     },
     /// The k most similar library molecules of every query (Tanimoto on Morgan bits).
     ///
@@ -115,18 +118,17 @@ enum Command {
         /// Library table (same id and SMILES column names as the query).
         #[arg(long)]
         library: PathBuf,
-        /// Neighbours per query.
-        #[arg(short = 'k', long = "k", default_value_t = 5)]
+        /// Neighbours per query, at least 1.
+        #[arg(short = 'k', long = "k", default_value_t = 5, value_parser = args::whole(1..=usize::MAX))]
         k: usize,
         #[command(flatten)]
         morgan: chem_cmd::MorganArgs,
         /// Never return a library molecule with the query's own id.
         #[arg(long)]
         exclude_self: bool,
+        /// Output table `query_id,rank,neighbor_id,similarity`: CSV, or Parquet when it ends in .parquet.
         #[arg(long)]
         out: PathBuf,
-        #[command(flatten)]
-        threads: Threads,
     },
     /// Assign molecules to cross-validation folds or train/valid/test, reproducibly.
     ///
@@ -139,22 +141,22 @@ enum Command {
         input: chem_cmd::MoleculeInput,
         #[arg(long, value_enum)]
         method: chem_cmd::SplitMethod,
-        /// Number of folds (k-fold methods).
-        #[arg(long, default_value_t = 5)]
+        /// Number of folds (k-fold methods), 2 to 1000.
+        #[arg(long, default_value_t = 5, value_parser = args::whole(2..=1000))]
         folds: usize,
-        /// Seed of the random methods.
+        /// Seed of the random methods (random-kfold, chemprop-balanced).
         #[arg(long, default_value_t = 0)]
         seed: u64,
-        /// Train, valid and test fractions (deepchem / chemprop methods).
-        #[arg(long, default_value = "0.8,0.1,0.1", value_parser = parse_fractions)]
+        /// Train, valid and test fractions, each in [0, 1], summing to 1 (deepchem / chemprop
+        /// methods).
+        #[arg(long, default_value = "0.8,0.1,0.1", value_parser = args::fractions)]
         fractions: (f64, f64, f64),
         /// Column whose values are the groups (with --method group-kfold).
         #[arg(long)]
         group_column: Option<String>,
+        /// Output table `id,group,fold`: CSV, or Parquet when it ends in .parquet.
         #[arg(long)]
         out: PathBuf,
-        #[command(flatten)]
-        threads: Threads,
     },
     /// The whole pipeline on a built-in synthetic task under a random and a scaffold split
     /// (no files needed): retrieval beats the mean only when test compounds have relatives in
@@ -229,31 +231,6 @@ struct QueryInput {
     id_column: String,
 }
 
-#[derive(Args, Clone, Copy)]
-struct Threads {
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
-}
-
-impl Threads {
-    fn install(self) -> anyhow::Result<()> {
-        if let Some(n) = self.threads {
-            rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global()?;
-        }
-        Ok(())
-    }
-}
-
-fn parse_fractions(s: &str) -> Result<(f64, f64, f64), String> {
-    let v: Vec<f64> =
-        s.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
-    match v[..] {
-        [a, b, c] => Ok((a, b, c)),
-        _ => Err("give three fractions: train,valid,test (e.g. 0.8,0.1,0.1)".into()),
-    }
-}
-
 #[derive(Subcommand)]
 enum FeaturizeCommand {
     /// Morgan (ECFP-like) fingerprints, identical to RDKit's rdFingerprintGenerator.
@@ -270,10 +247,9 @@ enum FeaturizeCommand {
         /// Count fingerprint instead of bits.
         #[arg(long)]
         counts: bool,
+        /// Output table `id,on_bits,error`: CSV, or Parquet when it ends in .parquet.
         #[arg(long)]
         out: PathBuf,
-        #[command(flatten)]
-        threads: Threads,
     },
     /// RDKit descriptors: MolWt, ExactMolWt, MolLogP, MolMR, TPSA, NumHDonors, NumHAcceptors,
     /// NumRotatableBonds, RingCount, NumAromaticRings, HeavyAtomCount, FractionCSP3,
@@ -283,10 +259,9 @@ enum FeaturizeCommand {
     Descriptors {
         #[command(flatten)]
         input: chem_cmd::MoleculeInput,
+        /// Output table `id`, one column per descriptor, `error`: CSV, or Parquet when it ends in .parquet.
         #[arg(long)]
         out: PathBuf,
-        #[command(flatten)]
-        threads: Threads,
     },
 }
 
@@ -359,6 +334,7 @@ struct MylliaArgs {
     /// Each perturbation's target gene: columns `id` and `target`.
     #[arg(long)]
     targets: PathBuf,
+    /// Output CSV of weights (groups × genes, each row summing to the number of genes).
     #[arg(long)]
     out: PathBuf,
     #[command(flatten)]
@@ -385,6 +361,7 @@ struct VcpiArgs {
     groups: PathBuf,
     #[arg(long, value_enum, default_value = "per_compound_floored")]
     variance: VarianceMode,
+    /// Output CSV of weights (compounds × genes, each row summing to 1).
     #[arg(long)]
     out: PathBuf,
     #[command(flatten)]
@@ -406,6 +383,7 @@ struct MejiaArgs {
     /// The dtype scanpy would see: float32 reproduces scanpy on float32 AnnData bit for bit.
     #[arg(long, value_enum, default_value = "float64")]
     x_dtype: XDtype,
+    /// Output CSV of weights (groups × genes, each row summing to 1).
     #[arg(long)]
     out: PathBuf,
     #[command(flatten)]
@@ -429,8 +407,27 @@ fn emit(text: &str) -> anyhow::Result<()> {
     }
 }
 
+/// On SIGINT, SIGTERM or SIGHUP: remove every partial output (temporary files, staging folders)
+/// and exit 128 + the signal's number, so an interrupted command leaves its outputs as they were.
+fn remove_partial_outputs_on_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else { return };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            cellcast_data::staging::remove_pending();
+            eprintln!("\ninterrupted (signal {signal}): partial outputs removed; outputs are as they were before");
+            std::process::exit(128 + signal);
+        }
+    });
+}
+
 fn main() -> ExitCode {
+    remove_partial_outputs_on_signals();
     let cli = Cli::parse();
+    if let Err(e) = cli.threads.install() {
+        eprintln!("error: {e:#}");
+        return ExitCode::FAILURE;
+    }
     let result = match cli.command {
         Command::Score(args) => score_cmd::run(&args),
         Command::Run(args) => run_cmd::run(&args),
@@ -451,31 +448,24 @@ fn main() -> ExitCode {
             };
             stats_cmd::mejia(&a.expr, &a.groups, a.control.as_deref(), dtype, &a.out, &a.ids.id_column)
         }
-        Command::Featurize(FeaturizeCommand::Morgan { input, morgan, counts, out, threads }) => {
-            threads.install().and_then(|()| chem_cmd::featurize_morgan(&input, morgan, counts, &out))
+        Command::Featurize(FeaturizeCommand::Morgan { input, morgan, counts, out }) => {
+            chem_cmd::featurize_morgan(&input, morgan, counts, &out)
         }
-        Command::Featurize(FeaturizeCommand::Descriptors { input, out, threads }) => {
-            threads.install().and_then(|()| chem_cmd::featurize_descriptors(&input, &out))
+        Command::Featurize(FeaturizeCommand::Descriptors { input, out }) => {
+            chem_cmd::featurize_descriptors(&input, &out)
         }
-        Command::Scaffold { input, generic, out, threads } => {
-            threads.install().and_then(|()| chem_cmd::scaffold(&input, generic, &out))
+        Command::Scaffold { input, generic, out } => chem_cmd::scaffold(&input, generic, &out),
+        Command::Neighbors { query, library, k, morgan, exclude_self, out } => {
+            let input = chem_cmd::MoleculeInput {
+                input: query.query,
+                smiles_column: query.smiles_column,
+                id_column: query.id_column,
+            };
+            chem_cmd::neighbors(&input, &library, k, morgan, exclude_self, &out)
         }
-        Command::Neighbors { query, library, k, morgan, exclude_self, out, threads } => {
-            threads.install().and_then(|()| {
-                let input = chem_cmd::MoleculeInput {
-                    input: query.query,
-                    smiles_column: query.smiles_column,
-                    id_column: query.id_column,
-                };
-                chem_cmd::neighbors(&input, &library, k, morgan, exclude_self, &out)
-            })
-        }
-        Command::Split { input, method, folds, seed, fractions, group_column, out, threads } => {
-            threads.install().and_then(|()| {
-                let opts =
-                    chem_cmd::SplitOptions { method, folds, seed, fractions, group_column: group_column.as_deref() };
-                chem_cmd::split(&input, &opts, &out)
-            })
+        Command::Split { input, method, folds, seed, fractions, group_column, out } => {
+            let opts = chem_cmd::SplitOptions { method, folds, seed, fractions, group_column: group_column.as_deref() };
+            chem_cmd::split(&input, &opts, &out)
         }
         Command::Demo(args) => demo::run(&args),
         Command::Synth(args) => demo::synth(&args),

@@ -2,7 +2,7 @@
 //! (the EFAAR baseline of RxRx3-core), and `cellcast synth --kind phenomics`, which writes a
 //! screen with planted activity to try it on.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -58,8 +58,8 @@ pub struct PhenomicsArgs {
     /// Output: compound,gene,score (CSV, or Parquet by extension).
     #[arg(long)]
     pub out: PathBuf,
-    /// PCA components to keep [default: min(128, dimensions, wells − 1)].
-    #[arg(long, value_name = "K", conflicts_with = "no_pca")]
+    /// PCA components to keep, at least 1 [default: min(128, dimensions, wells − 1)].
+    #[arg(long, value_name = "K", conflicts_with = "no_pca", value_parser = crate::args::whole(1..=usize::MAX))]
     pub pca_components: Option<usize>,
     /// Skip PCA: normalise and compare the embedding dimensions themselves.
     #[arg(long)]
@@ -157,7 +157,8 @@ fn scores_table(scores: &ActivityScores) -> OutputTable {
 }
 
 /// `cellcast synth --kind phenomics`: DIR/embeddings.parquet and DIR/truth.csv.
-pub fn synth(args: &SynthArgs) -> Result<()> {
+/// `cellcast synth --kind phenomics` into `out`; says what it wrote.
+pub fn synth(args: &SynthArgs, out: &Path) -> Result<String> {
     let defaults = SynthParams::default();
     let params = SynthParams {
         compounds: args.compounds.unwrap_or(defaults.compounds),
@@ -170,18 +171,15 @@ pub fn synth(args: &SynthArgs) -> Result<()> {
         ..defaults
     };
     let screen = synth_phenomics(&params)?;
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    screen.wells.write(&args.out.join("embeddings.parquet"))?;
-    screen.truth.write(&args.out.join("truth.csv"))?;
-    eprintln!(
-        "wrote {} wells ({} compounds × {} concentrations, {} genes, {} batches, {} dimensions) and the planted truth to {}",
+    screen.wells.write(&out.join("embeddings.parquet"))?;
+    screen.truth.write(&out.join("truth.csv"))?;
+    Ok(format!(
+        "{} wells ({} compounds × {} concentrations, {} genes, {} batches, {} dimensions) and the planted truth",
         screen.wells.nwells(),
         params.compounds,
         params.concentrations.len(),
         params.genes,
         params.batches,
         params.dims,
-        args.out.display()
-    );
-    Ok(())
+    ))
 }

@@ -77,8 +77,9 @@ pub struct PseudobulkArgs {
     /// An obs column crossed with the groups: one row per (group, replicate) pair.
     #[arg(long)]
     pub replicate_column: Option<String>,
-    /// Cells (genes for a CSC matrix) per block [default: about 1M stored values per block].
-    #[arg(long, value_name = "N")]
+    /// Cells (genes for a CSC matrix) per block, at least 1 [default: about 1M stored values per
+    /// block]. The output does not depend on it.
+    #[arg(long, value_name = "N", value_parser = crate::args::whole(1..=usize::MAX))]
     pub block: Option<usize>,
     /// Output: CSV, or Parquet by extension.
     #[arg(long)]

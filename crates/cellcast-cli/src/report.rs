@@ -16,6 +16,7 @@ pub fn score_json(score: &Score, params: &Params) -> Value {
     out.insert("params".into(), Value::Object(params));
     out.insert("n_scored".into(), json!(score.n_scored));
     out.insert("n_skipped".into(), json!(score.n_skipped));
+    out.insert("n_masked".into(), json!(score.n_masked));
     if !details.is_empty() {
         out.insert("details".into(), Value::Object(details));
     }
@@ -34,6 +35,9 @@ pub fn print_score(score: &Score) -> Result<()> {
     };
     outln!(out, "{} = {} ({} is better)", score.metric, fmt(score.value), score.direction.as_str());
     outln!(out, "  scored {} {unit}, skipped {}", score.n_scored, score.n_skipped);
+    if score.n_masked > 0 {
+        outln!(out, "  masked {} missing truth cell(s)", score.n_masked);
+    }
     for (k, v) in &score.details {
         outln!(out, "  {k}: {}", fmt(*v));
     }
@@ -75,6 +79,7 @@ pub fn print_registry(as_json: bool) -> Result<()> {
                     "direction": m.direction.as_str(),
                     "inputs": m.inputs_text(),
                     "params": m.params.iter().map(|p| json!({"key": p.key, "default": p.default, "required": p.default.is_none(), "help": p.help})).collect::<Vec<_>>(),
+                    "missing_truth": m.missing_truth.describe(),
                     "summary": m.summary,
                     "source": m.source,
                 })
@@ -87,9 +92,15 @@ pub fn print_registry(as_json: bool) -> Result<()> {
         outln!(out, "{}  ({} is better)", m.name, m.direction.as_str());
         outln!(out, "    {}", m.summary);
         outln!(out, "    inputs: {}", m.inputs_text());
+        outln!(out, "    missing truth: {}", m.missing_truth.describe());
         outln!(out, "    source: {}", m.source);
     }
     outln!(out, "\nRanking metrics rank candidates by score descending{RANKING_TIES}.");
+    outln!(
+        out,
+        "Predictions, weights and baselines must be finite numbers, and so must truth, except where a metric masks\n\
+         missing truth cells (said above, counted in --json's n_masked and in a warning)."
+    );
     outln!(out, "`ranking/recall@5` is shorthand for `ranking/recall@k --param k=5`.");
     outln!(
         out,

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use cellcast_data::output::{Column, OutputTable};
 use cellcast_data::split::{group_kfold, random_kfold, Part, SplitTable};
+use cellcast_data::staging::StagedDir;
 use cellcast_data::task::{LabelKind, Layout, Task, TaskConfig};
 use cellcast_data::write::{format_number, write_atomically, write_matrix_csv};
 use cellcast_eval::{cross_validate, paired_bootstrap, Comparison, CvResult, PanelMetric, RowWeights};
@@ -38,19 +39,23 @@ pub struct RunArgs {
     /// sample_submission.csv, and optionally task.toml: molecule_column, id_column,
     /// compound_column, target_column, metric, control, split, folds, molecules, molecule_key.
     pub task: PathBuf,
-    /// Output folder (created if needed).
+    /// Output folder (created if needed). Every output is written to a staging folder beside it
+    /// and moved in only when the whole run succeeded: a failed or interrupted run leaves the
+    /// folder as it was.
     #[arg(long)]
     pub out: PathBuf,
     /// Cross-validation split [default: task.toml's, else scaffold].
     #[arg(long, value_enum)]
     pub split: Option<SplitKind>,
-    /// Number of folds [default: task.toml's, else 5].
-    #[arg(long)]
+    /// Number of folds, 2 to 1000 [default: task.toml's, else 5].
+    #[arg(long, value_parser = crate::args::whole(2..=1000))]
     pub folds: Option<usize>,
+    /// Seed of every random step (random folds, tuning folds, neural networks, the bootstrap):
+    /// the same seed gives the same bytes.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Paired bootstrap resamples over compounds.
-    #[arg(long, default_value_t = 1000)]
+    /// Paired bootstrap resamples over compounds, 1 to 1000000.
+    #[arg(long, default_value_t = 1000, value_parser = crate::args::whole(1..=1_000_000))]
     pub bootstrap: usize,
     /// Only these models, comma-separated (e.g. `knn_tuned,ridge_morgan_counts`, or a neural
     /// model such as `fusion`); the mean baseline always runs. Unknown names are refused with the
@@ -62,8 +67,8 @@ pub struct RunArgs {
     /// minutes rather than seconds; `--models fusion` runs one of them alone.
     #[arg(long)]
     pub neural: bool,
-    /// Members of each neural ensemble.
-    #[arg(long, default_value_t = 5, value_name = "N")]
+    /// Members of each neural ensemble, 1 to 100.
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = crate::args::whole(1..=100))]
     pub neural_members: usize,
     /// A per-compound embedding (CSV, TSV or Parquet: an id column and numeric columns) for the
     /// neural models: adds mlp_emb and fusion_emb, which read it instead of the fingerprint and
@@ -76,9 +81,6 @@ pub struct RunArgs {
     /// A task.toml to use instead of the one in the task folder (e.g. when that is read-only).
     #[arg(long)]
     pub task_config: Option<PathBuf>,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
     /// Gene symbols for the report's gene programs: a CSV/TSV with a `symbol` column and a column
     /// holding the task's target names (e.g. ../shared/data/l1000/landmark_genes_978.csv).
     #[arg(long, value_name = "FILE")]
@@ -321,9 +323,6 @@ fn progress_bars(models: &[Box<dyn Predictor>], folds: usize) -> (MultiProgress,
 }
 
 pub fn run(args: &RunArgs) -> Result<()> {
-    if let Some(n) = args.threads {
-        rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global()?;
-    }
     let task = match &args.task_config {
         Some(path) => Task::load_with(&args.task, TaskConfig::read(path)?),
         None => Task::load(&args.task),
@@ -349,7 +348,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     for note in &task.notes {
         eprintln!("  {note}");
     }
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let stage = StagedDir::new(&args.out)?;
     let all_smiles: Vec<Option<String>> = task.train_smiles.iter().chain(&task.test_smiles).cloned().collect();
     let mut features = Features::from_smiles(&all_smiles);
     if let Some(path) = &args.embedding {
@@ -371,11 +370,8 @@ pub fn run(args: &RunArgs) -> Result<()> {
     }
     let split_table =
         SplitTable { ids: task.train_ids.clone(), groups, parts: folds.iter().map(|&f| Part::Fold(f)).collect() };
-    split_table.write(&args.out.join("folds.csv"))?;
+    split_table.write(&stage.join("folds.csv"))?;
 
-    if args.neural_members == 0 {
-        bail!("--neural-members must be at least 1");
-    }
     let neural =
         NeuralOptions { in_panel: args.neural, members: args.neural_members, embedding: args.embedding.is_some() };
     let (default, optional) = panel(args.seed, &task, neural);
@@ -430,7 +426,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         kept.iter().map(|l| paired_bootstrap(l, &kept[other], args.bootstrap, args.seed)).collect()
     };
     let (vs_best, vs_mean) = (versus(best), versus(mean_idx));
-    write_leaderboard(&args.out.join("leaderboard.csv"), &cv, best, &vs_best, &vs_mean)?;
+    write_leaderboard(&stage.join("leaderboard.csv"), &cv, best, &vs_best, &vs_mean)?;
 
     // Refit the winner on all of train; predict the test compounds.
     let winner = &models[best];
@@ -449,14 +445,14 @@ pub fn run(args: &RunArgs) -> Result<()> {
         bail!("{} produced a non-finite prediction; no submission written", winner.name());
     }
     write_matrix_csv(
-        &args.out.join("submission.csv"),
+        &stage.join("submission.csv"),
         &task.submission_id_column,
         &task.submission_ids,
         &columns,
         &submission,
     )?;
     let submission_std = test_std.map(|s| task.submission(&s, f64::NAN).1);
-    write_predictions(&args.out.join("predictions.parquet"), &task, &submission, submission_std.as_ref())?;
+    write_predictions(&stage.join("predictions.parquet"), &task, &submission, submission_std.as_ref())?;
     let mut sections = Vec::new();
     let mut outputs =
         String::from("submission.csv, predictions.parquet, leaderboard.csv, folds.csv, report.md, report.html");
@@ -467,7 +463,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         let file = format!("calibration_{}.svg", crate::calibration_report::file_stem(&m.model));
         let points: Vec<(f64, f64)> = c.deciles.iter().map(|b| (b.rms_sigma, b.rmse)).collect();
         let svg = crate::plot::reliability_plot(&format!("{}: σ deciles, claimed vs made", m.model), &points);
-        write_atomically(&args.out.join(&file), |out| {
+        write_atomically(&stage.join(&file), |out| {
             use std::io::Write;
             out.write_all(svg.as_bytes())
         })?;
@@ -478,7 +474,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     if matches!(task.layout, Layout::Wide) && best != mean_idx {
         if let Some(programs) = crate::programs_report::gene_programs(&cv.models[best].oof, &cv.models[mean_idx].oof)? {
             crate::programs_report::write_programs_csv(
-                &args.out.join("programs.csv"),
+                &stage.join("programs.csv"),
                 &programs,
                 &task.targets,
                 symbols.as_ref(),
@@ -494,8 +490,9 @@ pub fn run(args: &RunArgs) -> Result<()> {
     }
     let context = RunContext { split, folds: nfolds, scored: scored.len(), describe: fitted.describe(), sections };
     let summary = summary_table(&cv, best, &vs_mean, &vs_best);
-    write_report(&args.out.join("report.md"), &task, args, &context, &cv, best, &summary)?;
-    write_html_report(&args.out.join("report.html"), &task, &cv, best, &vs_mean, &svgs)?;
+    write_report(&stage.join("report.md"), &task, args, &context, &cv, best, &summary)?;
+    write_html_report(&stage.join("report.html"), &task, &cv, best, &vs_mean, &svgs)?;
+    stage.commit()?;
     crate::emit(&summary)?;
     eprintln!("selected {}; wrote {outputs} to {}", cv.models[best].model, args.out.display());
     Ok(())

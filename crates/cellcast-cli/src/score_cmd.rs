@@ -6,7 +6,8 @@ use anyhow::{bail, Context, Result};
 use cellcast_data::align::{aligned_values, match_rows};
 use cellcast_data::{NumericColumns, WideSpec, WideTable};
 use cellcast_metrics::{
-    parse_targets, resolve, score, InputKind, Inputs, LabelInputs, MatrixInputs, Params, RankingInputs, Use,
+    parse_targets, resolve, score, InputKind, Inputs, LabelInputs, MatrixInputs, MetricInfo, MissingTruth, Params,
+    RankingInputs, Use,
 };
 
 use crate::load;
@@ -73,18 +74,34 @@ pub struct ScoreArgs {
     id_column: String,
 }
 
+/// The metric's non-finite policy on the truth file, so that an error names its row and column.
+fn check_truth(info: &MetricInfo, truth: &WideTable) -> Result<()> {
+    let hint = match info.missing_truth {
+        MissingTruth::Masked(_) => "an infinite truth cannot be scored; fix or remove the cell".to_string(),
+        MissingTruth::Refused => {
+            format!("{} has no rule for missing or infinite truth: give complete, finite truth", info.name)
+        }
+    };
+    truth.check_truth(matches!(info.missing_truth, MissingTruth::Masked(_)), &hint).context("checking the truth")?;
+    Ok(())
+}
+
 pub fn run(args: &ScoreArgs) -> Result<()> {
     let (info, params) = resolve(&args.metric, &Params::parse(&args.params)?)?;
     info.check_params(&params)?;
-    let refuse = |flag: &str, given: bool, usage: Use| -> Result<()> {
-        if given && usage == Use::No {
-            bail!("{} does not use {flag}; remove it (see `cellcast metrics`)", info.name);
+    // Flags the metric does not use, or needs and lacks, are refused before any file is read.
+    let check_flag = |flag: &str, given: bool, usage: Use| -> Result<()> {
+        match (given, usage) {
+            (true, Use::No) => bail!("{} does not use {flag}; remove it (see `cellcast metrics`)", info.name),
+            (false, Use::Required) => {
+                bail!("{} needs {flag} FILE (see `cellcast metrics` and `cellcast score --help`)", info.name)
+            }
+            _ => Ok(()),
         }
-        Ok(())
     };
-    refuse("--weights", args.weights.is_some(), info.weights)?;
-    refuse("--baseline", args.baseline.is_some(), info.baseline)?;
-    refuse("--group-by", args.group_by.is_some(), info.group_by)?;
+    check_flag("--weights", args.weights.is_some(), info.weights)?;
+    check_flag("--baseline", args.baseline.is_some(), info.baseline)?;
+    check_flag("--group-by", args.group_by.is_some(), info.group_by)?;
     let id = args.id_column.as_str();
 
     let result = match info.input {
@@ -103,6 +120,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
                 (truth, pred.join().expect(joined), weights.join().expect(joined), baseline.join().expect(joined))
             });
             let truth = truth?;
+            check_truth(info, &truth)?;
             let pred_values = aligned_values(&truth, &pred?).context("aligning the prediction to the truth")?;
             let align = |table: Result<Option<WideTable>>, role: &str| -> Result<Option<cellcast_data::Matrix>> {
                 match table? {
@@ -140,6 +158,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
             };
             let truth = WideTable::read(&args.truth, &spec)
                 .context("reading the truth labels (a column per score column of the prediction)")?;
+            check_truth(info, &truth)?;
             let scores = aligned_values(&truth, &pred)
                 .context("aligning the prediction to the truth (one score column per label, named like it)")?;
             let groups = args.group_by.as_deref().and_then(|g| truth.text_column(g)).map(Vec::as_slice);

@@ -1,7 +1,7 @@
 //! `cellcast targets rank` and `cellcast targets evaluate`: which gene did each group of cells
 //! have perturbed?
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
@@ -298,24 +298,26 @@ fn report_unmeasured(screen: &Screen) {
 pub struct EvaluateArgs {
     #[command(flatten)]
     pub screen: ScreenArgs,
-    /// Cells per held-out group, comma-separated (1 = single cells).
-    #[arg(long, value_delimiter = ',', default_value = "1,10")]
+    /// Cells per held-out group, comma-separated, each at least 1 (1 = single cells).
+    #[arg(long, value_delimiter = ',', default_value = "1,10", value_parser = crate::args::whole(1..=usize::MAX))]
     pub group_size: Vec<usize>,
-    #[arg(long, default_value_t = 5)]
+    /// Stratified folds, 2 to 1000.
+    #[arg(long, default_value_t = 5, value_parser = crate::args::whole(2..=1000))]
     pub folds: usize,
+    /// Seed of the folds, the forest, the groups of cells and the bootstrap.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Principal components of the PCA rankers.
-    #[arg(long, default_value_t = 50)]
+    /// Principal components of the PCA rankers, at least 1.
+    #[arg(long, default_value_t = 50, value_parser = crate::args::whole(1..=usize::MAX))]
     pub components: usize,
-    /// Neighbours of pca_knn.
-    #[arg(long, default_value_t = 15)]
+    /// Neighbours of pca_knn, at least 1.
+    #[arg(long, default_value_t = 15, value_parser = crate::args::whole(1..=usize::MAX))]
     pub k: usize,
-    /// Trees of pca_forest.
-    #[arg(long, default_value_t = 100)]
+    /// Trees of pca_forest, at least 1.
+    #[arg(long, default_value_t = 100, value_parser = crate::args::whole(1..=usize::MAX))]
     pub trees: usize,
-    /// Boosting rounds of pca_boosting (one tree per perturbation per round).
-    #[arg(long, default_value_t = 50)]
+    /// Boosting rounds of pca_boosting (one tree per perturbation per round), at least 1.
+    #[arg(long, default_value_t = 50, value_parser = crate::args::whole(1..=usize::MAX))]
     pub rounds: usize,
     /// The direction the DE rankers assume.
     #[arg(long, value_enum, default_value = "both")]
@@ -456,7 +458,8 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
 
 /// `cellcast synth --kind screen`: screen.h5ad (obs `perturbation`, control `control`, and
 /// `replicate` r1–r3; raw counts) and targets.csv (`id,targets`, the truth `ranking/*` reads).
-pub fn synth_screen(args: &crate::demo::SynthArgs) -> Result<()> {
+/// `cellcast synth --kind screen` into `out`; says what it wrote.
+pub fn synth_screen(args: &crate::demo::SynthArgs, out: &Path) -> Result<String> {
     let defaults = ScreenParams::default();
     let direction = args.direction.map_or(Direction::Down, DirectionArg::direction);
     if direction == Direction::Both {
@@ -474,7 +477,6 @@ pub fn synth_screen(args: &crate::demo::SynthArgs) -> Result<()> {
         bail!("a screen needs at least 30 genes, 2 perturbations and 1 cell per perturbation");
     }
     let screen = synth_screen_data(&params);
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let obs_names: Vec<String> = (0..screen.labels.len()).map(|i| format!("cell{i}")).collect();
     let column = CategoricalColumn {
         name: "perturbation".into(),
@@ -494,7 +496,7 @@ pub fn synth_screen(args: &crate::demo::SynthArgs) -> Result<()> {
         obs_columns: &[column, replicate],
         var_columns: &[],
     };
-    write_h5ad(&args.out.join("screen.h5ad"), &data)?;
+    write_h5ad(&out.join("screen.h5ad"), &data)?;
     let perturbed = &screen.groups[1..];
     OutputTable::new()
         .with("id", Column::Text(perturbed.iter().cloned().map(Some).collect()))
@@ -502,15 +504,13 @@ pub fn synth_screen(args: &crate::demo::SynthArgs) -> Result<()> {
             "targets",
             Column::Text(perturbed.iter().map(|g| Some(condition_genes(g).collect::<Vec<_>>().join(";"))).collect()),
         )
-        .write(&args.out.join("targets.csv"))?;
-    eprintln!(
-        "wrote {} cells ({} perturbations + control) × {} genes to {} (screen.h5ad: obs 'perturbation', control \
-         '{}'; targets.csv)",
+        .write(&out.join("targets.csv"))?;
+    Ok(format!(
+        "{} cells ({} perturbations + control) × {} genes (screen.h5ad: obs 'perturbation', control '{}'; \
+         targets.csv)",
         screen.labels.len(),
         perturbed.len(),
         screen.genes.len(),
-        args.out.display(),
         screen.control
-    );
-    Ok(())
+    ))
 }

@@ -154,7 +154,7 @@ fn embedding_ids_must_cover_every_compound() {
         "--neural-members",
         "0",
     ]);
-    assert!(e.contains("--neural-members must be at least 1"), "{e}");
+    assert!(e.contains("'--neural-members") && e.contains("give a whole number from 1 to 100"), "{e}");
 }
 
 #[test]

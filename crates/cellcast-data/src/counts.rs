@@ -98,7 +98,7 @@ fn each_gene(path: &Path, mut f: impl FnMut(usize, &str, &[f64]) -> Result<()>) 
         })?;
         return counts_header(path, csv::StringRecord::from(names));
     }
-    let io = |source| DataError::Io { path: path.to_path_buf(), source };
+    let io = |source| DataError::Io { path: path.to_path_buf(), error: source };
     let delimiter = if path.extension().is_some_and(|e| e == "tsv") { b'\t' } else { b',' };
     let file = std::fs::File::open(path).map_err(io)?;
     let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(file);
@@ -224,7 +224,7 @@ pub fn compound_expression(path: &Path, opts: &CountsOptions<'_>) -> Result<Comp
 /// The ids of a Matrix Market file's rows or columns: the first tab-separated field of each
 /// line (10x Genomics' `features.tsv` / `barcodes.tsv` convention), no header.
 fn read_ids(path: &Path) -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(crate::error::io(path))?;
     Ok(text
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -236,7 +236,7 @@ fn read_ids(path: &Path) -> Result<Vec<String>> {
 /// `rows × columns`, checking every line.
 fn each_entry(path: &Path, rows: usize, columns: usize, mut f: impl FnMut(usize, usize, f64)) -> Result<()> {
     use std::io::BufRead;
-    let io = |source| DataError::Io { path: path.to_path_buf(), source };
+    let io = |source| DataError::Io { path: path.to_path_buf(), error: source };
     let reader = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
     let bad = |line: usize, message: String| DataError::Mismatch {
         path: path.to_path_buf(),

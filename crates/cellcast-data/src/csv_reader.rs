@@ -15,7 +15,7 @@ use crate::error::{DataError, Result};
 use crate::table::{layout, parse_number_bytes, Layout, TextColumn, WideSpec, WideTable};
 
 pub(crate) fn read(path: &Path, spec: &WideSpec, delimiter: u8) -> Result<WideTable> {
-    let open = || std::fs::File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source });
+    let open = || crate::input::open(path);
     let csv_error = |e: csv::Error| {
         let line = e.position().map_or(0, |p| p.line());
         DataError::Csv { path: path.to_path_buf(), line, message: e.to_string() }
@@ -55,7 +55,7 @@ enum Split {
 /// lines and the header, the first non-blank line; accepting `\r\n`) and checking that every
 /// record has the header's field count, as the `csv` crate does. Stops at the first quote.
 fn split_unquoted(mut file: impl Read, delimiter: u8, width: usize, rows: &mut Rows) -> Result<Split> {
-    let io_error = |source| DataError::Io { path: rows.path.to_path_buf(), source };
+    let io_error = |source| DataError::Io { path: rows.path.to_path_buf(), error: source };
     let mut buf = vec![0u8; 1 << 22];
     let mut filled = 0;
     let mut fields: Vec<Range<usize>> = Vec::with_capacity(width);

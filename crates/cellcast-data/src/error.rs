@@ -4,13 +4,18 @@ use std::path::PathBuf;
 /// file, and where it applies the row and column, so a user can go straight to the bad cell.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    /// The OS error is part of the message and deliberately not a `source()`, so that a printed
+    /// error chain does not repeat it.
+    #[error("{path}: {error}")]
+    Io { path: PathBuf, error: std::io::Error },
     #[error("{path}: not a valid CSV file near line {line}: {message}")]
     Csv { path: PathBuf, line: u64, message: String },
     #[error("{path}: cannot read it as Parquet: {message}")]
     Parquet { path: PathBuf, message: String },
-    #[error("{path}: unsupported file type; give a .csv, .tsv or .parquet file")]
+    /// An output path cellcast cannot write as asked.
+    #[error("{path}: {message}")]
+    Output { path: PathBuf, message: String },
+    #[error("{path}: unsupported file type; give a .csv, .tsv or .parquet file (any of them may be gzip-compressed, NAME.csv.gz), or - for standard input")]
     UnknownFormat { path: PathBuf },
     #[error("{path}: the file has no header row")]
     Empty { path: PathBuf },
@@ -62,6 +67,11 @@ fn column_suffix(column: Option<usize>) -> String {
 }
 
 pub type Result<T> = std::result::Result<T, DataError>;
+
+/// `map_err(io(path))`: an I/O error about `path`.
+pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> DataError + '_ {
+    move |error| DataError::Io { path: path.to_path_buf(), error }
+}
 
 /// Runs `f`, which calls the HDF5 parser on untrusted bytes (`hdf5-pure`: errors for the corrupt
 /// files we tried, but a large parser); a panic inside becomes `Err` with its message, for the

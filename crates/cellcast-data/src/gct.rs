@@ -113,7 +113,7 @@ impl GctMatrix {
     /// Reads a `.gct`, `.gct.gz` or `.gctx` file. The extension is matched case-insensitively.
     pub fn read(path: &Path) -> Result<Self> {
         let name = path.file_name().and_then(|n| n.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
-        let io_error = |source| DataError::Io { path: path.to_path_buf(), source };
+        let io_error = |source| DataError::Io { path: path.to_path_buf(), error: source };
         let bytes = if name.ends_with(".gct.gz") {
             let file = std::fs::File::open(path).map_err(io_error)?;
             let mut bytes = Vec::new();

@@ -17,11 +17,54 @@ use cellcast_stats::Matrix;
 use crate::error::{DataError, Result};
 use crate::table::{layout, parse_number, TextColumn, WideSpec, WideTable};
 
+/// Either a file or bytes in memory (standard input, a `.parquet.gz`): Parquet needs random access.
+enum ParquetBytes {
+    File(std::fs::File),
+    Memory(bytes::Bytes),
+}
+
+impl parquet::file::reader::Length for ParquetBytes {
+    fn len(&self) -> u64 {
+        match self {
+            ParquetBytes::File(f) => f.len(),
+            ParquetBytes::Memory(b) => b.len() as u64,
+        }
+    }
+}
+
+impl parquet::file::reader::ChunkReader for ParquetBytes {
+    type T = Box<dyn std::io::Read + Send>;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        Ok(match self {
+            ParquetBytes::File(f) => Box::new(f.get_read(start)?),
+            ParquetBytes::Memory(b) => Box::new(b.get_read(start)?),
+        })
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<bytes::Bytes> {
+        match self {
+            ParquetBytes::File(f) => f.get_bytes(start, length),
+            ParquetBytes::Memory(b) => b.get_bytes(start, length),
+        }
+    }
+}
+
+/// Opens `path` as Parquet, from the file itself or from its bytes read whole.
+fn open(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<ParquetBytes>> {
+    let source = if crate::input::is_plain_file(path) {
+        ParquetBytes::File(std::fs::File::open(path).map_err(crate::error::io(path))?)
+    } else {
+        ParquetBytes::Memory(crate::input::read_all(path)?.into())
+    };
+    ParquetRecordBatchReaderBuilder::try_new(source)
+        .map_err(|e| DataError::Parquet { path: path.to_path_buf(), message: e.to_string() })
+}
+
 pub(crate) fn read(path: &Path, spec: &WideSpec) -> Result<WideTable> {
     let parquet_error =
         |e: &dyn std::fmt::Display| DataError::Parquet { path: path.to_path_buf(), message: e.to_string() };
-    let file = std::fs::File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_error(&e))?;
+    let builder = open(path)?;
     let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
     let layout = layout(path, &header, spec)?;
     let rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
@@ -84,8 +127,7 @@ pub(crate) fn each_row(
 ) -> Result<Vec<String>> {
     let parquet_error =
         |e: &dyn std::fmt::Display| DataError::Parquet { path: path.to_path_buf(), message: e.to_string() };
-    let file = std::fs::File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_error(&e))?;
+    let builder = open(path)?;
     let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
     let reader = builder.with_batch_size(batch_rows.max(1)).build().map_err(|e| parquet_error(&e))?;
     let mut done = 0;

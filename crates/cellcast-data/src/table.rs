@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use cellcast_stats::Matrix;
 
 use crate::error::{DataError, Result};
+use crate::input::{self, Format};
 use crate::{csv_reader, parquet_reader};
 
 /// Which columns of a wide table are ids and text; every other column is read as numbers.
@@ -60,8 +61,9 @@ pub struct WideTable {
 }
 
 impl WideTable {
-    /// Reads a CSV (comma), TSV (tab) or Parquet file, chosen by extension (`.gz` is not
-    /// supported yet for tables).
+    /// Reads a CSV (comma), TSV (tab) or Parquet file, chosen by extension; `NAME.csv.gz` and
+    /// the like are gunzipped as they are read, and `-` reads standard input (format sniffed).
+    /// A UTF-8 byte-order mark and CRLF line endings are accepted.
     pub fn read(path: &Path, spec: &WideSpec) -> Result<Self> {
         let table = Self::read_long(path, spec)?;
         table.check_unique_ids()?;
@@ -71,12 +73,9 @@ impl WideTable {
     /// Reads a *long* table, whose id column may repeat (one row per well, per pair, …): the same
     /// formats and checks as [`WideTable::read`] except that ids need not be unique.
     pub fn read_long(path: &Path, spec: &WideSpec) -> Result<Self> {
-        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
-        match ext.as_str() {
-            "parquet" | "pq" => parquet_reader::read(path, spec),
-            "tsv" | "tab" | "txt" => csv_reader::read(path, spec, b'\t'),
-            "csv" => csv_reader::read(path, spec, b','),
-            _ => Err(DataError::UnknownFormat { path: path.to_path_buf() }),
+        match input::format_of(path)? {
+            Format::Parquet => parquet_reader::read(path, spec),
+            text => csv_reader::read(path, spec, text.delimiter()),
         }
     }
 
@@ -108,6 +107,27 @@ impl WideTable {
             }
         }
         Ok(())
+    }
+
+    /// Checks a truth table against a metric's non-finite policy, naming the first bad cell:
+    /// an infinite value is always an error; a missing one (NaN) is an error unless
+    /// `missing_allowed`. Returns the number of missing cells.
+    pub fn check_truth(&self, missing_allowed: bool, hint: &str) -> Result<usize> {
+        let mut missing = 0;
+        for (i, row) in self.values.rows().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                if v.is_infinite() {
+                    return Err(self.bad_value(i, j, format!("value {v} is not finite"), hint));
+                }
+                if v.is_nan() {
+                    if !missing_allowed {
+                        return Err(self.bad_value(i, j, "missing value".into(), hint));
+                    }
+                    missing += 1;
+                }
+            }
+        }
+        Ok(missing)
     }
 
     /// An error about the cell at row `i` (0-based), numeric column `j`.

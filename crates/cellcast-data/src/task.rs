@@ -73,8 +73,7 @@ pub struct TaskConfig {
 impl TaskConfig {
     /// Reads a `task.toml`.
     pub fn read(path: &Path) -> Result<Self> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(crate::error::io(path))?;
         toml::from_str(&text).map_err(|e| DataError::Mismatch {
             path: path.to_path_buf(),
             message: format!("not a valid task.toml: {}", e.to_string().trim_end()),
@@ -262,10 +261,22 @@ fn mismatch(path: &Path, message: String) -> DataError {
 }
 
 fn header(path: &Path) -> Result<Vec<String>> {
-    let file = std::fs::File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
-    let mut r = csv::Reader::from_reader(file);
-    let h = r.headers().map_err(|e| csv_error(path, &e))?;
-    Ok(h.iter().map(|s| s.trim_start_matches('\u{feff}').to_string()).collect())
+    let mut r = csv::Reader::from_reader(crate::input::open(path)?);
+    header_of(path, &mut r)
+}
+
+/// The header of a CSV being read (a byte-order mark dropped); an empty file is an error.
+fn header_of<R: std::io::Read>(path: &Path, r: &mut csv::Reader<R>) -> Result<Vec<String>> {
+    let h: Vec<String> = r
+        .headers()
+        .map_err(|e| csv_error(path, &e))?
+        .iter()
+        .map(|s| s.trim_start_matches('\u{feff}').to_string())
+        .collect();
+    if h.iter().all(String::is_empty) {
+        return Err(DataError::Empty { path: path.to_path_buf() });
+    }
+    Ok(h)
 }
 
 fn csv_error(path: &Path, e: &csv::Error) -> DataError {
@@ -299,14 +310,8 @@ fn molecule_column(path: &Path, columns: &[String]) -> Result<String> {
 
 /// All rows of a CSV as text, with the header.
 fn read_text_rows(path: &Path) -> Result<(Vec<String>, Vec<csv::StringRecord>)> {
-    let file = std::fs::File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
-    let mut r = csv::Reader::from_reader(std::io::BufReader::new(file));
-    let h: Vec<String> = r
-        .headers()
-        .map_err(|e| csv_error(path, &e))?
-        .iter()
-        .map(|s| s.trim_start_matches('\u{feff}').to_string())
-        .collect();
+    let mut r = csv::Reader::from_reader(std::io::BufReader::new(crate::input::open(path)?));
+    let h = header_of(path, &mut r)?;
     let rows = r.records().collect::<std::result::Result<Vec<_>, _>>().map_err(|e| csv_error(path, &e))?;
     Ok((h, rows))
 }
@@ -710,6 +715,7 @@ fn load_pairs(
     let mut targets: Vec<String> = Vec::new();
     let mut target_index: HashMap<String, usize> = HashMap::new();
     let mut cells: Vec<(usize, usize, f64)> = Vec::with_capacity(rows.len());
+    let mut lines: Vec<usize> = Vec::with_capacity(rows.len()); // the file line of each cell
     for (r, row) in rows.iter().enumerate() {
         let line = r + 2;
         let field = |c: usize| row.get(c).unwrap_or("").trim();
@@ -730,14 +736,28 @@ fn load_pairs(
         if text.is_empty() {
             continue;
         }
-        let value: f64 = text.parse().map_err(|_| DataError::NotNumeric {
+        let value = crate::table::parse_number(text).ok_or_else(|| DataError::NotNumeric {
             path: train_path.clone(),
             row: line,
             id: id.to_string(),
             column: value_column.to_string(),
             value: text.to_string(),
         })?;
+        if value.is_nan() {
+            continue; // a missing label, as an empty cell
+        }
+        if value.is_infinite() {
+            return Err(DataError::BadValue {
+                path: train_path,
+                row: line,
+                id: id.to_string(),
+                column: value_column.to_string(),
+                what: format!("label {value} is not finite"),
+                hint: "fix the label or leave the cell empty (missing)".into(),
+            });
+        }
         cells.push((i, j, value));
+        lines.push(line);
     }
     // Repeated measurements of a pair are averaged.
     let mut sum = Matrix::filled(compounds.ids.len(), targets.len(), 0.0);
@@ -755,7 +775,7 @@ fn load_pairs(
             }
         }
     }
-    let binary = !cells.is_empty() && cells.iter().all(|&(_, _, v)| v == 0.0 || v == 1.0);
+    let binary = pair_labels_are_binary(&train_path, &config, value_column, &compounds.ids, &cells, &lines)?;
 
     // Test pairs, in the order of the sample submission.
     let (th, test_rows) = read_text_rows(&test_path)?;
@@ -805,6 +825,52 @@ fn load_pairs(
         notes: Vec::new(),
         config,
     })
+}
+
+/// Whether a pair task's labels are binary activities (scored by `polaris/pr_auc`) or continuous
+/// values. `metric` in task.toml decides when given (a binary metric then needs 0/1 labels);
+/// otherwise 0/1 labels everywhere make a binary task, and labels that are almost all 0/1 are
+/// refused as ambiguous rather than silently turning the task into a regression.
+fn pair_labels_are_binary(
+    path: &Path,
+    config: &TaskConfig,
+    value_column: &str,
+    compound_ids: &[String],
+    cells: &[(usize, usize, f64)],
+    lines: &[usize],
+) -> Result<bool> {
+    let is_01 = |v: f64| v == 0.0 || v == 1.0;
+    let first_other = cells.iter().position(|&(_, _, v)| !is_01(v));
+    let bad = |k: usize, hint: String| DataError::BadValue {
+        path: path.to_path_buf(),
+        row: lines[k],
+        id: compound_ids[cells[k].0].clone(),
+        column: value_column.to_string(),
+        what: format!("label {} is not 0 or 1", cells[k].2),
+        hint,
+    };
+    if let Some(metric) = &config.metric {
+        let binary = metric.ends_with("pr_auc") || metric.ends_with("roc_auc");
+        if let (true, Some(k)) = (binary, first_other) {
+            return Err(bad(k, format!("task.toml's metric {metric} scores 0/1 activities")));
+        }
+        return Ok(binary);
+    }
+    let Some(k) = first_other else { return Ok(!cells.is_empty()) };
+    let n01 = cells.iter().filter(|&&(_, _, v)| is_01(v)).count();
+    if n01 * 10 >= cells.len() * 9 {
+        let others = cells.len() - n01;
+        return Err(bad(
+            k,
+            format!(
+                "{n01} of the {} labels are 0 or 1 and {others} are not, so cellcast cannot tell a binary activity \
+                 task from a regression: fix the label(s), or set metric in task.toml (polaris/pr_auc for 0/1 \
+                 activities, polaris/mean_squared_error for continuous values)",
+                cells.len()
+            ),
+        ));
+    }
+    Ok(false)
 }
 
 /// The control profile named by `task.toml`.

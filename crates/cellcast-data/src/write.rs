@@ -9,12 +9,27 @@ use cellcast_stats::Matrix;
 
 use crate::error::{DataError, Result};
 
-/// Writes `path` atomically with whatever `fill` writes.
+/// Writes `path` atomically with whatever `fill` writes: into `.NAME.PID.tmp` beside it, then
+/// renamed into place. The temporary file is removed on failure, and by
+/// [`crate::staging::remove_pending`] on a signal; one left by a killed process is removed by
+/// the next write of `path`.
 pub fn write_atomically(path: &Path, fill: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>) -> Result<()> {
-    let io = |source| DataError::Io { path: path.to_path_buf(), source };
+    let io = |source| DataError::Io { path: path.to_path_buf(), error: source };
+    if path.is_dir() {
+        return Err(DataError::Output {
+            path: path.to_path_buf(),
+            message: "is a folder; give the path of the file to write".into(),
+        });
+    }
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or_else(|| io(std::io::Error::other("not a file path")))?;
-    let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    let name = path.file_name().ok_or_else(|| DataError::Output {
+        path: path.to_path_buf(),
+        message: "is not a file path; give the path of the file to write".into(),
+    })?;
+    let name = name.to_string_lossy();
+    crate::staging::sweep_stale(dir, &name, "", ".tmp");
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    crate::staging::register(&tmp);
     let result = (|| {
         let file = File::create(&tmp)?;
         let mut out = BufWriter::new(file);
@@ -26,6 +41,7 @@ pub fn write_atomically(path: &Path, fill: impl FnOnce(&mut BufWriter<File>) -> 
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
+    crate::staging::unregister(&tmp);
     result.map_err(io)
 }
 

@@ -60,7 +60,7 @@ pub fn cross_validate(
             let test_features: Vec<usize> = test.iter().map(|&i| feature_rows[i]).collect();
             let fitted = model
                 .fit(features, &train_features, &y.select_rows(&train))
-                .map_err(|source| EvalError::Fit { model: model.name(), fold: f, source })?;
+                .map_err(|source| EvalError::Fit { model: model.name(), fold: f, error: source })?;
             let (pred, std) = match fitted.predict_with_std(features, &test_features) {
                 Some((pred, std)) => (pred, Some(std)),
                 None => (fitted.predict(features, &test_features), None),

@@ -210,7 +210,7 @@ pub fn evaluate_genetic_panel(
             let prediction = model.predict(&train_profiles, &test_names).map_err(|source| EvalError::Fit {
                 model: model.name(),
                 fold: 0,
-                source,
+                error: source,
             })?;
             let lfc = minus_control(&prediction.profiles, &task.control_profile);
             let pred_bulk = with_control(&prediction.profiles);

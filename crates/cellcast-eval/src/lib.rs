@@ -16,9 +16,10 @@ pub use panel::{inverse_variance_weights, row_cosine, MetricScore, PanelMetric, 
 /// What can stop an evaluation.
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
-    #[error("model {model}, fold {fold}: {source}")]
-    Fit { model: String, fold: usize, source: cellcast_models::ModelError },
-    #[error("{0}")]
+    // The model's error is part of the message, not a `source()`, so a printed chain says it once.
+    #[error("model {model}, fold {fold}: {error}")]
+    Fit { model: String, fold: usize, error: cellcast_models::ModelError },
+    #[error(transparent)]
     Metric(#[from] cellcast_metrics::MetricError),
     #[error("fold {0} has no rows")]
     EmptyFold(usize),

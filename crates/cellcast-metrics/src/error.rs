@@ -11,8 +11,25 @@ pub enum MetricError {
     ParamSyntax(String),
     #[error("{metric} needs {what}")]
     MissingInput { metric: String, what: String },
+    /// A value the non-finite policy refuses (see `check`): names the input, the row id and the
+    /// column.
+    #[error("{}: the {} for id '{}', column '{}' is {}; {}", .0.metric, .0.input, .0.id, .0.column, .0.what, .0.hint)]
+    NonFinite(Box<NonFiniteCell>),
     #[error("{metric}: {message}")]
     Invalid { metric: String, message: String },
+}
+
+/// The cell a [`MetricError::NonFinite`] is about (boxed: errors stay small on the hot path).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NonFiniteCell {
+    pub metric: String,
+    /// `truth`, `prediction`, `weights` or `baseline`.
+    pub input: &'static str,
+    pub id: String,
+    pub column: String,
+    /// `missing`, or the value and why it cannot be scored.
+    pub what: String,
+    pub hint: String,
 }
 
 pub type Result<T> = std::result::Result<T, MetricError>;

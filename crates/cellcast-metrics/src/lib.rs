@@ -20,6 +20,7 @@
 //! ```
 
 mod celleval;
+mod check;
 mod error;
 mod inputs;
 mod myllia;
@@ -31,10 +32,12 @@ mod score;
 pub mod weights;
 mod wmse;
 
-pub use error::{MetricError, Result};
+pub use error::{MetricError, NonFiniteCell, Result};
 pub use inputs::{Inputs, LabelInputs, MatrixInputs, RankingInputs};
 pub use params::Params;
-pub use registry::{metrics, resolve, Direction, InputKind, MetricInfo, ParamKind, ParamSpec, Use, RANKING_TIES};
+pub use registry::{
+    metrics, resolve, Direction, InputKind, MetricInfo, MissingTruth, ParamKind, ParamSpec, Use, RANKING_TIES,
+};
 pub use score::{Breakdown, Score};
 pub use wmse::variance_weights;
 
@@ -44,24 +47,39 @@ pub fn parse_targets(cell: &str) -> Vec<String> {
 }
 
 /// Scores `inputs` with the metric `info` (from [`resolve`]).
+///
+/// Every metric follows one policy for values that are not finite numbers (checked here, before
+/// the metric runs): predictions, scores, weights and baselines must be finite; infinite truth
+/// is an error; a missing (NaN) truth cell is an error unless the metric's reference masks it
+/// ([`MissingTruth::Masked`]), and then the masked cells are counted in [`Score::n_masked`] and
+/// named in a warning.
 pub fn score(info: &MetricInfo, inputs: Inputs, params: &Params) -> Result<Score> {
     info.check_params(params)?;
     let mismatch =
         || MetricError::Invalid { metric: info.name.to_string(), message: format!("expects {:?} inputs", info.input) };
-    match inputs {
-        Inputs::Matrix(x) => {
-            if info.input != InputKind::Matrix {
-                return Err(mismatch());
-            }
-            match info.name {
-                "myllia/score" => myllia::score(info, &x, params),
-                name if name.starts_with("celleval/") => celleval::score(info, &x, params),
-                "vcpi/wmse" | "mejia/wmse" => wmse::score(info, &x),
-                _ => polaris::regression(info, &x),
-            }
-        }
-        Inputs::Labels(x) if info.input == InputKind::Labels => polaris::classification(info, &x, params),
-        Inputs::Ranking(x) if info.input == InputKind::Ranking => ranking::score(info, &x, params),
-        _ => Err(mismatch()),
+    let kind_matches = match inputs {
+        Inputs::Matrix(_) => info.input == InputKind::Matrix,
+        Inputs::Labels(_) => info.input == InputKind::Labels,
+        Inputs::Ranking(_) => info.input == InputKind::Ranking,
+    };
+    if !kind_matches {
+        return Err(mismatch());
     }
+    let masked = check::finite_inputs(info, &inputs)?;
+    let mut s = match inputs {
+        Inputs::Matrix(x) => match info.name {
+            "myllia/score" => myllia::score(info, &x, params),
+            name if name.starts_with("celleval/") => celleval::score(info, &x, params),
+            "vcpi/wmse" | "mejia/wmse" => wmse::score(info, &x),
+            _ => polaris::regression(info, &x),
+        },
+        Inputs::Labels(x) => polaris::classification(info, &x, params),
+        Inputs::Ranking(x) => ranking::score(info, &x, params),
+    }?;
+    s.metric = info.display_name(params);
+    s.n_masked = masked;
+    if let (MissingTruth::Masked(how), true) = (info.missing_truth, masked > 0) {
+        s.warnings.insert(0, format!("{masked} missing truth cell(s) {how}"));
+    }
+    Ok(s)
 }

@@ -5,7 +5,7 @@
 //! As in the reference, targets that are not candidate columns are dropped, repeated targets
 //! count once, and queries left without a target are skipped.
 
-use crate::error::{invalid, Result};
+use crate::error::Result;
 use crate::inputs::RankingInputs;
 use crate::params::Params;
 use crate::registry::MetricInfo;
@@ -50,10 +50,7 @@ pub(crate) fn score(info: &MetricInfo, x: &RankingInputs, params: &Params) -> Re
     let mut order: Vec<usize> = Vec::with_capacity(x.candidates.len());
     let mut rank_of = vec![0usize; x.candidates.len()];
     for (i, id) in x.ids.iter().enumerate() {
-        let scores = x.scores.row(i);
-        if let Some(j) = scores.iter().position(|v| v.is_nan()) {
-            return Err(invalid(info.name, format!("score of '{id}' for candidate '{}' is missing", x.candidates[j])));
-        }
+        let scores = x.scores.row(i); // finite: checked before any metric runs
         let mut wanted: Vec<usize> =
             x.targets[i].iter().filter_map(|t| x.candidates.iter().position(|c| c == t)).collect();
         wanted.sort_unstable();

@@ -41,6 +41,27 @@ pub enum Use {
     Required,
 }
 
+/// What a metric does with a missing (NaN) truth cell. Infinite values are never accepted, in
+/// any input: no reference metric can score them (scikit-learn refuses "Input contains
+/// infinity"), and a mean over them is not a number anyone should submit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingTruth {
+    /// The reference leaves missing truth out of the score; the text says how, for the warning.
+    Masked(&'static str),
+    /// The reference has no rule for missing truth: a missing cell is an error.
+    Refused,
+}
+
+impl MissingTruth {
+    /// One line for `cellcast metrics`.
+    pub fn describe(self) -> String {
+        match self {
+            MissingTruth::Masked(how) => format!("masked (missing cells are {how})"),
+            MissingTruth::Refused => "refused (every truth cell must be a finite number)".into(),
+        }
+    }
+}
+
 /// The values a `--param` takes.
 #[derive(Debug, Clone, Copy)]
 pub enum ParamKind {
@@ -70,6 +91,9 @@ pub struct MetricInfo {
     pub baseline: Use,
     pub group_by: Use,
     pub params: &'static [ParamSpec],
+    /// The metric's policy for missing truth cells (predictions, weights and baselines must
+    /// always be complete and finite).
+    pub missing_truth: MissingTruth,
     pub breakdown: Breakdown,
     pub summary: &'static str,
     pub source: &'static str,
@@ -99,6 +123,15 @@ impl MetricInfo {
             parts.push(format!("--param {}={}", p.key, p.default.unwrap_or("(required)")));
         }
         parts.join("; ")
+    }
+
+    /// The name with the parameters that shape it: `ranking/relevant_hit@5` for
+    /// `ranking/relevant_hit@k` scored with k = 5.
+    pub fn display_name(&self, params: &Params) -> String {
+        match (self.name.strip_suffix("@k"), params.get_str("k")) {
+            (Some(stem), Some(k)) => format!("{stem}@{k}"),
+            _ => self.name.to_string(),
+        }
     }
 
     /// Checks `params` before any data is read: unknown keys, missing required keys and
@@ -137,6 +170,9 @@ impl MetricInfo {
     }
 }
 
+const MASKED_PER_TARGET: &str = "left out of their target's score, as Polaris masks NaN truth per target";
+const MASKED_LABELS: &str = "left out of the score (rows with a missing label), as Polaris masks NaN truth";
+
 const POLARIS: &str = "polaris-hub/polaris@4dd22f1:polaris/evaluate (scored per target, NaN truth masked)";
 const AGGREGATION: ParamSpec = ParamSpec {
     key: "aggregation",
@@ -157,6 +193,7 @@ macro_rules! polaris_regression {
             baseline: Use::No,
             group_by: Use::No,
             params: &[],
+            missing_truth: MissingTruth::Masked(MASKED_PER_TARGET),
             breakdown: Breakdown::PerTarget,
             summary: $summary,
             source: POLARIS,
@@ -174,6 +211,7 @@ macro_rules! ranking {
             baseline: Use::No,
             group_by: Use::No,
             params: $params,
+            missing_truth: MissingTruth::Refused,
             breakdown: Breakdown::PerRow,
             summary: $summary,
             source: "ENNCELADUS/gene-perturbation-prediction compute_gene_metrics (queries without targets skipped)",
@@ -199,6 +237,7 @@ macro_rules! celleval {
             baseline: Use::No,
             group_by: Use::No,
             params: &[CONTROL],
+            missing_truth: MissingTruth::Refused,
             breakdown: Breakdown::PerRow,
             summary: $summary,
             source: CELLEVAL,
@@ -232,6 +271,7 @@ static REGISTRY: &[MetricInfo] = &[
         baseline: Use::No,
         group_by: Use::Optional,
         params: &[AGGREGATION],
+        missing_truth: MissingTruth::Masked(MASKED_LABELS),
         breakdown: Breakdown::PerGroup,
         summary: "average precision (sklearn, tied scores one threshold); grouped: groups without a positive skipped, all-positive groups score 1",
         source: POLARIS,
@@ -244,6 +284,7 @@ static REGISTRY: &[MetricInfo] = &[
         baseline: Use::No,
         group_by: Use::Optional,
         params: &[AGGREGATION],
+        missing_truth: MissingTruth::Masked(MASKED_LABELS),
         breakdown: Breakdown::PerGroup,
         summary: "ROC AUC (sklearn); grouped: single-class groups skipped",
         source: POLARIS,
@@ -266,6 +307,7 @@ static REGISTRY: &[MetricInfo] = &[
             ParamSpec { key: "max_log2", default: Some("5"), kind: ParamKind::Float, help: "cap of each log2 WMAE ratio" },
             ParamSpec { key: "eps", default: Some("1e-12"), kind: ParamKind::Float, help: "floor of WMAEs and of the cosine denominator" },
         ],
+        missing_truth: MissingTruth::Refused,
         breakdown: Breakdown::PerRow,
         summary: "Σ_perturbations min(log2(baseline WMAE / WMAE), max_log2) × max(0, gated weighted cosine), rounded to 5 decimals",
         source: "Kaggle 'relative-wmae-multiplied-by-wcosine' (fsb2210/myllia-competition@a16588c:src/metric.py)",
@@ -278,6 +320,7 @@ static REGISTRY: &[MetricInfo] = &[
         baseline: Use::No,
         group_by: Use::No,
         params: &[],
+        missing_truth: MissingTruth::Refused,
         breakdown: Breakdown::PerRow,
         summary: "per compound Σ_g w·(pred−true)² with weights as given, mean over compounds; no weights: per-gene truth variance (ddof 0), normalised",
         source: "virtualcell-vcpi/vcpi-prediction-contest-2026@e0f81f3:src/vcpi_prediction_contest/metrics.py",
@@ -290,6 +333,7 @@ static REGISTRY: &[MetricInfo] = &[
         baseline: Use::No,
         group_by: Use::No,
         params: &[],
+        missing_truth: MissingTruth::Refused,
         breakdown: Breakdown::PerRow,
         summary: "per row Σ_g (w/Σw)·(pred−true)² (weights renormalised per row), mean over rows; no weights: per-gene truth variance",
         source: "shiftbioscience/diversity_by_design@24a20c5:analyses/common.py::wmse",
@@ -351,6 +395,16 @@ pub fn resolve(name: &str, params: &Params) -> Result<(&'static MetricInfo, Para
         if k.parse::<usize>().is_ok() {
             let generic = format!("{stem}@k");
             if let Some(info) = REGISTRY.iter().find(|m| m.name == generic) {
+                if let Some(given) = params.get_str("k").filter(|given| given.parse::<usize>().ok() != k.parse().ok()) {
+                    return Err(MetricError::BadParam {
+                        metric: name.to_string(),
+                        key: "k".into(),
+                        value: given.to_string(),
+                        expected: format!(
+                            "the name already sets k={k}; give either {name} or {generic} with --param k={given}"
+                        ),
+                    });
+                }
                 let mut merged: Vec<(String, String)> =
                     params.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
                 merged.push(("k".to_string(), k.to_string()));
@@ -404,6 +458,16 @@ mod tests {
         let (info, params) = resolve("ranking/recall@5", &Params::default()).unwrap();
         assert_eq!(info.name, "ranking/recall@k");
         assert_eq!(params.get_str("k"), Some("5"));
+        assert_eq!(info.display_name(&params), "ranking/recall@5");
+        // The same k twice is fine; two different ones are refused, not silently resolved.
+        assert!(resolve("ranking/recall@5", &Params::parse(&["k=5"]).unwrap()).is_ok());
+        match resolve("ranking/relevant_hit@5", &Params::parse(&["k=1"]).unwrap()) {
+            Err(MetricError::BadParam { key, value, expected, .. }) => {
+                assert_eq!((key.as_str(), value.as_str()), ("k", "1"));
+                assert!(expected.contains("already sets k=5"), "{expected}");
+            }
+            other => panic!("{other:?}"),
+        }
         match resolve("polaris/mean_squared_eror", &Params::default()) {
             Err(MetricError::UnknownMetric { suggestion, .. }) => {
                 assert!(suggestion.contains("polaris/mean_squared_error"))

@@ -39,6 +39,8 @@ pub struct Score {
     /// Entries that entered the aggregate, and entries skipped by the metric's rules.
     pub n_scored: usize,
     pub n_skipped: usize,
+    /// Missing truth cells left out under the metric's masking policy (0 when it has none).
+    pub n_masked: usize,
     pub warnings: Vec<String>,
 }
 
@@ -53,6 +55,7 @@ impl Score {
             details: Vec::new(),
             n_scored: 0,
             n_skipped: 0,
+            n_masked: 0,
             warnings: Vec::new(),
         }
     }

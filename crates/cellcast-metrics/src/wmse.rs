@@ -51,12 +51,6 @@ pub(crate) fn score(info: &MetricInfo, x: &MatrixInputs) -> Result<Score> {
             return Err(invalid(info.name, format!("weight of '{id}' for '{}' is negative ({})", x.targets[j], w[j])));
         }
         let (t, p) = (x.truth.row(i), x.pred.row(i));
-        if let Some(j) = t.iter().position(|v| v.is_nan()) {
-            return Err(invalid(
-                info.name,
-                format!("truth of '{id}' for '{}' is missing; weighted MSE needs complete truth", x.targets[j]),
-            ));
-        }
         let value = if renormalise {
             let total: f64 = w.iter().sum();
             if total <= 0.0 {

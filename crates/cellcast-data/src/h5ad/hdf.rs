@@ -498,7 +498,7 @@ pub(crate) fn join(parent: &str, name: &str) -> String {
 
 /// The HDF5 file size, for [`check_size`].
 pub(crate) fn file_len(path: &Path) -> Result<u64> {
-    std::fs::metadata(path).map(|m| m.len()).map_err(|source| DataError::Io { path: path.to_path_buf(), source })
+    std::fs::metadata(path).map(|m| m.len()).map_err(crate::error::io(path))
 }
 
 #[cfg(test)]

@@ -160,7 +160,7 @@ impl H5ad {
                 Ok(false) => {
                     return Err(ctx.err("", "not an HDF5 file (an .h5ad file is HDF5; zarr stores are not read)"))
                 }
-                Err(source) => return Err(DataError::Io { path: path.to_path_buf(), source }),
+                Err(source) => return Err(DataError::Io { path: path.to_path_buf(), error: source }),
             }
             let access = hdf5_pure::FileAccessProperties::new()
                 .with_metadata_cache(hdf5_pure::MetadataCacheConfig::new(METADATA_CACHE_BYTES));
