@@ -20,6 +20,11 @@ pub struct Comparison {
 pub fn paired_bootstrap(a: &[f64], b: &[f64], resamples: usize, seed: u64) -> Comparison {
     assert_eq!(a.len(), b.len(), "paired values");
     let n = a.len();
+    if n == 0 || resamples == 0 {
+        // Nothing to resample: no interval and no test, rather than a made-up one.
+        let difference = if n == 0 { f64::NAN } else { a.iter().zip(b).map(|(x, y)| x - y).sum::<f64>() / n as f64 };
+        return Comparison { difference, ci_low: f64::NAN, ci_high: f64::NAN, p_value: f64::NAN, resamples };
+    }
     let diffs: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
     let difference = diffs.iter().sum::<f64>() / n as f64;
     let mut rng = SplitMix64::new(seed);
@@ -53,5 +58,9 @@ mod tests {
         assert_eq!(same.difference, 0.0);
         assert_eq!(same.p_value, 1.0);
         assert_eq!(c, paired_bootstrap(&a, &b, 1000, 1), "same seed, same result");
+        // No resamples or no rows: no interval, no panic.
+        let none = paired_bootstrap(&a, &b, 0, 1);
+        assert!((none.difference + 0.5).abs() < 1e-12 && none.ci_low.is_nan() && none.p_value.is_nan());
+        assert!(paired_bootstrap(&[], &[], 100, 1).difference.is_nan());
     }
 }
