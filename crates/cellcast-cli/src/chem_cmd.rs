@@ -127,8 +127,8 @@ fn error_kind(e: &ChemError) -> &'static str {
 }
 
 /// "id 'x', SMILES 'CC(=O…': reason" for a molecule that could not be read.
-pub fn unreadable_line(id: &str, smiles: Option<&str>, e: &ChemError) -> String {
-    format!("id '{id}', SMILES '{}': {e}", smiles_prefix(smiles.unwrap_or("")))
+pub fn unreadable_line(id: &str, smiles: Option<&str>, reason: impl std::fmt::Display) -> String {
+    format!("id '{id}', SMILES '{}': {reason}", smiles_prefix(smiles.unwrap_or("")))
 }
 
 /// The first 40 characters of a SMILES, with an ellipsis when there is more.

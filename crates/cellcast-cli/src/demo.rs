@@ -66,7 +66,7 @@ pub struct SynthArgs {
     pub targets: Option<usize>,
     /// Standard deviation of the noise (task: added to each response, default 0.5; phenomics:
     /// added to each well's every embedding dimension, default 1).
-    #[arg(long, value_parser = crate::args::number(0.0, f64::INFINITY, false))]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::args::number(0.0, f64::INFINITY, false))]
     pub noise: Option<f64>,
     /// Number of genes knocked out [phenomics; default 200], or measured [screen; default 300].
     #[arg(long, value_parser = crate::args::whole(1..=usize::MAX))]
@@ -91,7 +91,7 @@ pub struct SynthArgs {
     /// Batch-effect strength: sd of each batch's shift of each dimension, in well-noise units;
     /// dimensions are also rescaled by exp(0.2 × this × N(0,1)) [phenomics only; default 1; 0 for
     /// none].
-    #[arg(long, value_parser = crate::args::number(0.0, f64::INFINITY, false))]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::args::number(0.0, f64::INFINITY, false))]
     pub batch_effect: Option<f64>,
     /// Seed of every random draw: the same seed writes the same bytes.
     #[arg(long, default_value_t = 0)]

@@ -357,10 +357,6 @@ pub fn run(args: &RunArgs) -> Result<()> {
         eprintln!("embedding {}: {} dimensions", path.display(), e.ncols());
         features.embedding = Some(e);
     }
-    let unreadable = features.morgan.iter().filter(|f| f.is_none()).count();
-    if unreadable > 0 {
-        eprintln!("note: {unreadable} molecule(s) could not be read; models predict the training mean for them");
-    }
     let n_train = task.train_ids.len();
     let (folds, groups) = make_folds(&task.train_smiles, &task.train_ids, split, nfolds, args.seed)?;
     if split == SplitKind::Scaffold {
@@ -444,6 +440,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     if submission.as_slice().iter().any(|v| !v.is_finite()) {
         bail!("{} produced a non-finite prediction; no submission written", winner.name());
     }
+    let unreadable = unreadable_molecules(&task, &features, &pred, &winner.name());
     write_matrix_csv(
         &stage.join("submission.csv"),
         &task.submission_id_column,
@@ -453,7 +450,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     )?;
     let submission_std = test_std.map(|s| task.submission(&s, f64::NAN).1);
     write_predictions(&stage.join("predictions.parquet"), &task, &submission, submission_std.as_ref())?;
-    let mut sections = Vec::new();
+    let mut sections: Vec<String> = unreadable.into_iter().collect();
     let mut outputs =
         String::from("submission.csv, predictions.parquet, leaderboard.csv, folds.csv, report.md, report.html");
     let mut svgs = Vec::new();
@@ -496,6 +493,58 @@ pub fn run(args: &RunArgs) -> Result<()> {
     crate::emit(&summary)?;
     eprintln!("selected {}; wrote {outputs} to {}", cv.models[best].model, args.out.display());
     Ok(())
+}
+
+/// Every molecule of the task that could not be read, on stderr and as a report section: its
+/// id, the start of its SMILES, the reason, and for a test compound what it was given instead.
+fn unreadable_molecules(task: &Task, features: &Features, test_pred: &Matrix, model: &str) -> Option<String> {
+    let n_train = task.train_ids.len();
+    let ids: Vec<&String> = task.train_ids.iter().chain(&task.test_ids).collect();
+    let smiles: Vec<&Option<String>> = task.train_smiles.iter().chain(&task.test_smiles).collect();
+    let bad: Vec<usize> = (0..ids.len()).filter(|&i| features.errors[i].is_some()).collect();
+    if bad.is_empty() {
+        return None;
+    }
+    // The per-target training mean, to tell a test compound that it got exactly that.
+    let train_mean: Vec<f64> = (0..task.train_y.ncols())
+        .map(|j| {
+            let col: Vec<f64> = task.train_y.column(j).into_iter().filter(|v| !v.is_nan()).collect();
+            cellcast_stats::moments::mean(&col)
+        })
+        .collect();
+    let mut lines = Vec::new();
+    for &i in &bad {
+        let reason = features.errors[i].as_deref().unwrap_or_default();
+        let what = crate::chem_cmd::unreadable_line(ids[i], smiles[i].as_deref(), reason);
+        let instead = if i < n_train {
+            "training compound: no model learns from its chemistry (models that need it skip it; under a scaffold \
+             split it is a fold group of its own)"
+                .to_string()
+        } else {
+            let row = test_pred.row(i - n_train);
+            let is_mean = row.iter().zip(&train_mean).all(|(p, m)| (p - m).abs() <= 1e-12 * m.abs().max(1.0));
+            if is_mean {
+                format!("test compound: {model} predicts the training mean of every target for it")
+            } else {
+                format!("test compound: {model} predicts it from no chemistry features (its fallback; not the mean)")
+            }
+        };
+        lines.push(format!("{what} — {instead}"));
+    }
+    let n_test = bad.iter().filter(|&&i| i >= n_train).count();
+    eprintln!("note: {} molecule(s) could not be read ({} training, {n_test} test):", bad.len(), bad.len() - n_test);
+    for line in &lines {
+        eprintln!("  {line}");
+    }
+    let mut section = format!(
+        "## Unreadable molecules\n\n{} molecule(s) could not be read ({} training, {n_test} test compounds).\n\n",
+        bad.len(),
+        bad.len() - n_test
+    );
+    for line in &lines {
+        section.push_str(&format!("- {}\n", line.replace('|', "\\|")));
+    }
+    Some(section)
 }
 
 /// What the report needs to know beyond the scores.

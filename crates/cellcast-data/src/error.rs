@@ -17,7 +17,7 @@ pub enum DataError {
     Output { path: PathBuf, message: String },
     #[error("{path}: unsupported file type; give a .csv, .tsv or .parquet file (any of them may be gzip-compressed, NAME.csv.gz), or - for standard input")]
     UnknownFormat { path: PathBuf },
-    #[error("{path}: the file has no header row")]
+    #[error("{path}: the file is empty (no header row); give a table with a header line")]
     Empty { path: PathBuf },
     #[error("{path}: no column '{column}' (columns are: {available}){hint}")]
     MissingColumn { path: PathBuf, column: String, available: String, hint: String },

@@ -7,6 +7,8 @@ use rayon::prelude::*;
 pub struct Features {
     /// Morgan r2/2048 bits; `None` for a molecule that could not be read.
     pub morgan: Vec<Option<BitFingerprint>>,
+    /// Why a molecule could not be read (`None` for the molecules that were).
+    pub errors: Vec<Option<String>>,
     /// Morgan r2 counts folded to `count_bits`; `None` for a molecule that could not be read.
     pub morgan_counts: Vec<Option<CountFingerprint>>,
     pub count_bits: u32,
@@ -28,7 +30,10 @@ impl Features {
             .par_iter()
             .map(|s| {
                 let m = Molecule::parse(s.as_deref().unwrap_or(""));
-                let bits = m.as_ref().ok().and_then(|m| m.morgan_bits(params).ok());
+                let bits = m
+                    .as_ref()
+                    .map_err(ToString::to_string)
+                    .and_then(|m| m.morgan_bits(params).map_err(|e| e.to_string()));
                 let counts = m.as_ref().ok().and_then(|m| m.morgan_counts(params).ok());
                 let descriptors = m.as_ref().ok().and_then(|m| m.descriptors().ok()).map(|d| d.values());
                 (bits, counts, descriptors.filter(|v| v.iter().all(|x| x.is_finite())))
@@ -37,6 +42,11 @@ impl Features {
         let mut f = Features::empty(0);
         f.count_bits = params.nbits;
         for (bits, counts, descriptors) in per_molecule {
+            let (bits, error) = match bits {
+                Ok(b) => (Some(b), None),
+                Err(e) => (None, Some(e)),
+            };
+            f.errors.push(error);
             f.morgan.push(bits);
             f.morgan_counts.push(counts);
             f.descriptors.push(descriptors);
@@ -48,6 +58,7 @@ impl Features {
     pub fn empty(n: usize) -> Self {
         Features {
             morgan: vec![None; n],
+            errors: vec![None; n],
             morgan_counts: vec![None; n],
             count_bits: 2048,
             descriptors: vec![None; n],
