@@ -23,9 +23,17 @@ use chematic_smiles::{RdkitSmilesError, RdkitSmilesParams, SmilesParseLimits};
 use crate::fingerprint::{BitFingerprint, CountFingerprint};
 use crate::native::{morgan_environments, murcko_smiles, NativeMol};
 
-/// Larger molecules are refused: chematic's cost grows faster than linearly with size, and no
-/// benchmark compound comes near this (the largest LINCS peptides have a few hundred atoms).
-pub const MAX_ATOMS: usize = 2_000;
+/// Larger molecules are refused (RDKit reads them): chematic's Morgan fingerprint of a molecule
+/// this large needs memory that grows faster than linearly with its size (measured: a
+/// 99,000-atom chain took 12.8 s and 7 GB; 10,000 atoms 0.1 s). No benchmark compound comes near
+/// this: the largest LINCS peptides have a few hundred atoms.
+pub const MAX_ATOMS: usize = 20_000;
+
+/// Molecules with more rings (bonds − atoms + fragments) are refused: ring perception's cost
+/// grows about quadratically with the ring count of a fused system (measured on a ladder of
+/// fused cyclohexanes: 500 rings 0.16 s, 1,500 rings 3.2 s, 2,500 rings 12.5 s for a Morgan
+/// fingerprint). Benchmark compounds have fewer than 20.
+pub const MAX_RINGS: usize = 2_500;
 
 /// chematic's aromatic-ring count enumerates ring combinations (≈ O(rings⁵)): a 36-atom ring
 /// mesh takes 0.4 s, 108 atoms 79 s (fuzzing finding, fuzz/findings/smiles). Descriptors of
@@ -53,6 +61,32 @@ pub enum ChemError {
     Internal(String),
     #[error("{0}")]
     Parameter(String),
+}
+
+/// The number of connected fragments of a graph (its atoms are `AtomIdx(0..n)`).
+fn fragment_count(graph: &chematic_core::Molecule) -> usize {
+    let n = graph.atom_count();
+    let mut seen = vec![false; n];
+    let mut stack = Vec::new();
+    let mut fragments = 0;
+    for start in 0..n {
+        if seen[start] {
+            continue;
+        }
+        fragments += 1;
+        seen[start] = true;
+        stack.push(start);
+        while let Some(a) = stack.pop() {
+            for &(b, _) in graph.neighbor_slice(chematic_core::AtomIdx(a as u32)) {
+                let b = b.0 as usize;
+                if b < n && !seen[b] {
+                    seen[b] = true;
+                    stack.push(b);
+                }
+            }
+        }
+    }
+    fragments
 }
 
 /// Runs `f`, turning a panic inside chematic into [`ChemError::Internal`].
@@ -214,7 +248,15 @@ impl Molecule {
             canonical: OnceLock::new(),
         };
         if m.native.is_none() {
-            let wildcards = m.graph()?.atoms().filter(|(_, a)| a.wildcard).count();
+            let graph = m.graph()?;
+            let rings = (graph.bond_count() + fragment_count(graph)).saturating_sub(graph.atom_count());
+            if rings > MAX_RINGS {
+                return Err(ChemError::Unsupported(format!(
+                    "{rings} rings: cellcast reads molecules of at most {MAX_RINGS} rings (ring perception would take \
+                     minutes); RDKit reads it"
+                )));
+            }
+            let wildcards = graph.atoms().filter(|(_, a)| a.wildcard).count();
             if wildcards > MAX_WILDCARD_ATOMS {
                 return Err(ChemError::Unsupported(format!(
                     "{wildcards} wildcard atoms (*): at most {MAX_WILDCARD_ATOMS} are supported"
@@ -245,7 +287,15 @@ impl Molecule {
                         let limits = SmilesParseLimits { max_atoms: MAX_ATOMS, ..Default::default() };
                         chematic_smiles::parse_with_limits(&self.smiles, &limits)
                     };
-                    parsed.map_err(|e| ChemError::Syntax(e.to_string()))
+                    parsed.map_err(|e| match e {
+                        chematic_smiles::SmilesError::ResourceLimit { resource, actual, limit } => {
+                            ChemError::Unsupported(format!(
+                                "{actual} {resource}: cellcast reads molecules of at most {limit} {resource} \
+                                 (larger ones need memory that grows faster than their size); RDKit reads it"
+                            ))
+                        }
+                        e => ChemError::Syntax(e.to_string()),
+                    })
                 })
             })
             .as_ref()
@@ -470,6 +520,34 @@ mod tests {
         let m = Molecule::parse(&mesh).unwrap();
         assert!(matches!(m.descriptors(), Err(ChemError::Unsupported(_))));
         assert!(m.morgan_bits(MorganParams::default()).is_ok());
+    }
+
+    #[test]
+    fn large_molecules_are_read_up_to_the_stated_limits() {
+        // A 10,000-atom chain and a 2,000-residue glycine peptide (RDKit reads both) go through
+        // chematic and give the same Morgan bits as a short chain / peptide through the native
+        // path (long-chain environments repeat).
+        let bits = |s: &str| Molecule::parse(s).unwrap().morgan_bits(MorganParams::default()).unwrap();
+        assert_eq!(bits(&"C".repeat(10_000)), bits(&"C".repeat(50)));
+        let peptide = |n: usize| format!("{}O", "NCC(=O)".repeat(n));
+        assert_eq!(bits(&peptide(2_000)), bits(&peptide(20)));
+        // Past the limits: refused as unsupported, with the limit, never as "invalid SMILES".
+        match Molecule::parse(&"C".repeat(MAX_ATOMS + 1)) {
+            Err(ChemError::Unsupported(m)) => assert!(m.contains("20001 atoms") && m.contains("at most 20000"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        // Fused cyclohexanes: each ring opens the next closure digit and closes the previous.
+        let rings = MAX_RINGS + 10;
+        let mut ladder = String::from("C1CC");
+        for i in 0..rings {
+            let (open, close) = if i % 2 == 0 { (2, 1) } else { (1, 2) };
+            ladder.push_str(&format!("C{open}CCC{close}"));
+        }
+        ladder.push_str(if rings % 2 == 0 { "C1" } else { "C2" });
+        match Molecule::parse(&ladder) {
+            Err(ChemError::Unsupported(m)) => assert!(m.contains("at most 2500 rings"), "{m}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -526,7 +526,7 @@ fn unreadable_molecules(task: &Task, features: &Features, test_pred: &Matrix, mo
             if is_mean {
                 format!("test compound: {model} predicts the training mean of every target for it")
             } else {
-                format!("test compound: {model} predicts it from no chemistry features (its fallback; not the mean)")
+                format!("test compound: {model} predicts it from an empty fingerprint (no chemistry), not the training mean")
             }
         };
         lines.push(format!("{what} — {instead}"));
