@@ -543,7 +543,7 @@ mod tests {
             let (open, close) = if i % 2 == 0 { (2, 1) } else { (1, 2) };
             ladder.push_str(&format!("C{open}CCC{close}"));
         }
-        ladder.push_str(if rings % 2 == 0 { "C1" } else { "C2" });
+        ladder.push_str(if rings.is_multiple_of(2) { "C1" } else { "C2" });
         match Molecule::parse(&ladder) {
             Err(ChemError::Unsupported(m)) => assert!(m.contains("at most 2500 rings"), "{m}"),
             other => panic!("{other:?}"),

@@ -139,7 +139,7 @@ fn an_interrupted_run_leaves_the_folder_as_it_was() {
 
     for signal in ["TERM", "INT"] {
         // The neural panel takes long enough to be interrupted mid-run.
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cellcast"))
+        let child = Command::new(env!("CARGO_BIN_EXE_cellcast"))
             .args(["run", t, "--out", o, "--neural", "--neural-members", "2"])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
