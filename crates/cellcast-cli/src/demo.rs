@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 use cellcast_data::output::{Column, OutputTable};
 use cellcast_data::staging::StagedDir;
-use cellcast_data::write::write_matrix_csv;
+use cellcast_data::write::write_matrix;
 use cellcast_eval::{cross_validate, PanelMetric};
 use cellcast_metrics::weights::{log2_cpm, vcpi_weights_from_sums, VcpiVariance};
 use cellcast_models::drugseq_synth::{synth_drugseq, DrugseqParams, SynthDrugseq};
@@ -222,8 +222,8 @@ fn write_task(task: &SynthTask, dir: &Path) -> Result<()> {
         .write(&dir.join("test_features.csv"))?;
     let test_ids: Vec<String> = test.iter().map(|&i| task.ids[i].clone()).collect();
     let zeros = cellcast_stats::Matrix::filled(test.len(), task.targets.len(), 0.0);
-    write_matrix_csv(&dir.join("sample_submission.csv"), "id", &test_ids, &task.targets, &zeros)?;
-    write_matrix_csv(&dir.join("test_labels.csv"), "id", &test_ids, &task.targets, &task.y.select_rows(&test))?;
+    write_matrix(&dir.join("sample_submission.csv"), "id", &test_ids, &task.targets, &zeros)?;
+    write_matrix(&dir.join("test_labels.csv"), "id", &test_ids, &task.targets, &task.y.select_rows(&test))?;
     Ok(())
 }
 
@@ -304,7 +304,7 @@ fn write_drugseq(s: &SynthDrugseq, dir: &Path) -> Result<()> {
         .with("id", text(test_ids.clone()))
         .with("smiles", text(test.iter().map(|&c| s.smiles[c].clone()).collect()))
         .write(&dir.join("test_features.csv"))?;
-    write_matrix_csv(
+    write_matrix(
         &dir.join("sample_submission.csv"),
         "id",
         &test_ids,
@@ -324,14 +324,8 @@ fn write_drugseq(s: &SynthDrugseq, dir: &Path) -> Result<()> {
     let weights = vcpi_weights_from_sums(&sums, VcpiVariance::PerCompoundFloored);
     let means = sums.means();
     let test_rows: Vec<usize> = test_ids.iter().map(|id| sums.groups.binary_search(id).expect("a compound")).collect();
-    write_matrix_csv(&dir.join("test_labels.csv"), "id", &test_ids, &s.genes, &means.select_rows(&test_rows))?;
-    write_matrix_csv(
-        &dir.join("test_weights.csv"),
-        "id",
-        &test_ids,
-        &s.genes,
-        &weights.weights.select_rows(&test_rows),
-    )?;
+    write_matrix(&dir.join("test_labels.csv"), "id", &test_ids, &s.genes, &means.select_rows(&test_rows))?;
+    write_matrix(&dir.join("test_weights.csv"), "id", &test_ids, &s.genes, &weights.weights.select_rows(&test_rows))?;
     let planted: Vec<(usize, usize, f64)> =
         s.planted.iter().enumerate().flat_map(|(k, genes)| genes.iter().map(move |&(g, e)| (k, g, e))).collect();
     OutputTable::new()

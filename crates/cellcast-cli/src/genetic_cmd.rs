@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use cellcast_data::output::{Column, OutputTable};
 use cellcast_data::staging::StagedDir;
-use cellcast_data::write::write_matrix_csv;
+use cellcast_data::write::write_matrix;
 use cellcast_eval::genetic_task::{
     broadcast, build_genetic_task, evaluate_genetic_panel, GeneticTask, GENETIC_METRICS,
 };
@@ -147,7 +147,7 @@ pub fn run(args: &GeneticArgs) -> Result<()> {
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let test_ids: Vec<String> = task.test().iter().map(|&i| task.perturbations[i].clone()).collect();
     for r in &results {
-        write_matrix_csv(&dir.join(format!("{}.csv", r.model)), "id", &test_ids, &task.genes, &r.lfc)?;
+        write_matrix(&dir.join(format!("{}.csv", r.model)), "id", &test_ids, &task.genes, &r.lfc)?;
     }
 
     eprint!("{:<16}", "model");
@@ -238,17 +238,17 @@ fn write_task(task: &GeneticTask, dir: &Path) -> Result<()> {
     let ids = |rows: &[usize]| rows.iter().map(|&i| task.perturbations[i].clone()).collect::<Vec<_>>();
     let genes = &task.genes;
     let lfc = task.lfc();
-    write_matrix_csv(&dir.join("train_lfc.csv"), "id", &ids(&train), genes, &lfc.select_rows(&train))?;
-    write_matrix_csv(&dir.join("test_lfc.csv"), "id", &ids(&test), genes, &lfc.select_rows(&test))?;
-    write_matrix_csv(&dir.join("weights.csv"), "id", &ids(&test), genes, &task.weights.select_rows(&test))?;
-    write_matrix_csv(&dir.join("train_weights.csv"), "id", &ids(&train), genes, &task.weights.select_rows(&train))?;
-    write_matrix_csv(&dir.join("baseline.csv"), "id", &ids(&test), genes, &broadcast(&task.baseline(), test.len()))?;
+    write_matrix(&dir.join("train_lfc.csv"), "id", &ids(&train), genes, &lfc.select_rows(&train))?;
+    write_matrix(&dir.join("test_lfc.csv"), "id", &ids(&test), genes, &lfc.select_rows(&test))?;
+    write_matrix(&dir.join("weights.csv"), "id", &ids(&test), genes, &task.weights.select_rows(&test))?;
+    write_matrix(&dir.join("train_weights.csv"), "id", &ids(&train), genes, &task.weights.select_rows(&train))?;
+    write_matrix(&dir.join("baseline.csv"), "id", &ids(&test), genes, &broadcast(&task.baseline(), test.len()))?;
     let mut bulk_ids = vec![task.control.clone()];
     bulk_ids.extend(task.perturbations.iter().cloned());
     let mut bulk = vec![task.control_profile.clone()];
     bulk.extend(task.profiles.rows().map(<[f64]>::to_vec));
     let bulk = cellcast_stats::Matrix::from_rows(&bulk).expect("rows of one length");
-    write_matrix_csv(&dir.join("pseudobulk.csv"), "id", &bulk_ids, genes, &bulk)?;
+    write_matrix(&dir.join("pseudobulk.csv"), "id", &bulk_ids, genes, &bulk)?;
     let all: Vec<usize> = (0..task.perturbations.len()).collect();
     let text = |f: &dyn Fn(usize) -> String| Column::Text(all.iter().map(|&i| Some(f(i))).collect());
     OutputTable::new()

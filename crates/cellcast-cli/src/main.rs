@@ -132,8 +132,8 @@ enum Command {
     },
     /// Assign molecules to cross-validation folds or train/valid/test, reproducibly.
     ///
-    /// Writes `id,group,fold` (fold 0..K-1, or train/valid/test); `cellcast run` and other tools
-    /// can read it back so that every model sees the same folds.
+    /// Writes `id,group,fold` (fold 0..K-1, or train/valid/test); `cellcast run --split-file`
+    /// reads a k-fold split back, so that every model (cellcast's and yours) sees the same folds.
     ///
     /// Example: cellcast split --input train.csv --smiles-column SMILES --id-column id --method scaffold-kfold --folds 5 --out folds.csv
     Split {

@@ -23,13 +23,14 @@ and why, is printed on stderr. For summed raw counts (a pseudobulk count matrix 
 
 Groups follow scanpy's sc.get.aggregate: categories in category order, other labels sorted;
 cells without a label are left out (and counted on stderr). With --replicate-column the rows are
-the (group, replicate) pairs that occur, with ids `group|replicate` in an id column named
-`GROUP_COLUMN|REPLICATE_COLUMN`.
+the (group, replicate) pairs that occur, with ids `group|replicate`. The id column is named `id`
+whatever the group column, so the table goes as it is into `cellcast score`, `de limma` and
+`weights`.
 
 The matrix is read in blocks of cells (CSR, dense) or genes (CSC, two passes), never whole:
 memory is O(groups × genes + cells) plus one block (about 25 MB by default, --block to change).
 
-Output (--out): the id column, then one column per gene named by var_names (made unique as
+Output (--out): the `id` column, then one column per gene named by var_names (made unique as
 anndata's var_names_make_unique does); CSV, or Parquet when the name ends in .parquet; written
 atomically.
 

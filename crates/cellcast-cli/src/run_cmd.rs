@@ -10,7 +10,7 @@ use cellcast_data::output::{Column, OutputTable};
 use cellcast_data::split::{group_kfold, random_kfold, Part, SplitTable};
 use cellcast_data::staging::StagedDir;
 use cellcast_data::task::{LabelKind, Layout, Task, TaskConfig};
-use cellcast_data::write::{format_number, write_atomically, write_matrix_csv};
+use cellcast_data::write::{format_number, write_atomically, write_matrix};
 use cellcast_eval::{cross_validate, paired_bootstrap, Comparison, CvResult, PanelMetric, RowWeights};
 use cellcast_metrics::weights::{vcpi_weights_from_sums, VcpiVariance};
 use cellcast_metrics::Direction;
@@ -47,6 +47,11 @@ pub struct RunArgs {
     /// Cross-validation split [default: task.toml's, else scaffold].
     #[arg(long, value_enum)]
     pub split: Option<SplitKind>,
+    /// Use the folds of a `cellcast split` file (id,group,fold from a k-fold method) instead of
+    /// making them, so that other tools and cellcast see the same folds. Every training compound
+    /// needs a row; its groups (scaffolds) also hold out the inner tuning folds.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["split", "folds"])]
+    pub split_file: Option<PathBuf>,
     /// Number of folds, 2 to 1000 [default: task.toml's, else 5].
     #[arg(long, value_parser = crate::args::whole(2..=1000))]
     pub folds: Option<usize>,
@@ -358,8 +363,30 @@ pub fn run(args: &RunArgs) -> Result<()> {
         features.embedding = Some(e);
     }
     let n_train = task.train_ids.len();
-    let (folds, groups) = make_folds(&task.train_smiles, &task.train_ids, split, nfolds, args.seed)?;
-    if split == SplitKind::Scaffold {
+    let (folds, groups, nfolds, split_text) = match &args.split_file {
+        Some(path) => {
+            let kfolds = SplitTable::read(path)
+                .and_then(|t| t.kfolds_of(&task.train_ids, path))
+                .context("reading --split-file")?;
+            let grouped = kfolds.groups.iter().all(|g| !g.is_empty());
+            let text = format!(
+                "{}-fold, the folds of {}{}",
+                kfolds.k,
+                path.display(),
+                if grouped { " (its groups hold out the inner tuning folds)" } else { "" }
+            );
+            (kfolds.folds, kfolds.groups, kfolds.k, text)
+        }
+        None => {
+            let (folds, groups) = make_folds(&task.train_smiles, &task.train_ids, split, nfolds, args.seed)?;
+            let text = match split {
+                SplitKind::Scaffold => format!("{nfolds}-fold scaffold (GroupKFold on Bemis–Murcko scaffolds)"),
+                SplitKind::Random => format!("{nfolds}-fold random"),
+            };
+            (folds, groups, nfolds, text)
+        }
+    };
+    if !groups.is_empty() && groups.iter().all(|g| !g.is_empty()) {
         // Inner tuning folds hold out scaffolds too; test compounds never enter a fit.
         features.groups =
             Some(groups.iter().cloned().chain(std::iter::repeat_n(String::new(), task.test_ids.len())).collect());
@@ -441,7 +468,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         bail!("{} produced a non-finite prediction; no submission written", winner.name());
     }
     let unreadable = unreadable_molecules(&task, &features, &pred, &winner.name());
-    write_matrix_csv(
+    write_matrix(
         &stage.join("submission.csv"),
         &task.submission_id_column,
         &task.submission_ids,
@@ -485,7 +512,8 @@ pub fn run(args: &RunArgs) -> Result<()> {
             ));
         }
     }
-    let context = RunContext { split, folds: nfolds, scored: scored.len(), describe: fitted.describe(), sections };
+    let context =
+        RunContext { split: split_text, folds: nfolds, scored: scored.len(), describe: fitted.describe(), sections };
     let summary = summary_table(&cv, best, &vs_mean, &vs_best);
     write_report(&stage.join("report.md"), &task, args, &context, &cv, best, &summary)?;
     write_html_report(&stage.join("report.html"), &task, &cv, best, &vs_mean, &svgs)?;
@@ -549,7 +577,8 @@ fn unreadable_molecules(task: &Task, features: &Features, test_pred: &Matrix, mo
 
 /// What the report needs to know beyond the scores.
 struct RunContext {
-    split: SplitKind,
+    /// The split, in words: "5-fold scaffold (…)", "4-fold, the folds of FILE".
+    split: String,
     folds: usize,
     /// Training compounds with a defined official value (binary: at least one positive).
     scored: usize,
@@ -730,15 +759,10 @@ fn write_report(
     let _ = writeln!(
         r,
         "{} training compounds, {what}. Official metric: `{}`. \
-         {}-fold {} cross-validation, seed {}; {} paired bootstrap resamples over compounds.\n",
+         Cross-validation: {}; seed {}; {} paired bootstrap resamples over compounds.\n",
         task.train_ids.len(),
         task.metric,
-        context.folds,
-        if context.split == SplitKind::Scaffold {
-            "scaffold (GroupKFold on Bemis–Murcko scaffolds)"
-        } else {
-            "random"
-        },
+        context.split,
         args.seed,
         args.bootstrap
     );

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use cellcast_data::write::write_matrix_csv;
+use cellcast_data::write::write_matrix;
 use cellcast_data::{preview, WideSpec, WideTable};
 use cellcast_metrics::weights::{mejia_weights, myllia_weights, vcpi_weights, GroupWeights, ScanpyDtype, VcpiVariance};
 use cellcast_stats::limma::moderated_t_vs_control;
@@ -24,7 +24,7 @@ fn write_out(
     genes: &[String],
     values: &cellcast_data::Matrix,
 ) -> Result<()> {
-    write_matrix_csv(out, id_header, rows, genes, values).context("writing the output")?;
+    write_matrix(out, id_header, rows, genes, values).context("writing the output")?;
     eprintln!("wrote {} ({} rows × {} genes)", out.display(), rows.len(), genes.len());
     Ok(())
 }

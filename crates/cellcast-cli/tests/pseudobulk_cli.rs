@@ -52,10 +52,11 @@ fn case<'a>(
 /// The output CSV equals the golden table (CSV floats round-trip exactly; scanpy's aggregate
 /// and cellcast add the same float64 values in the same order). The tolerance covers pandas'
 /// groupby (last bit) and serde_json's parsing without `float_roundtrip` in this crate.
-fn check(out: &std::path::Path, expected: &Value, id_column: &str) {
+/// The output's id column is `id` whatever the group column, so every command reads it as is.
+fn check(out: &std::path::Path, expected: &Value) {
     let csv = read_csv(out);
     let header = std::fs::read_to_string(out).unwrap();
-    assert!(header.starts_with(&format!("{id_column},")), "{}", &header[..60.min(header.len())]);
+    assert!(header.starts_with("id,"), "{}", &header[..60.min(header.len())]);
     let groups: Vec<String> =
         expected["groups"].as_array().unwrap().iter().map(|g| g.as_str().unwrap().to_string()).collect();
     assert_eq!(csv.ids, groups);
@@ -86,7 +87,7 @@ fn counts_are_normalised_by_default_and_the_choice_is_printed() {
     assert!(stderr.contains("normalisation: cp10k-log1p — assumed"), "{stderr}");
     assert!(stderr.contains("non-negative integer: raw counts"), "{stderr}");
     assert!(stderr.contains("3 groups"), "{stderr}");
-    check(&out, case(&json, "group", None, "cp10k-log1p", "mean", None), "group");
+    check(&out, case(&json, "group", None, "cp10k-log1p", "mean", None));
 
     // Explicit choices print no assumption.
     for (normalize, agg) in [("cpm-log2", "mean"), ("none", "sum"), ("none", "mean")] {
@@ -103,7 +104,7 @@ fn counts_are_normalised_by_default_and_the_choice_is_printed() {
             out.to_str().unwrap(),
         ]);
         assert!(!stderr.contains("assumed"), "{stderr}");
-        check(&out, case(&json, "group", None, normalize, agg, None), "group");
+        check(&out, case(&json, "group", None, normalize, agg, None));
     }
 }
 
@@ -119,7 +120,7 @@ fn transformed_values_are_used_as_stored_and_the_choice_is_printed() {
     assert!(stderr.contains("2 cells without a label left out"), "{stderr}");
     // Parquet holds the same table: convert through the reader of `cellcast score`.
     let spec = cellcast_data::WideSpec {
-        id_column: "group_na",
+        id_column: "id",
         text_columns: &[],
         optional_text: &[],
         numeric: cellcast_data::NumericColumns::Rest,
@@ -155,7 +156,7 @@ fn layers_replicates_and_csc() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    check(&out, case(&json, "group", None, "none", "sum", Some("counts")), "group");
+    check(&out, case(&json, "group", None, "none", "sum", Some("counts")));
     pseudobulk(&[
         "--h5ad",
         h5ad.to_str().unwrap(),
@@ -170,13 +171,13 @@ fn layers_replicates_and_csc() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    check(&out, case(&json, "group", Some("replicate"), "cp10k-log1p", "mean", None), "group|replicate");
+    check(&out, case(&json, "group", Some("replicate"), "cp10k-log1p", "mean", None));
 
     let (h5ad, json) = fixture("csc_f64");
     let stderr =
         pseudobulk(&["--h5ad", h5ad.to_str().unwrap(), "--group-column", "group", "--out", out.to_str().unwrap()]);
     assert!(stderr.contains("CSC") && stderr.contains("two passes"), "{stderr}");
-    check(&out, case(&json, "group", None, "cp10k-log1p", "mean", None), "group");
+    check(&out, case(&json, "group", None, "cp10k-log1p", "mean", None));
 }
 
 #[test]
@@ -229,4 +230,32 @@ fn real_norman19_file_when_present() {
             assert!((a - b).abs() <= 1e-15 * b.abs(), "group {}, gene {j}: {a} vs {b}", groups[g]);
         }
     }
+}
+
+#[test]
+fn the_output_goes_into_score_as_it_is() {
+    let dir = common::temp_dir("pseudobulk-into-score");
+    let screen = dir.join("screen");
+    common::cellcast_ok(["synth", "--kind", "screen", "--out", screen.to_str().unwrap(), "--cells", "6"]);
+    let pb = dir.join("pb.csv.gz");
+    let pb_csv = dir.join("pb.csv");
+    for out in [&pb_csv, &pb] {
+        let h5ad = screen.join("screen.h5ad");
+        common::cellcast_ok([
+            "pseudobulk",
+            "--h5ad",
+            h5ad.to_str().unwrap(),
+            "--group-column",
+            "perturbation",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+    }
+    // No --id-column: the id column is `id`. A table scored against itself (written once plain,
+    // once gzip-compressed) has MAE 0.
+    assert_eq!(std::fs::read(&pb).unwrap()[..2], [0x1f, 0x8b], "pb.csv.gz is gzip");
+    let json = common::score_json("celleval/mae", &pb, &pb_csv, &["--param", "control=control"]);
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["value"], 0.0, "{json}");
+    assert_eq!(v["n_scored"], 25, "{json}");
 }

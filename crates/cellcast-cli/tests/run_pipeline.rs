@@ -418,3 +418,48 @@ fn rxrx3_pairs_run_gives_a_valid_submission() {
     assert!((ap("mean") - 0.428637).abs() < 5e-7, "{}", ap("mean"));
     assert!(ap("knn_tuned") > ap("mean") + 0.05);
 }
+
+#[test]
+fn run_reads_the_folds_of_a_split_file() {
+    let dir = temp_dir("run-split-file");
+    let task = dir.join("task");
+    cellcast_ok(["synth", "--out", task.to_str().unwrap()]);
+    let split = dir.join("split.csv");
+    let train = task.join("train.csv");
+    cellcast_ok([
+        "split",
+        "--input",
+        train.to_str().unwrap(),
+        "--smiles-column",
+        "smiles",
+        "--id-column",
+        "compound_id",
+        "--method",
+        "random-kfold",
+        "--folds",
+        "3",
+        "--seed",
+        "7",
+        "--out",
+        split.to_str().unwrap(),
+    ]);
+    let out = dir.join("out");
+    let (t, o, s) = (task.to_str().unwrap(), out.to_str().unwrap(), split.to_str().unwrap());
+    cellcast_ok(["run", t, "--out", o, "--split-file", s, "--models", "knn_tuned", "--bootstrap", "100"]);
+    let fold_of = |path: &std::path::Path| -> Vec<(String, String)> {
+        let mut r = csv::Reader::from_path(path).unwrap();
+        let mut v: Vec<(String, String)> =
+            r.records().map(|x| x.unwrap()).map(|x| (x[0].into(), x[2].into())).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(fold_of(&out.join("folds.csv")), fold_of(&split), "run used the file's folds");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("Cross-validation: 3-fold, the folds of"), "{report}");
+    // A split of other compounds is refused by name, and nothing is written.
+    std::fs::write(&split, "id,group,fold\nsyn_0000,,0\nsomething_else,,1\n").unwrap();
+    let other = dir.join("other");
+    let e = common::cellcast_err(["run", t, "--out", other.to_str().unwrap(), "--split-file", s]);
+    assert!(e.contains("split.csv") && e.contains("no fold for") && e.contains("'syn_0001'"), "{e}");
+    assert!(!other.exists());
+}

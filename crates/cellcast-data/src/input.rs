@@ -82,6 +82,18 @@ pub(crate) fn format_of(path: &Path) -> Result<Format> {
     }
 }
 
+/// The format an output file gets from its name (CSV unless it says Parquet or TSV), and
+/// whether it is to be gzip-compressed (a final `.gz`).
+pub(crate) fn output_format(path: &Path) -> (Format, bool) {
+    let (ext, gz) = extension(path);
+    let format = match ext.as_str() {
+        "parquet" | "pq" => Format::Parquet,
+        "tsv" | "tab" | "txt" => Format::Tsv,
+        _ => Format::Csv,
+    };
+    (format, gz)
+}
+
 /// A reader of the table's (decompressed) bytes, from the start.
 pub(crate) fn open(path: &Path) -> Result<Box<dyn Read + Send>> {
     if is_stdin(path) {

@@ -7,7 +7,8 @@ use arrow_array::builder::{ListBuilder, UInt32Builder};
 use arrow_array::types::UInt32Type;
 use arrow_array::{ArrayRef, DictionaryArray, Float64Array, Int64Array, RecordBatch, StringArray, UInt32Array};
 
-use crate::error::{DataError, Result};
+use crate::error::Result;
+use crate::input::Format;
 use crate::write::{format_number, write_atomically};
 
 /// One output column.
@@ -96,50 +97,60 @@ impl OutputTable {
         self.columns.first().map_or(0, |(_, c)| c.len())
     }
 
-    /// Writes `.parquet` / `.pq` as Parquet (snappy), anything else as CSV.
+    /// Writes `.parquet` / `.pq` as Parquet (snappy), `.tsv` / `.tab` / `.txt` as tab-separated
+    /// text, anything else as CSV; a further `.gz` (`scores.csv.gz`) gzip-compresses the file.
     pub fn write(&self, path: &Path) -> Result<()> {
-        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
-        if ext == "parquet" || ext == "pq" {
-            self.write_parquet(path)
-        } else {
-            self.write_csv(path)
+        let (format, gzip) = crate::input::output_format(path);
+        write_atomically(path, |out| {
+            if gzip {
+                let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
+                self.write_to(format, path, &mut gz)?;
+                gz.finish()?;
+                Ok(())
+            } else {
+                self.write_to(format, path, out)
+            }
+        })
+    }
+
+    fn write_to<W: std::io::Write + Send>(&self, format: Format, path: &Path, out: W) -> std::io::Result<()> {
+        match format {
+            Format::Parquet => self.write_parquet(path, out),
+            text => self.write_text(text.delimiter(), out),
         }
     }
 
-    fn write_csv(&self, path: &Path) -> Result<()> {
-        write_atomically(path, |out| {
-            let mut w = csv::Writer::from_writer(out);
-            w.write_record(self.columns.iter().map(|(n, _)| n.as_str())).map_err(std::io::Error::other)?;
-            for i in 0..self.nrows() {
-                w.write_record(self.columns.iter().map(|(_, c)| c.csv_cell(i))).map_err(std::io::Error::other)?;
-            }
-            w.flush()
-        })
+    fn write_text<W: std::io::Write>(&self, delimiter: u8, out: W) -> std::io::Result<()> {
+        let mut w = csv::WriterBuilder::new().delimiter(delimiter).from_writer(out);
+        w.write_record(self.columns.iter().map(|(n, _)| n.as_str())).map_err(std::io::Error::other)?;
+        for i in 0..self.nrows() {
+            w.write_record(self.columns.iter().map(|(_, c)| c.csv_cell(i))).map_err(std::io::Error::other)?;
+        }
+        w.flush()
     }
 
     /// Parquet, converted to Arrow a slice of rows at a time ([`PARQUET_BATCH_ROWS`]) so a long
     /// table is never copied whole.
-    fn write_parquet(&self, path: &Path) -> Result<()> {
-        let err = |e: &dyn std::fmt::Display| DataError::Parquet { path: path.to_path_buf(), message: e.to_string() };
+    fn write_parquet<W: std::io::Write + Send>(&self, path: &Path, out: W) -> std::io::Result<()> {
         let nrows = self.nrows();
         let batch = |start: usize| {
             let rows = start..(start + PARQUET_BATCH_ROWS).min(nrows);
             RecordBatch::try_from_iter(self.columns.iter().map(|(n, c)| (n.as_str(), c.arrow(rows.clone()))))
         };
-        let first = batch(0).map_err(|e| err(&e))?;
+        let parquet_error =
+            |e: &dyn std::fmt::Display| std::io::Error::other(format!("{}: cannot write Parquet: {e}", path.display()));
+        let first = batch(0).map_err(|e| parquet_error(&e))?;
         let props = parquet::file::properties::WriterProperties::builder()
             .set_compression(parquet::basic::Compression::SNAPPY)
             .build();
-        write_atomically(path, |out| {
-            let mut writer = parquet::arrow::ArrowWriter::try_new(out, first.schema(), Some(props))
-                .map_err(std::io::Error::other)?;
-            writer.write(&first).map_err(std::io::Error::other)?;
-            for start in (PARQUET_BATCH_ROWS..nrows).step_by(PARQUET_BATCH_ROWS) {
-                writer.write(&batch(start).map_err(std::io::Error::other)?).map_err(std::io::Error::other)?;
-            }
-            writer.close().map_err(std::io::Error::other)?;
-            Ok(())
-        })
+        let mut writer =
+            parquet::arrow::ArrowWriter::try_new(out, first.schema(), Some(props)).map_err(|e| parquet_error(&e))?;
+        writer.write(&first).map_err(|e| parquet_error(&e))?;
+        for start in (PARQUET_BATCH_ROWS..nrows).step_by(PARQUET_BATCH_ROWS) {
+            writer.write(&batch(start).map_err(|e| parquet_error(&e))?).map_err(|e| parquet_error(&e))?;
+        }
+        writer.close().map_err(|e| parquet_error(&e))?;
+        Ok(())
     }
 }
 

@@ -192,10 +192,15 @@ pub struct Progress {
     pub unit: &'static str,
 }
 
+/// The name of a pseudobulk table's id column: `id`, what `score`, `de limma` and `weights` read
+/// by default.
+pub const PSEUDOBULK_ID: &str = "id";
+
 /// One row per group, one column per gene.
 #[derive(Debug, Clone)]
 pub struct Pseudobulk {
-    /// The group column's name, or `group|replicate` with a replicate column.
+    /// What the ids are: the group column's name, or `group|replicate` with a replicate column.
+    /// The table's id column is always named [`PSEUDOBULK_ID`], so that every command reads it.
     pub id_column: String,
     /// The group labels (`group|replicate` with a replicate column).
     pub ids: Vec<String>,
@@ -223,7 +228,7 @@ impl Pseudobulk {
     /// The id column, then one float column per gene.
     pub fn to_table(&self) -> OutputTable {
         let mut table =
-            OutputTable::new().with(&self.id_column, Column::Text(self.ids.iter().cloned().map(Some).collect()));
+            OutputTable::new().with(PSEUDOBULK_ID, Column::Text(self.ids.iter().cloned().map(Some).collect()));
         for (j, gene) in self.genes.iter().enumerate() {
             table = table.with(gene, Column::Float((0..self.values.nrows()).map(|g| self.values.get(g, j)).collect()));
         }
@@ -290,11 +295,11 @@ pub fn pseudobulk(h5: &H5ad, opts: &PseudobulkOptions<'_>, progress: &mut dyn Fn
     }
     let info = h5.matrix_info(opts.layer)?;
     let (genes, renamed_genes) = make_unique(h5.var_names());
-    if genes.contains(&id_column) {
+    if genes.iter().any(|g| g == PSEUDOBULK_ID) {
         return Err(DataError::H5ad {
             path,
             object: "var".to_string(),
-            message: format!("a gene is named '{id_column}', like the id column of the output; rename one of them"),
+            message: format!("a gene is named '{PSEUDOBULK_ID}', like the id column of the output; rename it"),
         });
     }
     let (n_obs, n_vars) = h5.shape();

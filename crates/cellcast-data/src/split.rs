@@ -254,9 +254,89 @@ impl SplitTable {
     }
 }
 
+/// K-fold assignments of a given list of ids, read from a split file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KFolds {
+    /// The fold (0..k) of each id, in the order asked for.
+    pub folds: Vec<usize>,
+    /// The group (e.g. scaffold) of each id; empty strings when the file has none.
+    pub groups: Vec<String>,
+    pub k: usize,
+}
+
+impl SplitTable {
+    /// The folds of `ids` (each must have exactly one row; rows of other ids are an error too, so
+    /// a split made for other data is never half-used), from a k-fold split. `path` names the
+    /// file in errors.
+    pub fn kfolds_of(&self, ids: &[String], path: &Path) -> Result<KFolds> {
+        let mismatch = |message: String| DataError::Mismatch { path: path.to_path_buf(), message };
+        let row_of: HashMap<&str, usize> = self.ids.iter().enumerate().map(|(r, id)| (id.as_str(), r)).collect();
+        let missing: Vec<&str> = ids.iter().map(String::as_str).filter(|id| !row_of.contains_key(id)).collect();
+        if !missing.is_empty() {
+            return Err(mismatch(format!(
+                "no fold for {} of the {} training compounds ({}); split the training compounds themselves",
+                missing.len(),
+                ids.len(),
+                crate::preview(&missing, 5)
+            )));
+        }
+        if self.ids.len() != ids.len() {
+            let wanted: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+            let extra: Vec<&str> = self.ids.iter().map(String::as_str).filter(|id| !wanted.contains(id)).collect();
+            return Err(mismatch(format!(
+                "{} id(s) are not training compounds ({}); split the training compounds themselves",
+                extra.len(),
+                crate::preview(&extra, 5)
+            )));
+        }
+        let mut folds = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self.parts[row_of[id.as_str()]] {
+                Part::Fold(k) => folds.push(k),
+                part => {
+                    return Err(mismatch(format!(
+                        "id '{id}' is in part '{part}': cross-validation needs k-fold folds (cellcast split \
+                         --method scaffold-kfold, random-kfold or group-kfold)"
+                    )))
+                }
+            }
+        }
+        let k = folds.iter().max().map_or(0, |m| m + 1);
+        if let Some(empty) = (0..k).find(|f| !folds.contains(f)) {
+            return Err(mismatch(format!("fold {empty} of 0..{} has no compound; number the folds 0..K-1", k - 1)));
+        }
+        if k < 2 {
+            return Err(mismatch(format!("{k} fold(s): cross-validation needs at least 2")));
+        }
+        let groups = ids.iter().map(|id| self.groups[row_of[id.as_str()]].clone()).collect();
+        Ok(KFolds { folds, groups, k })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kfolds_of_a_split_file() {
+        let table = SplitTable {
+            ids: labels(&["a", "b", "c", "d"]),
+            groups: labels(&["s1", "s1", "s2", "s3"]),
+            parts: vec![Part::Fold(1), Part::Fold(1), Part::Fold(0), Part::Fold(0)],
+        };
+        let path = Path::new("folds.csv");
+        let got = table.kfolds_of(&labels(&["d", "a", "c", "b"]), path).unwrap();
+        assert_eq!(got, KFolds { folds: vec![0, 1, 0, 1], groups: labels(&["s3", "s1", "s2", "s1"]), k: 2 });
+        let e = table.kfolds_of(&labels(&["a", "b", "c", "d", "e"]), path).unwrap_err().to_string();
+        assert!(e.contains("folds.csv") && e.contains("no fold for 1 of the 5") && e.contains("'e'"), "{e}");
+        let e = table.kfolds_of(&labels(&["a", "b", "c"]), path).unwrap_err().to_string();
+        assert!(e.contains("'d'") && e.contains("not training compounds"), "{e}");
+        let gap =
+            SplitTable { parts: vec![Part::Fold(0), Part::Fold(2), Part::Fold(0), Part::Fold(2)], ..table.clone() };
+        assert!(gap.kfolds_of(&table.ids, path).unwrap_err().to_string().contains("fold 1 of 0..2 has no compound"));
+        let tvt = SplitTable { parts: vec![Part::Train, Part::Train, Part::Valid, Part::Test], ..table.clone() };
+        assert!(tvt.kfolds_of(&table.ids, path).unwrap_err().to_string().contains("needs k-fold folds"));
+    }
 
     fn labels(s: &[&str]) -> Vec<String> {
         s.iter().map(|x| x.to_string()).collect()

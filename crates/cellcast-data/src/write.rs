@@ -8,6 +8,7 @@ use std::path::Path;
 use cellcast_stats::Matrix;
 
 use crate::error::{DataError, Result};
+use crate::output::{Column, OutputTable};
 
 /// Writes `path` atomically with whatever `fill` writes: into `.NAME.PID.tmp` beside it, then
 /// renamed into place. The temporary file is removed on failure, and by
@@ -60,23 +61,36 @@ pub fn format_number(v: f64) -> String {
     }
 }
 
-/// Writes a matrix as CSV: `id_header` then one column per name; one row per id.
-pub fn write_matrix_csv(
-    path: &Path,
-    id_header: &str,
-    ids: &[String],
-    columns: &[String],
-    values: &Matrix,
-) -> Result<()> {
-    write_atomically(path, |out| {
-        let mut w = csv::Writer::from_writer(out);
-        let header = std::iter::once(id_header).chain(columns.iter().map(String::as_str));
-        w.write_record(header).map_err(std::io::Error::other)?;
-        for (id, row) in ids.iter().zip(values.rows()) {
-            let record = std::iter::once(id.clone()).chain(row.iter().map(|&v| format_number(v)));
-            w.write_record(record).map_err(std::io::Error::other)?;
+/// Writes a matrix as a table: `id_header` then one column per name; one row per id. The format
+/// is the file name's, as [`crate::output::OutputTable::write`] chooses it (CSV, TSV, Parquet,
+/// gzip-compressed with `.gz`).
+pub fn write_matrix(path: &Path, id_header: &str, ids: &[String], columns: &[String], values: &Matrix) -> Result<()> {
+    let (format, gzip) = crate::input::output_format(path);
+    if format == crate::input::Format::Parquet {
+        let mut table = OutputTable::new().with(id_header, Column::Text(ids.iter().cloned().map(Some).collect()));
+        for (j, name) in columns.iter().enumerate() {
+            table = table.with(name, Column::Float(values.column(j)));
         }
-        w.flush()
+        return table.write(path);
+    }
+    write_atomically(path, |out| {
+        let fill = |out: &mut dyn Write| {
+            let mut w = csv::WriterBuilder::new().delimiter(format.delimiter()).from_writer(out);
+            let header = std::iter::once(id_header).chain(columns.iter().map(String::as_str));
+            w.write_record(header).map_err(std::io::Error::other)?;
+            for (id, row) in ids.iter().zip(values.rows()) {
+                let record = std::iter::once(id.clone()).chain(row.iter().map(|&v| format_number(v)));
+                w.write_record(record).map_err(std::io::Error::other)?;
+            }
+            w.flush()
+        };
+        if gzip {
+            let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
+            fill(&mut gz)?;
+            gz.finish().map(drop)
+        } else {
+            fill(out)
+        }
     })
 }
 

@@ -342,7 +342,7 @@ fn output_table_reads_back() {
         let path = dir.join(file);
         ours.write(&path).unwrap();
         let spec = WideSpec {
-            id_column: "group|replicate",
+            id_column: cellcast_data::pseudobulk::PSEUDOBULK_ID,
             text_columns: &[],
             optional_text: &[],
             numeric: NumericColumns::Rest,
