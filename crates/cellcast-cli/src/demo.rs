@@ -56,6 +56,7 @@ pub struct SynthArgs {
     /// test_labels.csv. --kind phenomics: embeddings.parquet, truth.csv (compound,gene,active).
     #[arg(long)]
     pub out: PathBuf,
+    /// What to generate (each kind takes the flags marked with it below).
     #[arg(long, value_enum, default_value = "task")]
     pub kind: SynthKind,
     /// Number of compounds (task: default 300, at most 2,352; phenomics: default 120).

@@ -139,6 +139,8 @@ enum Command {
     Split {
         #[command(flatten)]
         input: chem_cmd::MoleculeInput,
+        /// How to split: k-fold methods write folds 0..K-1, deepchem / chemprop ones
+        /// train/valid/test.
         #[arg(long, value_enum)]
         method: chem_cmd::SplitMethod,
         /// Number of folds (k-fold methods), 2 to 1000.
@@ -359,6 +361,7 @@ struct VcpiArgs {
     /// Sample → compound: columns `id` and `group`.
     #[arg(long)]
     groups: PathBuf,
+    /// How each compound's per-gene variance is estimated.
     #[arg(long, value_enum, default_value = "per_compound_floored")]
     variance: VarianceMode,
     /// Output CSV of weights (compounds × genes, each row summing to 1).
@@ -481,5 +484,32 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every flag and argument of every command, with the command path, that has no help text.
+    fn undocumented(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+            if !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                out.push(format!("{path} {}", arg.get_long().map_or(arg.get_id().to_string(), |l| format!("--{l}"))));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            undocumented(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn every_flag_has_help() {
+        let cli = super::Cli::command();
+        cli.clone().debug_assert();
+        let mut missing = Vec::new();
+        undocumented(&cli, "cellcast", &mut missing);
+        assert!(missing.is_empty(), "flags without help text:\n{}", missing.join("\n"));
     }
 }

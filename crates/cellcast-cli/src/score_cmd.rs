@@ -27,10 +27,10 @@ Input layouts by metric kind (see `cellcast metrics`):
       --weights (same layout as truth), --baseline (a prediction file of the baseline)
   celleval/*:
       truth and pred: per-perturbation pseudobulks (mean of the cells), id = perturbation label,
-      one column per gene, the control row included (--param control=LABEL, default
+      one column per gene, the control row included (--control LABEL, default
       non-targeting)
   polaris/pr_auc, polaris/roc_auc:
-      truth: id, a 0/1 label column and (with --group-by) the group column
+      truth: id, a 0/1 label column and (with --group-column) the group column
       pred:  id and a score column named like the label
   ranking/*:
       truth: id and `targets` (gene names joined by ';')
@@ -38,10 +38,10 @@ Input layouts by metric kind (see `cellcast metrics`):
 
 Examples:
   cellcast score --metric polaris/mean_squared_error --truth test.csv --pred pred.csv
-  cellcast score --metric polaris/pr_auc --truth labels.csv --pred scores.csv --group-by treatment --json
+  cellcast score --metric polaris/pr_auc --truth labels.csv --pred scores.csv --group-column treatment --json
   cellcast score --metric myllia/score --truth lfc.csv --pred pred.csv --weights w.csv --baseline mean.csv
-  cellcast score --metric ranking/relevant_hit@k --param k=5 --truth targets.csv --pred ranks.csv
-  cellcast score --metric celleval/discrimination_score_l1 --truth real_bulk.csv --pred pred_bulk.csv";
+  cellcast score --metric ranking/relevant_hit@k --k 5 --truth targets.csv --pred ranks.csv
+  cellcast score --metric celleval/discrimination_score_l1 --truth real_bulk.csv --pred pred_bulk.csv --control NT";
 
 #[derive(clap::Args)]
 pub struct ScoreArgs {
@@ -60,9 +60,18 @@ pub struct ScoreArgs {
     /// The baseline's prediction (myllia/score: usually the mean training log-fold-change).
     #[arg(long)]
     baseline: Option<PathBuf>,
-    /// Truth column to group rows by (pr_auc/roc_auc: one score per group, then aggregated).
-    #[arg(long, value_name = "COLUMN")]
-    group_by: Option<String>,
+    /// Truth column whose values group the rows (pr_auc/roc_auc: one score per group, then
+    /// aggregated; Polaris' group_by). `--group-by` is accepted too.
+    #[arg(long = "group-column", alias = "group-by", value_name = "COLUMN")]
+    group_column: Option<String>,
+    /// The control row's id in both pseudobulk tables (celleval/*); the same as --param
+    /// control=LABEL.
+    #[arg(long, value_name = "LABEL")]
+    control: Option<String>,
+    /// The cut-off rank of the @k ranking metrics, at least 1; the same as --param k=N or a
+    /// metric name ending in @N.
+    #[arg(short = 'k', long = "k", value_name = "N", value_parser = crate::args::whole(1..=usize::MAX))]
+    k: Option<usize>,
     /// Metric parameter, repeatable: k=5, aggregation=median, cos_right=0.3, control=ctrl, …
     #[arg(long = "param", value_name = "KEY=VALUE")]
     params: Vec<String>,
@@ -87,7 +96,14 @@ fn check_truth(info: &MetricInfo, truth: &WideTable) -> Result<()> {
 }
 
 pub fn run(args: &ScoreArgs) -> Result<()> {
-    let (info, params) = resolve(&args.metric, &Params::parse(&args.params)?)?;
+    let mut given = Params::parse(&args.params)?;
+    if let Some(control) = &args.control {
+        given.set_from_flag("--control", "control", control)?;
+    }
+    if let Some(k) = args.k {
+        given.set_from_flag("--k", "k", &k.to_string())?;
+    }
+    let (info, params) = resolve(&args.metric, &given)?;
     info.check_params(&params)?;
     // Flags the metric does not use, or needs and lacks, are refused before any file is read.
     let check_flag = |flag: &str, given: bool, usage: Use| -> Result<()> {
@@ -101,7 +117,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     };
     check_flag("--weights", args.weights.is_some(), info.weights)?;
     check_flag("--baseline", args.baseline.is_some(), info.baseline)?;
-    check_flag("--group-by", args.group_by.is_some(), info.group_by)?;
+    check_flag("--group-column", args.group_column.is_some(), info.group_by)?;
     let id = args.id_column.as_str();
 
     let result = match info.input {
@@ -149,7 +165,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
             if pred.columns.is_empty() {
                 bail!("{}: no score column besides '{id}'; name it like the truth's label column", args.pred.display());
             }
-            let group_cols: Vec<&str> = args.group_by.iter().map(String::as_str).collect();
+            let group_cols: Vec<&str> = args.group_column.iter().map(String::as_str).collect();
             let spec = WideSpec {
                 id_column: id,
                 text_columns: &group_cols,
@@ -161,7 +177,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
             check_truth(info, &truth)?;
             let scores = aligned_values(&truth, &pred)
                 .context("aligning the prediction to the truth (one score column per label, named like it)")?;
-            let groups = args.group_by.as_deref().and_then(|g| truth.text_column(g)).map(Vec::as_slice);
+            let groups = args.group_column.as_deref().and_then(|g| truth.text_column(g)).map(Vec::as_slice);
             let inputs = LabelInputs {
                 ids: &truth.ids,
                 label_names: &truth.columns,

@@ -311,7 +311,7 @@ pub struct EvaluateArgs {
     #[arg(long, default_value_t = 50, value_parser = crate::args::whole(1..=usize::MAX))]
     pub components: usize,
     /// Neighbours of pca_knn, at least 1.
-    #[arg(long, default_value_t = 15, value_parser = crate::args::whole(1..=usize::MAX))]
+    #[arg(short = 'k', long = "k", default_value_t = 15, value_parser = crate::args::whole(1..=usize::MAX))]
     pub k: usize,
     /// Trees of pca_forest, at least 1.
     #[arg(long, default_value_t = 100, value_parser = crate::args::whole(1..=usize::MAX))]

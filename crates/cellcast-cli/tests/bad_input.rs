@@ -188,6 +188,78 @@ fn cases() -> Vec<Case> {
             after: &["p.csv", "t.csv"],
             ..DEFAULT
         },
+        // --- one vocabulary: flags for parameters, old spellings kept ---
+        Case {
+            name: "-k is --param k",
+            files: &[("t.csv", "id,targets\nq1,g1\n"), ("p.csv", "id,g1,g2\nq1,1,2\n")],
+            args: &["score", "--metric", "ranking/recall@k", "-k", "2", "--truth", "{d}/t.csv", "--pred", "{d}/p.csv"],
+            exit: 0,
+            says: &["ranking/recall@2 = 1.000000"],
+            after: &["p.csv", "t.csv"],
+            ..DEFAULT
+        },
+        Case {
+            name: "--k and --param k disagree",
+            files: &[("t.csv", "id,targets\nq1,g1\n"), ("p.csv", "id,g1,g2\nq1,1,2\n")],
+            args: &[
+                "score",
+                "--metric",
+                "ranking/recall@k",
+                "--k",
+                "2",
+                "--param",
+                "k=1",
+                "--truth",
+                "{d}/t.csv",
+                "--pred",
+                "{d}/p.csv",
+            ],
+            says: &["--k 2 and --param k=1 disagree"],
+            after: &["p.csv", "t.csv"],
+            ..DEFAULT
+        },
+        Case {
+            name: "--control is --param control",
+            files: &[("t.csv", "id,g1,g2\nNT,1,2\nA,3,1\n"), ("p.csv", "id,g1,g2\nNT,1,2\nA,3,1\n")],
+            args: &[
+                "score",
+                "--metric",
+                "celleval/mae_delta",
+                "--control",
+                "NT",
+                "--truth",
+                "{d}/t.csv",
+                "--pred",
+                "{d}/p.csv",
+                "--json",
+            ],
+            exit: 0,
+            says: &["\"value\":0.0", "\"control\":\"NT\""],
+            after: &["p.csv", "t.csv"],
+            ..DEFAULT
+        },
+        Case {
+            name: "--group-column, and the old --group-by",
+            files: &[
+                ("t.csv", "id,active,compound\np1,1,c1\np2,0,c1\np3,0,c2\np4,1,c2\n"),
+                ("p.csv", "id,active\np1,0.9\np2,0.1\np3,0.8\np4,0.2\n"),
+            ],
+            args: &[
+                "score",
+                "--metric",
+                "polaris/pr_auc",
+                "--group-by",
+                "compound",
+                "--truth",
+                "{d}/t.csv",
+                "--pred",
+                "{d}/p.csv",
+            ],
+            exit: 0,
+            says: &["polaris/pr_auc = 0.750000", "scored 2 groups"],
+            after: &["p.csv", "t.csv"],
+            ..DEFAULT
+        },
         // --- inputs people have ---
         Case {
             name: "gzip tables",

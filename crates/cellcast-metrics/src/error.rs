@@ -7,6 +7,8 @@ pub enum MetricError {
     UnknownParam { metric: String, key: String, allowed: String },
     #[error("{metric}: parameter {key}={value} is invalid: {expected}")]
     BadParam { metric: String, key: String, value: String, expected: String },
+    #[error("{flag} and {param} disagree about {key}; give it once")]
+    ConflictingParam { key: String, flag: String, param: String },
     #[error("parameter '{0}' is not KEY=VALUE")]
     ParamSyntax(String),
     #[error("{metric} needs {what}")]

@@ -27,6 +27,22 @@ impl Params {
         Self { values: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
     }
 
+    /// Sets `key` from a command-line flag (`--k 5` for `k=5`); a `--param` that gave the same
+    /// key another value is a conflict, not silently overridden.
+    pub fn set_from_flag(&mut self, flag: &str, key: &str, value: &str) -> Result<()> {
+        match self.values.get(key) {
+            Some(given) if given != value => Err(MetricError::ConflictingParam {
+                key: key.to_string(),
+                flag: format!("{flag} {value}"),
+                param: format!("--param {key}={given}"),
+            }),
+            _ => {
+                self.values.insert(key.to_string(), value.to_string());
+                Ok(())
+            }
+        }
+    }
+
     /// Fails on any key not in `allowed`.
     pub(crate) fn check_keys(&self, metric: &str, allowed: &[&str]) -> Result<()> {
         match self.values.keys().find(|k| !allowed.contains(&k.as_str())) {
@@ -73,5 +89,10 @@ mod tests {
         assert_eq!(Params::parse(&["oops"]).unwrap_err(), MetricError::ParamSyntax("oops".into()));
         assert_eq!(Params::default().get_f64("eps", 1.0), 1.0);
         assert_eq!(Params::parse(&["eps=0.5"]).unwrap().get_f64("eps", 1.0), 0.5);
+        let mut p = Params::parse(&["k=5"]).unwrap();
+        assert!(p.set_from_flag("--k", "k", "5").is_ok());
+        assert!(matches!(p.set_from_flag("--k", "k", "3"), Err(MetricError::ConflictingParam { .. })));
+        assert!(p.set_from_flag("--control", "control", "NT").is_ok());
+        assert_eq!(p.get_str("control"), Some("NT"));
     }
 }
