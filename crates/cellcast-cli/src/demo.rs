@@ -59,7 +59,8 @@ pub struct SynthArgs {
     /// What to generate (each kind takes the flags marked with it below).
     #[arg(long, value_enum, default_value = "task")]
     pub kind: SynthKind,
-    /// Number of compounds (task: default 300, at most 2,352; phenomics: default 120).
+    /// Number of compounds (task: default 300, 24 to 2,352; phenomics: default 120; drugseq:
+    /// default 240, at least 20).
     #[arg(long, value_parser = crate::args::whole(1..=usize::MAX))]
     pub compounds: Option<usize>,
     /// Number of responses per compound [task only; default 20].
@@ -205,10 +206,24 @@ pub fn synth(args: &SynthArgs) -> Result<()> {
     Ok(())
 }
 
+/// The compounds `synth --kind task` can make.
+const SYNTH_TASK_COMPOUNDS: std::ops::RangeInclusive<usize> = 24..=2352;
+
 fn write_task(task: &SynthTask, dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir)?;
     let is_test = |i: usize| task.family[i] >= 10;
     let (train, test): (Vec<usize>, Vec<usize>) = (0..task.ids.len()).partition(|&i| !is_test(i));
+    let mut train_families: Vec<usize> = train.iter().map(|&i| task.family[i]).collect();
+    train_families.sort_unstable();
+    train_families.dedup();
+    if test.is_empty() || train_families.len() < 5 {
+        bail!(
+            "this seed's {} compounds give {} test compound(s) and {} training scaffold families: `run` needs at \
+             least one test compound and 5 families; ask for more compounds",
+            task.ids.len(),
+            test.len(),
+            train_families.len()
+        );
+    }
     let text =
         |rows: &[usize], values: &[String]| Column::Text(rows.iter().map(|&i| Some(values[i].clone())).collect());
     let mut table =
@@ -243,6 +258,16 @@ fn check_synth_flags(args: &SynthArgs) -> Result<()> {
         ("--cells", args.cells.is_some(), &[Screen]),
         ("--direction", args.direction.is_some(), &[Screen]),
     ];
+    if let (Task, Some(n)) = (args.kind, args.compounds) {
+        if !(SYNTH_TASK_COMPOUNDS.contains(&n)) {
+            bail!(
+                "--compounds {n}: a synthetic task has {} to {} compounds (12 scaffold families × 14 × 14 \
+                 substituent pairs; fewer leave no test family or too few training scaffolds for 5-fold CV)",
+                SYNTH_TASK_COMPOUNDS.start(),
+                SYNTH_TASK_COMPOUNDS.end()
+            );
+        }
+    }
     for (flag, given, kinds) in flags {
         if given && !kinds.contains(&args.kind) {
             let names: Vec<String> = kinds

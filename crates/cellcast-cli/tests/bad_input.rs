@@ -377,6 +377,24 @@ fn cases() -> Vec<Case> {
             ..DEFAULT
         },
         Case {
+            name: "synth --compounds 5 (too few for a task run can use)",
+            args: &["synth", "--compounds", "5", "--out", "{d}/x"],
+            says: &["--compounds 5: a synthetic task has 24 to 2352 compounds"],
+            ..DEFAULT
+        },
+        Case {
+            name: "run on a task with nothing to predict",
+            files: &[
+                ("task/train.csv", "id,smiles,g1\na,CCO,1\n"),
+                ("task/test_features.csv", "id,smiles\n"),
+                ("task/sample_submission.csv", "id,g1\n"),
+            ],
+            args: &["run", "{d}/task", "--out", "{d}/out"],
+            says: &["sample_submission.csv: has a header but no row"],
+            after: &["task", "task/sample_submission.csv", "task/test_features.csv", "task/train.csv"],
+            ..DEFAULT
+        },
+        Case {
             name: "synth --noise -1",
             args: &["synth", "--noise", "-1", "--out", "{d}/x"],
             exit: 2,

@@ -170,6 +170,9 @@ impl Task {
             return Err(mismatch(&sample_path, "has no value column besides the id".into()));
         }
         let sample = WideTable::read(&sample_path, &WideSpec::numeric(&id_column))?;
+        if sample.nrows() == 0 {
+            return Err(mismatch(&sample_path, "has a header but no row: there is nothing to predict".into()));
+        }
         let test_path = dir.join("test_features.csv");
         let train_path = dir.join("train.csv");
         let test_header = header(&test_path)?;
