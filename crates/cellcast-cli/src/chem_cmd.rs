@@ -239,7 +239,7 @@ pub fn neighbors(
     let ok: Vec<usize> = (0..query_fps.len()).filter(|&i| query_fps[i].is_ok()).collect();
     let fps: Vec<BitFingerprint> = ok.iter().map(|&i| query_fps[i].clone().expect("filtered to ok")).collect();
     let mut search = TopK::new(&fps, k);
-    let mut failed_library = 0;
+    let mut failed_library = Vec::new();
     let mut search_time = std::time::Duration::ZERO;
     for (c, start) in (0..library.ids.len()).step_by(LIBRARY_CHUNK).enumerate() {
         let end = (start + LIBRARY_CHUNK).min(library.ids.len());
@@ -247,7 +247,9 @@ pub fn neighbors(
         let lib_fps = map_molecules(&chunk, &format!("library chunk {}", c + 1), |m| m.morgan_bits(params));
         // A library molecule that failed holds an empty placeholder and is skipped.
         let valid: Vec<bool> = lib_fps.iter().map(Result::is_ok).collect();
-        failed_library += valid.iter().filter(|v| !**v).count();
+        for (i, e) in lib_fps.iter().enumerate().filter_map(|(i, r)| r.as_ref().err().map(|e| (i, e))) {
+            failed_library.push(unreadable_line(&chunk.ids[i], chunk.smiles[i].as_deref(), e));
+        }
         let lib: Vec<BitFingerprint> =
             lib_fps.into_iter().map(|r| r.unwrap_or_else(|_| BitFingerprint::from_on_bits(params.nbits, []))).collect();
         let lib = PackedBits::new(&lib);
@@ -264,8 +266,11 @@ pub fn neighbors(
         search_time.as_secs_f64(),
         pairs / search_time.as_secs_f64().max(1e-9) / 1e6
     );
-    if failed_library > 0 {
-        eprintln!("neighbors: {failed_library} library molecule(s) could not be parsed and are never returned");
+    if !failed_library.is_empty() {
+        eprintln!("neighbors: {} library molecule(s) could not be read and are never returned:", failed_library.len());
+        for line in &failed_library {
+            eprintln!("  {line}");
+        }
     }
     let hits = search.finish();
     let (mut qid, mut rank, mut nid, mut sim) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());

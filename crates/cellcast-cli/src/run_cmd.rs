@@ -368,12 +368,11 @@ pub fn run(args: &RunArgs) -> Result<()> {
             let kfolds = SplitTable::read(path)
                 .and_then(|t| t.kfolds_of(&task.train_ids, path))
                 .context("reading --split-file")?;
-            let grouped = kfolds.groups.iter().all(|g| !g.is_empty());
             let text = format!(
                 "{}-fold, the folds of {}{}",
                 kfolds.k,
                 path.display(),
-                if grouped { " (its groups hold out the inner tuning folds)" } else { "" }
+                if every_row_grouped(&kfolds.groups) { " (its groups hold out the inner tuning folds)" } else { "" }
             );
             (kfolds.folds, kfolds.groups, kfolds.k, text)
         }
@@ -386,7 +385,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
             (folds, groups, nfolds, text)
         }
     };
-    if !groups.is_empty() && groups.iter().all(|g| !g.is_empty()) {
+    if every_row_grouped(&groups) {
         // Inner tuning folds hold out scaffolds too; test compounds never enter a fit.
         features.groups =
             Some(groups.iter().cloned().chain(std::iter::repeat_n(String::new(), task.test_ids.len())).collect());
@@ -521,6 +520,12 @@ pub fn run(args: &RunArgs) -> Result<()> {
     crate::emit(&summary)?;
     eprintln!("selected {}; wrote {outputs} to {}", cv.models[best].model, args.out.display());
     Ok(())
+}
+
+/// Whether every training compound has a fold group (a scaffold split, or a split file with
+/// groups): inner tuning folds then hold out whole groups too.
+fn every_row_grouped(groups: &[String]) -> bool {
+    !groups.is_empty() && groups.iter().all(|g| !g.is_empty())
 }
 
 /// Every molecule of the task that could not be read, on stderr and as a report section: its

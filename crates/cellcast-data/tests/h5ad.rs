@@ -487,3 +487,34 @@ fn not_hdf5_is_a_clear_error() {
     assert!(matches!(e, DataError::Io { .. }), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_non_finite_value_in_x_is_an_error_naming_its_cell_and_gene() {
+    use cellcast_data::h5ad::{write_h5ad, CategoricalColumn, NewAnnData};
+    use cellcast_stats::de::CsrMatrix;
+    let dir = std::env::temp_dir().join(format!("cellcast-h5ad-nan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let names = |p: &str, n: usize| (0..n).map(|i| format!("{p}{i}")).collect::<Vec<_>>();
+    let (obs, var) = (names("c", 3), names("g", 2));
+    let group = CategoricalColumn { name: "group".into(), categories: vec!["A".into()], codes: vec![Some(0); 3] };
+    for (bad, shown) in [(f64::NAN, "NaN"), (f64::INFINITY, "inf")] {
+        // Cell 2, gene 1 holds the bad value (cells 0 and 1 are fine).
+        let x = CsrMatrix::new(3, 2, vec![0, 1, 2, 4], vec![0, 1, 0, 1], vec![1.5, 2.0, 0.5, bad]).unwrap();
+        let path = dir.join("bad.h5ad");
+        let data =
+            NewAnnData { x: &x, obs_names: &obs, var_names: &var, obs_columns: &[group.clone()], var_columns: &[] };
+        write_h5ad(&path, &data).unwrap();
+        let h5 = H5ad::open(&path).unwrap();
+        let opts = PseudobulkOptions {
+            layer: None,
+            group_column: "group",
+            replicate_column: None,
+            normalize: Some(Normalization::None),
+            agg: Aggregation::Mean,
+            block: Some(2),
+        };
+        let e = pseudobulk(&h5, &opts, &mut |_| {}).unwrap_err().to_string();
+        assert!(e.contains("X/data") && e.contains(&format!("cell 2, gene 1 (0-based) holds {shown}")), "{e}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

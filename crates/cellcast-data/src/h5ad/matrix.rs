@@ -296,6 +296,11 @@ impl Sparse {
         if raw_indices.len() as u64 != len || data.len() as u64 != len {
             return Err(ctx.err(&self.object, format!("read fewer values than indptr promises at {axis} {start}")));
         }
+        if let Some(k) = data.iter().position(|v| !v.is_finite()) {
+            let major = start + p.partition_point(|&x| x <= lo as i64 + k as i64).saturating_sub(1);
+            let (cell, gene) = if self.csr { (major as i64, raw_indices[k]) } else { (raw_indices[k], major as i64) };
+            return Err(ctx.err(&data_path, not_finite(data[k], cell, gene)));
+        }
         let mut indices = Vec::with_capacity(raw_indices.len());
         for (k, &j) in raw_indices.iter().enumerate() {
             if j < 0 || j as u64 >= self.minor as u64 {
@@ -383,7 +388,18 @@ pub(crate) fn read_dense_rows(
     if v.len() != count * width {
         return Err(ctx.err(object, format!("read {} values for {count} rows of {width}", v.len())));
     }
+    if let Some(k) = v.iter().position(|x| !x.is_finite()) {
+        return Err(ctx.err(object, not_finite(v[k], (start + k / width.max(1)) as i64, (k % width.max(1)) as i64)));
+    }
     Ok(v)
+}
+
+/// The error text for a stored value that is not a finite number (positions 0-based).
+fn not_finite(v: f64, cell: i64, gene: i64) -> String {
+    format!(
+        "cell {cell}, gene {gene} (0-based) holds {v}: the matrix must hold finite numbers (a NaN or inf would \
+         spread into every mean and test of its group); fix or drop that cell"
+    )
 }
 
 /// The transpose of a CSR matrix (a CSC matrix read along its columns gives genes × cells).
