@@ -365,9 +365,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let n_train = task.train_ids.len();
     let (folds, groups, nfolds, split_text) = match &args.split_file {
         Some(path) => {
-            let kfolds = SplitTable::read(path)
-                .and_then(|t| t.kfolds_of(&task.train_ids, path))
-                .context("reading --split-file")?;
+            let kfolds = SplitTable::read(path).context("reading --split-file")?.kfolds_of(&task.train_ids, path)?;
             let text = format!(
                 "{}-fold, the folds of {}{}",
                 kfolds.k,

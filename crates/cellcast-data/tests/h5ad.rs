@@ -501,8 +501,13 @@ fn a_non_finite_value_in_x_is_an_error_naming_its_cell_and_gene() {
         // Cell 2, gene 1 holds the bad value (cells 0 and 1 are fine).
         let x = CsrMatrix::new(3, 2, vec![0, 1, 2, 4], vec![0, 1, 0, 1], vec![1.5, 2.0, 0.5, bad]).unwrap();
         let path = dir.join("bad.h5ad");
-        let data =
-            NewAnnData { x: &x, obs_names: &obs, var_names: &var, obs_columns: &[group.clone()], var_columns: &[] };
+        let data = NewAnnData {
+            x: &x,
+            obs_names: &obs,
+            var_names: &var,
+            obs_columns: std::slice::from_ref(&group),
+            var_columns: &[],
+        };
         write_h5ad(&path, &data).unwrap();
         let h5 = H5ad::open(&path).unwrap();
         let opts = PseudobulkOptions {
