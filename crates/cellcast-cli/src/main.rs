@@ -418,7 +418,7 @@ fn remove_partial_outputs_on_signals() {
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
             cellcast_data::staging::remove_pending();
-            eprintln!("\ninterrupted (signal {signal}): partial outputs removed; outputs are as they were before");
+            eprintln!("\ninterrupted (signal {signal}): partial outputs removed, nothing is left half-written");
             std::process::exit(128 + signal);
         }
     });

@@ -96,6 +96,12 @@ fn check_truth(info: &MetricInfo, truth: &WideTable) -> Result<()> {
 }
 
 pub fn run(args: &ScoreArgs) -> Result<()> {
+    crate::args::one_stdin(&[
+        ("--truth", Some(args.truth.as_path())),
+        ("--pred", Some(args.pred.as_path())),
+        ("--weights", args.weights.as_deref()),
+        ("--baseline", args.baseline.as_deref()),
+    ])?;
     let mut given = Params::parse(&args.params)?;
     if let Some(control) = &args.control {
         given.set_from_flag("--control", "control", control)?;

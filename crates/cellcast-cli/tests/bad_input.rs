@@ -281,6 +281,13 @@ fn cases() -> Vec<Case> {
             ..DEFAULT
         },
         Case {
+            name: "two inputs on standard input",
+            args: &["score", "--metric", MSE, "--truth", "-", "--pred", "-"],
+            stdin: Some(PRED),
+            says: &["--truth and --pred name standard input (-)"],
+            ..DEFAULT
+        },
+        Case {
             name: "byte-order mark and CRLF",
             files: &[("truth.csv", "\u{feff}id,g1,g2\r\na,1,2\r\nb,3,4\r\nc,5,6\r\n"), ("pred.csv", PRED)],
             args: &SCORE,
@@ -421,6 +428,31 @@ fn cases() -> Vec<Case> {
             args: &["featurize", "morgan", "--input", "{d}/m.csv", "--radius", "9", "--out", "{d}/fp.csv"],
             exit: 2,
             says: &["'--radius", "from 0 to 3"],
+            ..DEFAULT
+        },
+        Case {
+            name: "an output in a folder that does not exist yet",
+            files: &[("m.csv", "id,smiles\na,c1ccccc1CC\n")],
+            args: &["scaffold", "--input", "{d}/m.csv", "--out", "{d}/new/s.csv"],
+            exit: 0,
+            says: &["wrote"],
+            after: &["m.csv", "new", "new/s.csv"],
+            ..DEFAULT
+        },
+        Case {
+            name: "an empty --out",
+            args: &["synth", "--out", ""],
+            exit: 2,
+            says: &["a value is required for '--out"],
+            ..DEFAULT
+        },
+        Case {
+            name: "--out the current folder's parent by '..'",
+            files: &[("sub/keep", "")],
+            args: &["synth", "--kind", "screen", "--cells", "2", "--out", "{d}/sub/.."],
+            exit: 0,
+            says: &["wrote"],
+            after: &[".cellcast-outputs", "screen.h5ad", "sub", "sub/keep", "targets.csv"],
             ..DEFAULT
         },
         Case {

@@ -96,6 +96,14 @@ impl StagedDir {
                     .into(),
             });
         }
+        // `--out .` or `--out ..`: the folder by its real name, so the stage can sit beside it.
+        let resolved;
+        let target = if target.file_name().is_none() && target.is_dir() {
+            resolved = target.canonicalize().map_err(|e| io(target, e))?;
+            resolved.as_path()
+        } else {
+            target
+        };
         let name = target
             .file_name()
             .and_then(|n| n.to_str())

@@ -10,8 +10,8 @@ use cellcast_stats::Matrix;
 use crate::error::{DataError, Result};
 use crate::output::{Column, OutputTable};
 
-/// Writes `path` atomically with whatever `fill` writes: into `.NAME.PID.tmp` beside it, then
-/// renamed into place. The temporary file is removed on failure, and by
+/// Writes `path` atomically with whatever `fill` writes: into `.NAME.PID.tmp` beside it (its
+/// folder is created if needed), then renamed into place. The temporary file is removed on failure, and by
 /// [`crate::staging::remove_pending`] on a signal; one left by a killed process is removed by
 /// the next write of `path`.
 pub fn write_atomically(path: &Path, fill: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>) -> Result<()> {
@@ -28,6 +28,7 @@ pub fn write_atomically(path: &Path, fill: impl FnOnce(&mut BufWriter<File>) -> 
         message: "is not a file path; give the path of the file to write".into(),
     })?;
     let name = name.to_string_lossy();
+    std::fs::create_dir_all(dir).map_err(crate::error::io(dir))?;
     crate::staging::sweep_stale(dir, &name, "", ".tmp");
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     crate::staging::register(&tmp);
