@@ -89,6 +89,20 @@ fn fragment_count(graph: &chematic_core::Molecule) -> usize {
     fragments
 }
 
+impl ChemError {
+    /// The kind of error in a few words, for counts ("3 invalid SMILES, 1 unsupported").
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ChemError::Empty => "empty SMILES",
+            ChemError::Syntax(_) => "invalid SMILES",
+            ChemError::Sanitization(_) => "rejected by sanitization",
+            ChemError::Unsupported(_) => "unsupported",
+            ChemError::Internal(_) => "internal error",
+            ChemError::Parameter(_) => "bad parameter",
+        }
+    }
+}
+
 /// Runs `f`, turning a panic inside chematic into [`ChemError::Internal`].
 fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, ChemError> + UnwindSafe) -> Result<T, ChemError> {
     catch_unwind(f).unwrap_or_else(|_| Err(ChemError::Internal(format!("{what} panicked"))))

@@ -99,7 +99,7 @@ pub fn map_molecules<T: Send>(
 pub fn summarize<T>(what: &str, mols: &Molecules, results: &[Result<T, ChemError>], consequence: &str) {
     let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
     for e in results.iter().filter_map(|r| r.as_ref().err()) {
-        *reasons.entry(error_kind(e)).or_default() += 1;
+        *reasons.entry(e.kind()).or_default() += 1;
     }
     let failed: usize = reasons.values().sum();
     let detail = if failed == 0 {
@@ -111,18 +111,6 @@ pub fn summarize<T>(what: &str, mols: &Molecules, results: &[Result<T, ChemError
     eprintln!("{what}: {} molecules, {} ok, {failed} failed{detail}", results.len(), results.len() - failed);
     for (i, e) in results.iter().enumerate().filter_map(|(i, r)| r.as_ref().err().map(|e| (i, e))) {
         eprintln!("  {}", unreadable_line(&mols.ids[i], mols.smiles[i].as_deref(), e));
-    }
-}
-
-/// The kind of a chemistry error, for counts.
-fn error_kind(e: &ChemError) -> &'static str {
-    match e {
-        ChemError::Empty => "empty SMILES",
-        ChemError::Syntax(_) => "invalid SMILES",
-        ChemError::Sanitization(_) => "rejected by sanitization",
-        ChemError::Unsupported(_) => "unsupported",
-        ChemError::Internal(_) => "internal error",
-        ChemError::Parameter(_) => "bad parameter",
     }
 }
 
