@@ -82,6 +82,7 @@ impl GeneticModel {
 
     /// Predicts the profiles of `targets` (condition labels) from the training perturbations.
     pub fn predict(&self, train: &PerturbationProfiles, targets: &[String]) -> Result<Prediction, ModelError> {
+        crate::linalg::fixed_parallelism();
         let (n, m) = (train.profiles.nrows(), train.profiles.ncols());
         if n == 0 {
             return Err(ModelError::NoRows);
@@ -201,6 +202,7 @@ struct GeneSpace {
 
 impl GeneSpace {
     fn fit(train: &PerturbationProfiles, mean: &[f64], k: usize) -> Result<Self, ModelError> {
+        crate::linalg::fixed_parallelism();
         let (n, m) = (train.profiles.nrows(), train.profiles.ncols());
         let centred = Mat::<f64>::from_fn(m, n, |g, j| train.profiles.get(j, g) - mean[g]);
         let svd = centred.thin_svd().map_err(|e| ModelError::Parameter(format!("SVD failed: {e:?}")))?;

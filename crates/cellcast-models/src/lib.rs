@@ -28,6 +28,7 @@ mod features;
 pub mod forest;
 pub mod genetic;
 mod inner;
+pub mod linalg;
 pub mod neural;
 mod pairs;
 pub mod pca;

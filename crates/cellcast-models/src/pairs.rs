@@ -355,6 +355,7 @@ impl Fitted for FittedLogistic {
 /// Newton–Raphson (IRLS) for L2-penalised logistic regression with a free intercept; returns
 /// [intercept, weights…]. Stops when the step is below 1e-10 or after 50 iterations.
 pub fn logistic_regression(x: &[Vec<f64>], y: &[f64], l2: f64) -> Vec<f64> {
+    crate::linalg::fixed_parallelism();
     let d = x.first().map_or(0, Vec::len) + 1;
     let design = Mat::<f64>::from_fn(y.len(), d, |i, k| if k == 0 { 1.0 } else { x[i][k - 1] });
     let mut w = Mat::<f64>::zeros(d, 1);

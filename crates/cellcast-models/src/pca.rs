@@ -34,6 +34,7 @@ pub struct Pca {
 impl Pca {
     /// Fits `n_components` components on the rows of `x` (wells × dimensions).
     pub fn fit(x: &Matrix, n_components: usize) -> Result<Self> {
+        crate::linalg::fixed_parallelism();
         let (n, d) = (x.nrows(), x.ncols());
         let max = d.min(n.saturating_sub(1));
         if n_components == 0 || n_components > max {
@@ -69,6 +70,7 @@ impl Pca {
 
     /// Scores of the rows of `x` (wells × input dimensions) on the components.
     pub fn transform(&self, x: &Matrix) -> Matrix {
+        crate::linalg::fixed_parallelism();
         let (n, d, k) = (x.nrows(), x.ncols(), self.components.nrows());
         assert_eq!(d, self.mean.len(), "PCA: input has {d} dimensions, the fit had {}", self.mean.len());
         let centred = Mat::<f64>::from_fn(n, d, |i, j| x.get(i, j) - self.mean[j]);

@@ -89,6 +89,7 @@ impl Nmf {
 
 /// Factorises a non-negative matrix.
 pub fn nmf(x: &Matrix, options: &NmfOptions) -> Result<Nmf, ModelError> {
+    crate::linalg::fixed_parallelism();
     let (n, m) = (x.nrows(), x.ncols());
     let k = options.components;
     if k == 0 || k > n.min(m) {

@@ -186,6 +186,7 @@ fn gcv_svd(xc: &Mat<f64>, yc: &Mat<f64>, alphas: &[f64]) -> Result<(f64, Vec<f64
 
 /// Solves ridge with GCV on a dense design `x` (n × p) and labels `y` (n × T, complete).
 pub fn ridge_gcv(x: &Mat<f64>, y: &Matrix, alphas: &[f64]) -> Result<(Mat<f64>, Vec<f64>, GcvPath), ModelError> {
+    crate::linalg::fixed_parallelism();
     let (n, p, t) = (x.nrows(), x.ncols(), y.ncols());
     if n < 2 {
         return Err(ModelError::NoRows);
@@ -235,6 +236,7 @@ impl Fitted for FittedRidge {
     }
 
     fn predict(&self, features: &Features, rows: &[usize]) -> Matrix {
+        crate::linalg::fixed_parallelism();
         let x = design(features, rows, self.input, self.scaler.as_ref());
         let pred = &x * &self.beta;
         let mut out = Matrix::filled(rows.len(), self.intercept.len(), 0.0);

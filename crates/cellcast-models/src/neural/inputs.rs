@@ -355,6 +355,7 @@ impl FittedInputs {
 /// The first `components` principal axes of the rows of `residuals` (centred), by thin SVD; each
 /// axis's largest loading is made positive so the result does not depend on the solver's signs.
 fn pca_basis(residuals: &Matrix, components: usize) -> Result<PcaBasis, ModelError> {
+    crate::linalg::fixed_parallelism();
     let (n, t) = (residuals.nrows(), residuals.ncols());
     if n < 2 {
         return Err(ModelError::NoRows);
