@@ -116,7 +116,11 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         match (given, usage) {
             (true, Use::No) => bail!("{} does not use {flag}; remove it (see `cellcast metrics`)", info.name),
             (false, Use::Required) => {
-                bail!("{} needs {flag} FILE (see `cellcast metrics` and `cellcast score --help`)", info.name)
+                bail!(
+                    "{} needs {flag} FILE; its inputs: {} (see `cellcast score --help`)",
+                    info.name,
+                    info.inputs_text()
+                )
             }
             _ => Ok(()),
         }
