@@ -48,10 +48,11 @@ pub struct ScoreArgs {
     /// Metric name, e.g. polaris/mean_squared_error (list them with `cellcast metrics`).
     #[arg(long)]
     metric: String,
-    /// The truth table.
+    /// The truth table: CSV, TSV or Parquet, gzip-compressed too (truth.csv.gz), or - for
+    /// standard input.
     #[arg(long)]
     truth: PathBuf,
-    /// The prediction table.
+    /// The prediction table (the same formats; - for standard input).
     #[arg(long)]
     pred: PathBuf,
     /// Per-row, per-target weights (same ids and columns as the truth).
