@@ -142,6 +142,15 @@ fn cases() -> Vec<Case> {
             ..DEFAULT
         },
         Case {
+            name: "a truth with a header and no row",
+            files: &[("truth.csv", "id,g1,g2\n"), ("pred.csv", "id,g1,g2\n")],
+            args: &["score", "--metric", "vcpi/wmse", "--truth", "{d}/truth.csv", "--pred", "{d}/pred.csv"],
+            says: &["vcpi/wmse: the truth has no row: there is nothing to score"],
+            never: &["NaN"],
+            after: &["pred.csv", "truth.csv"],
+            ..DEFAULT
+        },
+        Case {
             name: "inf prediction",
             files: &[("truth.csv", TRUTH), ("pred.csv", "id,g1,g2\na,1,2\nb,3,-Inf\nc,5,6\n")],
             args: &SCORE,

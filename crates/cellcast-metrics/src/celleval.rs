@@ -146,7 +146,7 @@ pub(crate) fn score(info: &MetricInfo, x: &MatrixInputs, params: &Params) -> Res
             info.name,
             format!(
                 "no control row '{control}' among the {} row ids; the pseudobulk tables must include the \
-                 control (name it with --param control=LABEL)",
+                 control (name it with --control LABEL, or --param control=LABEL)",
                 x.ids.len()
             ),
         ));

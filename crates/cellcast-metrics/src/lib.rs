@@ -65,6 +65,17 @@ pub fn score(info: &MetricInfo, inputs: Inputs, params: &Params) -> Result<Score
     if !kind_matches {
         return Err(mismatch());
     }
+    let rows = match inputs {
+        Inputs::Matrix(x) => x.ids.len(),
+        Inputs::Labels(x) => x.ids.len(),
+        Inputs::Ranking(x) => x.ids.len(),
+    };
+    if rows == 0 {
+        return Err(MetricError::Invalid {
+            metric: info.name.to_string(),
+            message: "the truth has no row: there is nothing to score".into(),
+        });
+    }
     let masked = check::finite_inputs(info, &inputs)?;
     let mut s = match inputs {
         Inputs::Matrix(x) => match info.name {
