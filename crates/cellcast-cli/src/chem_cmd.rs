@@ -137,12 +137,6 @@ fn ids_column(ids: &[String]) -> Column {
     Column::Text(ids.iter().cloned().map(Some).collect())
 }
 
-fn is_parquet(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"))
-}
-
 fn finish(out: &Path, rows: usize) -> Result<()> {
     eprintln!("wrote {} ({rows} rows)", out.display());
     Ok(())
@@ -157,7 +151,7 @@ pub fn featurize_morgan(input: &MoleculeInput, morgan: MorganArgs, counts: bool,
         let results = map_molecules(&mols, "Morgan counts", |m| m.morgan_counts(params));
         summarize("featurize morgan --counts", &mols, &results, ERROR_COLUMN);
         let entries: Vec<&[(u32, u32)]> = results.iter().map(|r| r.as_ref().map_or(&[][..], |c| c.entries())).collect();
-        if is_parquet(out) {
+        if cellcast_data::input::is_parquet_output(out) {
             table = table
                 .with("on_bits", Column::UIntList(entries.iter().map(|e| e.iter().map(|p| p.0).collect()).collect()))
                 .with("counts", Column::UIntList(entries.iter().map(|e| e.iter().map(|p| p.1).collect()).collect()));

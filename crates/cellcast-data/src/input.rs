@@ -94,6 +94,11 @@ pub(crate) fn output_format(path: &Path) -> (Format, bool) {
     (format, gz)
 }
 
+/// Whether an output named `path` is written as Parquet (`NAME.parquet`, `NAME.parquet.gz`).
+pub fn is_parquet_output(path: &Path) -> bool {
+    output_format(path).0 == Format::Parquet
+}
+
 /// A reader of the table's (decompressed) bytes, from the start.
 pub(crate) fn open(path: &Path) -> Result<Box<dyn Read + Send>> {
     if is_stdin(path) {

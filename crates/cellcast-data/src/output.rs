@@ -9,7 +9,7 @@ use arrow_array::{ArrayRef, DictionaryArray, Float64Array, Int64Array, RecordBat
 
 use crate::error::Result;
 use crate::input::Format;
-use crate::write::{format_number, write_atomically};
+use crate::write::format_number;
 
 /// One output column.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,23 +101,10 @@ impl OutputTable {
     /// text, anything else as CSV; a further `.gz` (`scores.csv.gz`) gzip-compresses the file.
     pub fn write(&self, path: &Path) -> Result<()> {
         let (format, gzip) = crate::input::output_format(path);
-        write_atomically(path, |out| {
-            if gzip {
-                let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
-                self.write_to(format, path, &mut gz)?;
-                gz.finish()?;
-                Ok(())
-            } else {
-                self.write_to(format, path, out)
-            }
-        })
-    }
-
-    fn write_to<W: std::io::Write + Send>(&self, format: Format, path: &Path, out: W) -> std::io::Result<()> {
-        match format {
+        crate::write::write_output(path, gzip, |out| match format {
             Format::Parquet => self.write_parquet(path, out),
             text => self.write_text(text.delimiter(), out),
-        }
+        })
     }
 
     fn write_text<W: std::io::Write>(&self, delimiter: u8, out: W) -> std::io::Result<()> {

@@ -74,17 +74,25 @@ pub fn write_matrix(path: &Path, id_header: &str, ids: &[String], columns: &[Str
         }
         return table.write(path);
     }
+    write_output(path, gzip, |out| {
+        let mut w = csv::WriterBuilder::new().delimiter(format.delimiter()).from_writer(out);
+        let header = std::iter::once(id_header).chain(columns.iter().map(String::as_str));
+        w.write_record(header).map_err(std::io::Error::other)?;
+        for (id, row) in ids.iter().zip(values.rows()) {
+            let record = std::iter::once(id.clone()).chain(row.iter().map(|&v| format_number(v)));
+            w.write_record(record).map_err(std::io::Error::other)?;
+        }
+        w.flush()
+    })
+}
+
+/// [`write_atomically`], gzip-compressing what `fill` writes when `gzip` (a `.gz` name).
+pub(crate) fn write_output(
+    path: &Path,
+    gzip: bool,
+    fill: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
+) -> Result<()> {
     write_atomically(path, |out| {
-        let fill = |out: &mut dyn Write| {
-            let mut w = csv::WriterBuilder::new().delimiter(format.delimiter()).from_writer(out);
-            let header = std::iter::once(id_header).chain(columns.iter().map(String::as_str));
-            w.write_record(header).map_err(std::io::Error::other)?;
-            for (id, row) in ids.iter().zip(values.rows()) {
-                let record = std::iter::once(id.clone()).chain(row.iter().map(|&v| format_number(v)));
-                w.write_record(record).map_err(std::io::Error::other)?;
-            }
-            w.flush()
-        };
         if gzip {
             let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
             fill(&mut gz)?;
