@@ -36,6 +36,7 @@ mod chem_cmd;
 mod demo;
 mod genetic_cmd;
 mod load;
+mod observer;
 mod phenomics_cmd;
 mod plot;
 mod programs_report;
@@ -467,8 +468,7 @@ fn main() -> ExitCode {
             chem_cmd::neighbors(&input, &library, k, morgan, exclude_self, &out)
         }
         Command::Split { input, method, folds, seed, fractions, group_column, out } => {
-            let opts = chem_cmd::SplitOptions { method, folds, seed, fractions, group_column: group_column.as_deref() };
-            chem_cmd::split(&input, &opts, &out)
+            chem_cmd::split(&input, chem_cmd::SplitArgs { method, folds, seed, fractions, group_column }, &out)
         }
         Command::Demo(args) => demo::run(&args),
         Command::Synth(args) => demo::synth(&args),

@@ -255,8 +255,8 @@ pub fn make_folds(
     Ok(match kind {
         SplitKind::Random => (random_kfold(smiles.len(), folds, seed)?, vec![String::new(); smiles.len()]),
         SplitKind::Scaffold => {
-            let mols = crate::chem_cmd::Molecules { ids: ids.to_vec(), smiles: smiles.to_vec() };
-            let groups = crate::chem_cmd::scaffold_groups(&mols);
+            let mols = cellcast::chem::Molecules { ids: ids.to_vec(), smiles: smiles.to_vec() };
+            let groups = cellcast::chem::scaffold_groups(&mols, &crate::observer::Terminal::default());
             (group_kfold(&groups, folds)?, groups)
         }
     })
@@ -546,7 +546,7 @@ fn unreadable_molecules(task: &Task, features: &Features, test_pred: &Matrix, mo
     let mut lines = Vec::new();
     for &i in &bad {
         let reason = features.errors[i].as_deref().unwrap_or_default();
-        let what = crate::chem_cmd::unreadable_line(ids[i], smiles[i].as_deref(), reason);
+        let what = cellcast::chem::unreadable_line(ids[i], smiles[i].as_deref(), reason);
         let instead = if i < n_train {
             "training compound: no model learns from its chemistry (models that need it skip it; under a scaffold \
              split it is a fold group of its own)"

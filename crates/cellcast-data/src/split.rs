@@ -53,6 +53,90 @@ impl std::str::FromStr for Part {
     }
 }
 
+/// How rows are split: the k-fold methods give folds 0..K-1, the deepchem / chemprop ones
+/// train/valid/test. Scaffold methods read each row's group as its scaffold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SplitMethod {
+    /// scikit-learn `GroupKFold` over Bemis–Murcko scaffolds.
+    ScaffoldKfold,
+    /// Seeded random K-fold.
+    RandomKfold,
+    /// `GroupKFold` over the values of a group column.
+    GroupKfold,
+    /// DeepChem `ScaffoldSplitter` (train/valid/test).
+    Deepchem,
+    /// chemprop v1 scaffold split, deterministic (train/valid/test).
+    Chemprop,
+    /// chemprop v1 balanced scaffold split, seeded (cellcast's generator, not Python's).
+    ChempropBalanced,
+}
+
+impl SplitMethod {
+    pub const ALL: [SplitMethod; 6] = [
+        SplitMethod::ScaffoldKfold,
+        SplitMethod::RandomKfold,
+        SplitMethod::GroupKfold,
+        SplitMethod::Deepchem,
+        SplitMethod::Chemprop,
+        SplitMethod::ChempropBalanced,
+    ];
+
+    /// The name used on the command line and in Python (`scaffold-kfold`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            SplitMethod::ScaffoldKfold => "scaffold-kfold",
+            SplitMethod::RandomKfold => "random-kfold",
+            SplitMethod::GroupKfold => "group-kfold",
+            SplitMethod::Deepchem => "deepchem",
+            SplitMethod::Chemprop => "chemprop",
+            SplitMethod::ChempropBalanced => "chemprop-balanced",
+        }
+    }
+
+    /// Whether the rows' groups are their Bemis–Murcko scaffolds.
+    pub fn uses_scaffolds(self) -> bool {
+        !matches!(self, SplitMethod::RandomKfold | SplitMethod::GroupKfold)
+    }
+
+    /// Where each row goes, given its group (scaffold or group-column value; ignored by
+    /// random-kfold). `folds` is used by the k-fold methods, `fractions` by the others.
+    pub fn assign(
+        self,
+        groups: &[String],
+        folds: usize,
+        seed: u64,
+        fractions: (f64, f64, f64),
+    ) -> std::result::Result<Vec<Part>, SplitError> {
+        Ok(match self {
+            SplitMethod::RandomKfold => random_kfold(groups.len(), folds, seed)?.into_iter().map(Part::Fold).collect(),
+            SplitMethod::ScaffoldKfold | SplitMethod::GroupKfold => {
+                group_kfold(groups, folds)?.into_iter().map(Part::Fold).collect()
+            }
+            SplitMethod::Deepchem => deepchem_scaffold(groups, fractions)?,
+            SplitMethod::Chemprop => chemprop_scaffold(groups, fractions, None)?,
+            SplitMethod::ChempropBalanced => chemprop_scaffold(groups, fractions, Some(seed))?,
+        })
+    }
+}
+
+impl fmt::Display for SplitMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for SplitMethod {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let wanted = s.trim().to_ascii_lowercase().replace('_', "-");
+        SplitMethod::ALL.into_iter().find(|m| m.name() == wanted).ok_or_else(|| {
+            let names: Vec<&str> = SplitMethod::ALL.iter().map(|m| m.name()).collect();
+            format!("'{s}' is not a split method; use one of {}", names.join(", "))
+        })
+    }
+}
+
 /// Why a split cannot be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SplitError {
