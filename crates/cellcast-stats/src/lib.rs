@@ -12,7 +12,8 @@
 //! - [`classification`]: scikit-learn's average precision and ROC AUC;
 //! - [`moments`], [`rank`]: means, variances, medians and tie-averaged ranks;
 //! - [`rng`]: the seeded generator behind every random step;
-//! - [`Matrix`]: the dense row-major matrix the other crates exchange.
+//! - [`Matrix`]: the dense row-major matrix the other crates exchange; [`sparse::CsrMatrix`] its
+//!   sparse (CSR) counterpart.
 
 pub mod classification;
 pub mod correlation;
@@ -22,6 +23,7 @@ mod matrix;
 pub mod moments;
 pub mod rank;
 pub mod rng;
+pub mod sparse;
 pub mod special;
 
 pub use matrix::Matrix;

@@ -23,8 +23,14 @@
 mod error;
 mod observer;
 
+pub mod cells;
 pub mod chem;
+pub mod genetic;
+pub mod phenomics;
+pub mod pseudobulk;
+pub mod targets;
 
+pub use cells::CellsSource;
 pub use error::{Context, Error, ErrorKind, Result};
 pub use observer::{Collect, Observer, Progress, Silent, Unit};
 
