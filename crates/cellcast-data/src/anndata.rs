@@ -292,7 +292,9 @@ impl<'a> MatrixView<'a> {
                 if first != 0 || last != nnz as i64 {
                     return err(
                         "indptr",
-                        format!("runs from {first} to {last}; it must run from 0 to {nnz} (the number of stored values)"),
+                        format!(
+                            "runs from {first} to {last}; it must run from 0 to {nnz} (the number of stored values)"
+                        ),
                     );
                 }
                 let one = if layout.csr { "row" } else { "column" };
@@ -333,7 +335,10 @@ impl<'a> MatrixView<'a> {
         let data = self.data();
         let (lo, hi) = (start * width, (start + count) * width);
         if hi > data.len() {
-            return Err(view_error(object, format!("holds {} values; rows up to {} need {hi}", data.len(), start + count)));
+            return Err(view_error(
+                object,
+                format!("holds {} values; rows up to {} need {hi}", data.len(), start + count),
+            ));
         }
         let values = data.to_f64(lo, hi);
         if let Some(message) = matrix::dense_not_finite(&values, start, width) {
@@ -553,12 +558,10 @@ impl CellSource for AnnDataView<'_> {
         let block = block_rows.max(1);
         let starts = (0..n).step_by(block);
         match m {
-            MatrixView::Csr { .. } => {
-                Ok(Box::new(starts.map(move |start| {
-                    let count = block.min(n - start);
-                    m.read_major(&object, start, count).map(|rows| RowBlock { start, rows })
-                })))
-            }
+            MatrixView::Csr { .. } => Ok(Box::new(starts.map(move |start| {
+                let count = block.min(n - start);
+                m.read_major(&object, start, count).map(|rows| RowBlock { start, rows })
+            }))),
             MatrixView::Dense { .. } => Ok(Box::new(starts.map(move |start| {
                 let count = block.min(n - start);
                 m.dense_rows(&object, start, count).map(|rows| RowBlock { start, rows })

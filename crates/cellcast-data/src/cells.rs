@@ -10,8 +10,8 @@
 
 use cellcast_stats::sparse::CsrMatrix;
 
-use crate::error::Result;
 use crate::anndata::CellSource;
+use crate::error::Result;
 use crate::h5ad::{MatrixEncoding, MatrixInfo};
 use crate::pseudobulk::{assumed, auto_block, Normalization, NormalizationChoice, ValueCheck};
 
@@ -48,7 +48,9 @@ fn read_checked(
     let info = src.matrix_info(layer)?;
     let (n_obs, n_vars) = src.shape();
     if let Some(k) = keep.filter(|k| k.len() != n_obs) {
-        return Err(src.error(&info.object, format!("internal error: a selection of {} cells for {n_obs} cells", k.len())));
+        return Err(
+            src.error(&info.object, format!("internal error: a selection of {} cells for {n_obs} cells", k.len()))
+        );
     }
     let kept = |cell: usize| keep.is_none_or(|k| k[cell]);
     // Reserve for the kept share of the stored values (assuming cells alike), so that the arrays
@@ -98,7 +100,8 @@ fn read_checked(
             }
         }
     }
-    let x = CsrMatrix::new(cells.len(), n_vars, indptr, indices, data).map_err(|e| src.error(&info.object, e.to_string()))?;
+    let x = CsrMatrix::new(cells.len(), n_vars, indptr, indices, data)
+        .map_err(|e| src.error(&info.object, e.to_string()))?;
     Ok(Cells { x, cells, normalization, matrix: info })
 }
 

@@ -33,8 +33,8 @@ mod table;
 pub mod task;
 pub mod write;
 
-pub use cellcast_stats::Matrix;
 pub use anndata::{AnnDataView, CellSource};
+pub use cellcast_stats::Matrix;
 pub use error::{DataError, Result};
 pub use gct::{GctMatrix, MetaColumn};
 pub use h5ad::{AnnColumn, H5ad};

@@ -48,8 +48,8 @@
 use cellcast_stats::sparse::CsrMatrix;
 use cellcast_stats::Matrix;
 
-use crate::error::Result;
 use crate::anndata::CellSource;
+use crate::error::Result;
 use crate::h5ad::{Grouping, MatrixEncoding, MatrixInfo};
 use crate::output::{Column, OutputTable};
 
@@ -300,10 +300,9 @@ pub fn pseudobulk(
     let info = src.matrix_info(opts.layer)?;
     let (genes, renamed_genes) = make_unique(src.var_names());
     if genes.iter().any(|g| g == PSEUDOBULK_ID) {
-        return Err(src.error(
-            "var",
-            format!("a gene is named '{PSEUDOBULK_ID}', like the id column of the output; rename it"),
-        ));
+        return Err(
+            src.error("var", format!("a gene is named '{PSEUDOBULK_ID}', like the id column of the output; rename it"))
+        );
     }
     let (n_obs, n_vars) = src.shape();
     let groups = grouping.labels.len();

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use cellcast_data::output::{Column, OutputTable};
 use cellcast_data::staging::StagedDir;
 use cellcast_data::write::write_matrix;
-pub use cellcast_eval::genetic_task::{GeneticModelResult, GeneticTask, GENETIC_METRICS};
 use cellcast_eval::genetic_task::{broadcast, build_genetic_task, evaluate_genetic_panel};
+pub use cellcast_eval::genetic_task::{GeneticModelResult, GeneticTask, GENETIC_METRICS};
 use cellcast_models::genetic::GeneticModel;
 use cellcast_models::targets::condition_genes;
 use cellcast_stats::rng::SplitMix64;
@@ -99,10 +99,7 @@ pub fn task_genetic(opts: &GeneticTaskOptions<'_>, observer: &dyn Observer) -> R
                 .map(|&c| values.label(c).ok_or(c))
                 .collect::<std::result::Result<_, _>>()
                 .map_err(|c| {
-                    crate::Error::input(format!(
-                        "obs/{column}: cell '{}' has no replicate label",
-                        src.obs_names()[c]
-                    ))
+                    crate::Error::input(format!("obs/{column}: cell '{}' has no replicate label", src.obs_names()[c]))
                 })?;
             Some(reps)
         }
@@ -139,10 +136,7 @@ pub fn task_genetic(opts: &GeneticTaskOptions<'_>, observer: &dyn Observer) -> R
 
     let mut header = format!("{:<16}", "model");
     for m in GENETIC_METRICS {
-        header.push_str(&format!(
-            " {:>13}",
-            m.trim_start_matches("celleval/").replace("discrimination_score", "pds")
-        ));
+        header.push_str(&format!(" {:>13}", m.trim_start_matches("celleval/").replace("discrimination_score", "pds")));
     }
     header.push_str(&format!(" {:>9}", "fallbacks"));
     observer.note(&header);

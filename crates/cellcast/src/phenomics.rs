@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use cellcast_data::output::{Column, OutputTable};
-pub use cellcast_phenomics::{ActivityScores, ApSummary, PipelineOptions, PipelineReport, Truth, WellTable};
 use cellcast_phenomics::{mean_average_precision, pipeline};
+pub use cellcast_phenomics::{ActivityScores, ApSummary, PipelineOptions, PipelineReport, Truth, WellTable};
 
 use crate::{bail, Context, Observer, Result};
 

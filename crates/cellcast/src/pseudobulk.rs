@@ -106,7 +106,8 @@ pub fn pseudobulk(opts: &PseudobulkOptions<'_>, observer: &dyn Observer) -> Resu
             if let Some((_, bar, _)) = current.take() {
                 bar.finish();
             }
-            let label = if p.passes > 1 { format!("pass {}/{}: {}", p.pass, p.passes, p.unit) } else { p.unit.to_string() };
+            let label =
+                if p.passes > 1 { format!("pass {}/{}: {}", p.pass, p.passes, p.unit) } else { p.unit.to_string() };
             current = Some((p.pass, observer.progress(&label, p.total as u64, Unit::Items), 0));
         }
         if let Some((_, bar, done)) = current.as_mut() {

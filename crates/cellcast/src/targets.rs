@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use cellcast_data::output::{Column, OutputTable};
 pub use cellcast_data::pseudobulk::{Normalization, NormalizationChoice};
 use cellcast_eval::{paired_bootstrap, Comparison};
-pub use cellcast_models::targets::{Direction, RankerScore};
 use cellcast_models::targets::{
     cross_validate_rankers, de_target_ranking, paired_condition_means, ConditionRanker, CvOptions, TargetRanker,
 };
+pub use cellcast_models::targets::{Direction, RankerScore};
 use cellcast_stats::Matrix;
 
 use crate::cells::{read_screen, report_unmeasured, CellsSource, ScreenOptions};
@@ -112,8 +112,7 @@ pub fn rank(opts: &TargetsRankOptions<'_>, observer: &dyn Observer) -> Result<Ta
     }
     let unmeasured = report_unmeasured(&screen, observer);
     let groups: Vec<Option<usize>> = screen.group_of_row.iter().map(|&g| Some(g)).collect();
-    let (tested, scores) =
-        de_target_ranking(&screen.cells.x, &groups, screen.control, opts.direction, opts.specific)?;
+    let (tested, scores) = de_target_ranking(&screen.cells.x, &groups, screen.control, opts.direction, opts.specific)?;
     let ids: Vec<String> = tested.iter().map(|&g| screen.groups[g].clone()).collect();
     if let Some(out) = &opts.out {
         let mut table = OutputTable::new().with("id", Column::Text(ids.iter().cloned().map(Some).collect()));
@@ -186,7 +185,8 @@ impl TargetsEvaluateOptions<'_> {
         if !(2..=1000).contains(&self.folds) {
             bail!("folds must be a whole number from 2 to 1000 (got {})", self.folds);
         }
-        for (name, v) in [("components", self.components), ("k", self.k), ("trees", self.trees), ("rounds", self.rounds)]
+        for (name, v) in
+            [("components", self.components), ("k", self.k), ("trees", self.trees), ("rounds", self.rounds)]
         {
             if v == 0 {
                 bail!("{name} must be at least 1");
@@ -284,7 +284,13 @@ pub fn evaluate(opts: &TargetsEvaluateOptions<'_>, observer: &dyn Observer) -> R
                 let (a, b) = paired_condition_means(s, &scores[0]);
                 paired_bootstrap(&a, &b, BOOTSTRAP_RESAMPLES, opts.seed)
             } else {
-                Comparison { difference: f64::NAN, ci_low: f64::NAN, ci_high: f64::NAN, p_value: f64::NAN, resamples: 0 }
+                Comparison {
+                    difference: f64::NAN,
+                    ci_low: f64::NAN,
+                    ci_high: f64::NAN,
+                    p_value: f64::NAN,
+                    resamples: 0,
+                }
             };
             rows.push(EvaluateRow { group_size, score: s.clone(), vs_pca_knn });
         }
