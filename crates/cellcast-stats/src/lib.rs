@@ -15,7 +15,8 @@
 //! - [`folds`]: scikit-learn's `KFold(shuffle=True)` layout and `GroupKFold` assignment;
 //! - [`pca`]: principal components with reproducible signs, on faer at a fixed degree of
 //!   parallelism ([`linalg`]) so results do not depend on the thread count;
-//! - [`Matrix`]: the dense row-major matrix the other crates exchange.
+//! - [`Matrix`]: the dense row-major matrix the other crates exchange; [`sparse::CsrMatrix`] its
+//!   sparse (CSR) counterpart.
 
 pub mod classification;
 pub mod correlation;
@@ -28,6 +29,7 @@ pub mod moments;
 pub mod pca;
 pub mod rank;
 pub mod rng;
+pub mod sparse;
 pub mod special;
 
 pub use matrix::Matrix;

@@ -82,6 +82,7 @@ from_errors!(
     Compute: cellcast_eval::EvalError,
     Compute: cellcast_stats::limma::LimmaError,
     Compute: cellcast_stats::de::DeError,
+    Compute: cellcast_stats::sparse::InvalidCsr,
 );
 
 impl From<std::io::Error> for Error {
