@@ -11,14 +11,6 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Appends formatted text to a `String` (formatting into a `String` cannot fail).
-macro_rules! outf {
-    ($buf:expr, $($arg:tt)*) => {{
-        use std::fmt::Write as _;
-        let _ = write!($buf, $($arg)*);
-    }};
-}
-
 /// Appends a formatted line to a `String`.
 macro_rules! outln {
     ($buf:expr) => {
@@ -31,15 +23,12 @@ macro_rules! outln {
 }
 
 mod args;
-mod calibration_report;
 mod chem_cmd;
 mod demo;
 mod genetic_cmd;
 mod load;
 mod observer;
 mod phenomics_cmd;
-mod plot;
-mod programs_report;
 mod pseudobulk_cmd;
 mod report;
 mod run_cmd;

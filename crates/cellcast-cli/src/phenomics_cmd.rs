@@ -2,16 +2,15 @@
 //! (the EFAAR baseline of RxRx3-core), and `cellcast synth --kind phenomics`, which writes a
 //! screen with planted activity to try it on.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use cellcast_data::output::{Column, OutputTable};
 use cellcast_phenomics::{
-    mean_average_precision, pipeline, synth_phenomics, ActivityScores, PipelineOptions, SynthParams, Truth, WellTable,
+    mean_average_precision, pipeline, ActivityScores, PipelineOptions, Truth, WellTable,
 };
 
-use crate::demo::SynthArgs;
 use crate::report::fmt;
 
 pub const LONG_ABOUT: &str = "\
@@ -154,32 +153,4 @@ fn scores_table(scores: &ActivityScores) -> OutputTable {
         .with("compound", Column::Text(compound))
         .with("gene", Column::Text(gene))
         .with("score", Column::Float(score))
-}
-
-/// `cellcast synth --kind phenomics`: DIR/embeddings.parquet and DIR/truth.csv.
-/// `cellcast synth --kind phenomics` into `out`; says what it wrote.
-pub fn synth(args: &SynthArgs, out: &Path) -> Result<String> {
-    let defaults = SynthParams::default();
-    let params = SynthParams {
-        compounds: args.compounds.unwrap_or(defaults.compounds),
-        genes: args.genes.unwrap_or(defaults.genes),
-        dims: args.dims.unwrap_or(defaults.dims),
-        batches: args.batches.unwrap_or(defaults.batches),
-        batch_effect: args.batch_effect.unwrap_or(defaults.batch_effect),
-        noise: args.noise.unwrap_or(defaults.noise),
-        seed: args.seed,
-        ..defaults
-    };
-    let screen = synth_phenomics(&params)?;
-    screen.wells.write(&out.join("embeddings.parquet"))?;
-    screen.truth.write(&out.join("truth.csv"))?;
-    Ok(format!(
-        "{} wells ({} compounds × {} concentrations, {} genes, {} batches, {} dimensions) and the planted truth",
-        screen.wells.nwells(),
-        params.compounds,
-        params.concentrations.len(),
-        params.genes,
-        params.batches,
-        params.dims,
-    ))
 }

@@ -4,6 +4,8 @@ use anyhow::Result;
 use cellcast_metrics::{metrics, Breakdown, Params, Score, RANKING_TIES};
 use serde_json::{json, Map, Value};
 
+pub use cellcast::report::fmt;
+
 /// The JSON object `cellcast score --json` prints.
 pub fn score_json(score: &Score, params: &Params) -> Value {
     let entries: Map<String, Value> = score.entries.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
@@ -55,16 +57,6 @@ pub fn print_score(score: &Score) -> Result<()> {
     }
     outln!(out, "  (--json prints the score of every one of the {unit})");
     crate::emit(&out)
-}
-
-pub fn fmt(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v != 0.0 && (v.abs() < 1e-4 || v.abs() >= 1e6) {
-        format!("{v:.6e}")
-    } else {
-        format!("{v:.6}")
-    }
 }
 
 /// `cellcast metrics`.

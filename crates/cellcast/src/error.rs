@@ -82,6 +82,7 @@ from_errors!(
     Compute: cellcast_eval::EvalError,
     Compute: cellcast_stats::limma::LimmaError,
     Compute: cellcast_stats::de::DeError,
+    Input: csv::Error,
 );
 
 impl From<std::io::Error> for Error {

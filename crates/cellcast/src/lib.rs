@@ -24,6 +24,11 @@ mod error;
 mod observer;
 
 pub mod chem;
+pub mod demo;
+pub mod panel;
+pub mod report;
+pub mod run;
+pub mod synth;
 
 pub use error::{Context, Error, ErrorKind, Result};
 pub use observer::{Collect, Observer, Progress, Silent, Unit};
