@@ -7,9 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use cellcast_data::output::{Column, OutputTable};
-use cellcast_phenomics::{
-    mean_average_precision, pipeline, ActivityScores, PipelineOptions, Truth, WellTable,
-};
+use cellcast_phenomics::{mean_average_precision, pipeline, ActivityScores, PipelineOptions, Truth, WellTable};
 
 use crate::report::fmt;
 

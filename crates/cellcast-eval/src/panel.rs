@@ -318,9 +318,9 @@ mod tests {
             names(metric_panel(LabelKind::Binary, "polaris/roc_auc", None)),
             ["polaris/roc_auc", "polaris/pr_auc"]
         );
-        assert_eq!(names(metric_panel(LabelKind::Continuous, "polaris/mean_squared_error", None))[..2], [
-            "polaris/mean_squared_error",
-            "mejia/wmse"
-        ]);
+        assert_eq!(
+            names(metric_panel(LabelKind::Continuous, "polaris/mean_squared_error", None))[..2],
+            ["polaris/mean_squared_error", "mejia/wmse"]
+        );
     }
 }

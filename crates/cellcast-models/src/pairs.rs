@@ -95,7 +95,11 @@ impl Predictor for GenePrior {
     }
 
     fn notes(&self) -> Vec<String> {
-        let by = if self.smoothing == 1.0 { "one pseudo-compound".to_string() } else { format!("{} pseudo-compounds", self.smoothing) };
+        let by = if self.smoothing == 1.0 {
+            "one pseudo-compound".to_string()
+        } else {
+            format!("{} pseudo-compounds", self.smoothing)
+        };
         vec![format!(
             "- `{}`: how often the gene is active among training compounds, smoothed towards the overall rate by {by}.",
             self.name()

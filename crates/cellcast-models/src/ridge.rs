@@ -216,7 +216,9 @@ impl Predictor for RidgeGcv {
         let input = match self.input {
             RidgeInput::MorganCountsLog1p => "log(1 + Morgan r2/2048 counts)",
             RidgeInput::Descriptors => "the 14 standardised RDKit descriptors",
-            RidgeInput::MorganCountsAndDescriptors => "log(1 + Morgan r2/2048 counts) and the 14 standardised RDKit descriptors",
+            RidgeInput::MorganCountsAndDescriptors => {
+                "log(1 + Morgan r2/2048 counts) and the 14 standardised RDKit descriptors"
+            }
         };
         vec![format!(
             "- `{}`: multi-output ridge on {input}; α by leave-one-out CV within each training fold (scikit-learn RidgeCV's rule).",

@@ -87,9 +87,12 @@ pub fn demo(opts: &DemoOptions, observer: &dyn Observer) -> Result<DemoOutcome> 
     let metrics = vec![PanelMetric::Registry("polaris/mean_squared_error".into()), PanelMetric::RowPearson];
     let models = demo_panel(opts.seed);
     let mut out = String::new();
-    let _ = writeln!(out, "cellcast demo: {COMPOUNDS} synthetic compounds in 12 scaffold families × {TARGETS} responses");
     let _ =
-        writeln!(out, "(responses: a fixed function of each compound's scaffold and Morgan bits, plus noise; 5-fold CV)\n");
+        writeln!(out, "cellcast demo: {COMPOUNDS} synthetic compounds in 12 scaffold families × {TARGETS} responses");
+    let _ = writeln!(
+        out,
+        "(responses: a fixed function of each compound's scaffold and Morgan bits, plus noise; 5-fold CV)\n"
+    );
     let mut scores: Vec<DemoScore> = Vec::new();
     for (regime, method) in [("random", SplitMethod::RandomKfold), ("scaffold", SplitMethod::ScaffoldKfold)] {
         let (folds, groups) = make_folds(&smiles, &task.ids, method, 5, opts.seed, observer)?;

@@ -279,8 +279,7 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunOutcome> {
             (kfolds.folds, kfolds.groups, kfolds.k, text)
         }
         None => {
-            let (folds, groups) =
-                make_folds(&task.train_smiles, &task.train_ids, method, nfolds, opts.seed, observer)?;
+            let (folds, groups) = make_folds(&task.train_smiles, &task.train_ids, method, nfolds, opts.seed, observer)?;
             let text = match method {
                 SplitMethod::RandomKfold => format!("{nfolds}-fold random"),
                 _ => format!("{nfolds}-fold scaffold (GroupKFold on Bemis–Murcko scaffolds)"),
@@ -295,6 +294,11 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunOutcome> {
     }
     let split_table =
         SplitTable { ids: task.train_ids.clone(), groups, parts: folds.iter().map(|&f| Part::Fold(f)).collect() };
+    // Into the staging folder now rather than with the other files: it still appears only if
+    // the whole run succeeds, and meanwhile shows that the run has started.
+    if let Some(stage) = &stage {
+        split_table.write(&stage.join("folds.csv"))?;
+    }
 
     let neural =
         NeuralOptions { in_panel: opts.neural, members: opts.neural_members, embedding: opts.embedding.is_some() };
@@ -438,7 +442,7 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunOutcome> {
         task,
     };
     if let (Some(stage), Some(out)) = (stage, &opts.out) {
-        outcome.written = write_outputs(&outcome, &split_table, stage.path())?;
+        outcome.written = write_outputs(&outcome, stage.path())?;
         stage.commit()?;
         outcome.out = Some(out.clone());
     }
@@ -447,12 +451,11 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunOutcome> {
 
 /// Writes every output of a run into `dir`; returns the file names in the order the CLI lists
 /// them.
-fn write_outputs(o: &RunOutcome, split: &SplitTable, dir: &Path) -> Result<Vec<String>> {
+fn write_outputs(o: &RunOutcome, dir: &Path) -> Result<Vec<String>> {
     let mut written: Vec<String> =
         ["submission.csv", "predictions.parquet", "leaderboard.csv", "folds.csv", "report.md", "report.html"]
             .map(String::from)
             .to_vec();
-    split.write(&dir.join("folds.csv"))?;
     write_leaderboard(&dir.join("leaderboard.csv"), &o.leaderboard)?;
     let s = &o.submission;
     write_matrix(&dir.join("submission.csv"), &s.id_column, &s.ids, &s.columns, &s.values)?;

@@ -16,7 +16,8 @@ fn scratch(name: &str) -> PathBuf {
 
 fn synthetic_task(name: &str) -> PathBuf {
     let dir = scratch(name);
-    let opts = SynthOptions { out: dir.clone(), kind: SynthKind::Task, compounds: Some(120), seed: 3, ..Default::default() };
+    let opts =
+        SynthOptions { out: dir.clone(), kind: SynthKind::Task, compounds: Some(120), seed: 3, ..Default::default() };
     let outcome = synth(&opts, &Silent).expect("synth writes a task");
     assert_eq!(outcome.description, "a synthetic task with 120 compounds");
     dir

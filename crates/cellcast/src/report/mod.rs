@@ -155,11 +155,8 @@ pub fn markdown(o: &RunOutcome) -> String {
         let _ = writeln!(r, "{}", calibration::markdown(&c.model, &c.calibration, &calibration_file(&c.model)));
     }
     if let Some(p) = &o.programs {
-        let _ = writeln!(
-            r,
-            "{}",
-            programs::markdown(p, &cv.models[best].model, &task.targets, o.gene_symbols.as_ref())
-        );
+        let _ =
+            writeln!(r, "{}", programs::markdown(p, &cv.models[best].model, &task.targets, o.gene_symbols.as_ref()));
     }
     r
 }

@@ -57,13 +57,7 @@ pub fn dot_plot(title: &str, axis: &str, rows: &[Row]) -> String {
         write!(s, r##"<line x1="{label_w}" x2="{}" y1="{axis_y}" y2="{axis_y}" stroke="#000"/>"##, label_w + plot_w);
     for k in 0..=4 {
         let v = lo + (hi - lo) * k as f64 / 4.0;
-        let _ = write!(
-            s,
-            r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
-            x(v),
-            axis_y + 16.0,
-            super::fmt(v)
-        );
+        let _ = write!(s, r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#, x(v), axis_y + 16.0, super::fmt(v));
     }
     let _ = write!(
         s,
