@@ -91,15 +91,23 @@ impl Benchmark {
         }
     }
 
-    /// The benchmark named by task.toml, else the one the task's layout is recognised as.
-    fn of(task: &Task, path: &Path) -> Result<Option<Self>> {
-        match task.config.benchmark.as_deref() {
-            Some("rxrx3-core") => Ok(Some(Benchmark::Rxrx3Core)),
-            Some("none") => Ok(None),
+    /// What task.toml's `benchmark` says: `None` when it says nothing, `Some(None)` for "none".
+    fn named(value: Option<&str>, path: &Path) -> Result<Option<Option<Self>>> {
+        match value {
+            None => Ok(None),
+            Some("rxrx3-core") => Ok(Some(Some(Benchmark::Rxrx3Core))),
+            Some("none") => Ok(Some(None)),
             Some(other) => Err(mismatch(
                 path,
                 format!("task.toml: benchmark = '{other}' is not one of {}", Self::NAMES.join(", ")),
             )),
+        }
+    }
+
+    /// The benchmark named by task.toml, else the one the task's layout is recognised as.
+    fn of(task: &Task, path: &Path) -> Result<Option<Self>> {
+        match Self::named(task.config.benchmark.as_deref(), path)? {
+            Some(named) => Ok(named),
             None => Ok(match &task.layout {
                 Layout::Pairs(p)
                     if task.labels == LabelKind::Binary
@@ -119,10 +127,12 @@ impl TaskConfig {
     /// Reads a `task.toml`.
     pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(crate::error::io(path))?;
-        toml::from_str(&text).map_err(|e| DataError::Mismatch {
+        let config: Self = toml::from_str(&text).map_err(|e| DataError::Mismatch {
             path: path.to_path_buf(),
             message: format!("not a valid task.toml: {}", e.to_string().trim_end()),
-        })
+        })?;
+        Benchmark::named(config.benchmark.as_deref(), path)?;
+        Ok(config)
     }
 }
 
