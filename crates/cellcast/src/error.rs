@@ -83,6 +83,7 @@ from_errors!(
     Compute: cellcast_stats::limma::LimmaError,
     Compute: cellcast_stats::de::DeError,
     Compute: cellcast_stats::sparse::InvalidCsr,
+    Input: csv::Error,
 );
 
 impl From<std::io::Error> for Error {
