@@ -23,7 +23,7 @@ fn metric_registry_listing() {
     check("metrics.txt", &cellcast_ok(["metrics"]));
     let json: serde_json::Value = serde_json::from_str(&cellcast_ok(["metrics", "--json"])).unwrap();
     let names: Vec<&str> = json.as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
-    assert_eq!(names.len(), 24);
+    assert_eq!(names.len(), 27);
     assert!(names.contains(&"polaris/pr_auc") && names.contains(&"myllia/score") && names.contains(&"ranking/mrr"));
     assert!(names.contains(&"celleval/discrimination_score_cosine"));
 }

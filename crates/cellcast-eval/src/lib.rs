@@ -11,9 +11,7 @@ mod panel;
 pub use bootstrap::{paired_bootstrap, Comparison};
 pub use calibration::{calibrate, Calibration};
 pub use cv::{cross_validate, CvResult, ModelCv};
-pub use panel::{
-    inverse_variance_weights, metric_panel, per_compound, row_cosine, MetricScore, PanelMetric, RowWeights,
-};
+pub use panel::{metric_panel, per_compound, MetricScore, PanelMetric, RowWeights};
 
 /// What can stop an evaluation.
 #[derive(Debug, thiserror::Error)]

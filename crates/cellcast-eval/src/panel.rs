@@ -2,7 +2,6 @@
 //! of metrics that often disagree with it.
 
 use cellcast_metrics::{resolve, score, Direction, Inputs, LabelInputs, MatrixInputs, Params};
-use cellcast_stats::correlation::pearson;
 use cellcast_stats::Matrix;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,16 +22,16 @@ pub fn metric_panel(labels: LabelKind, official: &str, weights: Option<&Arc<RowW
         }
         (LabelKind::Continuous, Some(w)) => vec![
             PanelMetric::Weighted { metric: official.to_string(), weights: Arc::clone(w) },
-            PanelMetric::InverseVarianceMse,
+            PanelMetric::Registry("proxy/inverse_variance_mse".into()),
             PanelMetric::Registry("polaris/mean_squared_error".into()),
-            PanelMetric::RowPearson,
-            PanelMetric::RowCosine,
+            PanelMetric::Registry("per_compound_pearson".into()),
+            PanelMetric::Registry("per_compound_cosine".into()),
         ],
         (LabelKind::Continuous, None) => vec![
             PanelMetric::Registry(official.to_string()),
             PanelMetric::Registry("mejia/wmse".into()),
-            PanelMetric::RowPearson,
-            PanelMetric::RowCosine,
+            PanelMetric::Registry("per_compound_pearson".into()),
+            PanelMetric::Registry("per_compound_cosine".into()),
         ],
     }
 }
@@ -66,7 +65,8 @@ pub fn per_compound(labels: LabelKind, truth: &Matrix, pred: &Matrix, weights: O
         .collect()
 }
 
-/// A metric of the panel.
+/// A metric of the panel: always a registered metric (`cellcast metrics` lists every one), scored
+/// as it is, per compound on a pair task, or with the training rows' own weights.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PanelMetric {
     /// A registry metric scored on truth/prediction matrices (e.g. `polaris/mean_squared_error`,
@@ -75,18 +75,9 @@ pub enum PanelMetric {
     /// A label metric of the registry (`polaris/pr_auc`, `polaris/roc_auc`) on the observed
     /// (compound, target) cells grouped by compound: Polaris' grouped score of a pair task.
     PerCompound(String),
-    /// Mean over compounds of the Pearson correlation between true and predicted profiles.
-    RowPearson,
-    /// Mean over compounds of the cosine between true and predicted profiles.
-    RowCosine,
     /// A registry metric that reads per-row weights (`vcpi/wmse`, `mejia/wmse`): the weights of
     /// every training row, picked by id for the rows scored.
     Weighted { metric: String, weights: Arc<RowWeights> },
-    /// The proxy the field often optimises instead: per-gene MSE weighted by the inverse of the
-    /// gene's truth variance over the scored rows (ddof 0; weights normalised to sum to 1,
-    /// constant genes weigh 0), averaged over rows. Smooth predictions that get the noisy
-    /// low-variance genes right win it; DEG weights reward the genes a compound moves.
-    InverseVarianceMse,
 }
 
 /// Per-row, per-target weights keyed by row id.
@@ -117,9 +108,6 @@ impl PanelMetric {
             PanelMetric::Registry(n) | PanelMetric::PerCompound(n) | PanelMetric::Weighted { metric: n, .. } => {
                 n.clone()
             }
-            PanelMetric::InverseVarianceMse => "proxy/inverse_variance_mse".into(),
-            PanelMetric::RowPearson => "per_compound_pearson".into(),
-            PanelMetric::RowCosine => "per_compound_cosine".into(),
         }
     }
 
@@ -128,8 +116,6 @@ impl PanelMetric {
             PanelMetric::Registry(n) | PanelMetric::PerCompound(n) | PanelMetric::Weighted { metric: n, .. } => {
                 resolve(n, &Params::default()).map_or(Direction::LowerIsBetter, |(i, _)| i.direction)
             }
-            PanelMetric::InverseVarianceMse => Direction::LowerIsBetter,
-            PanelMetric::RowPearson | PanelMetric::RowCosine => Direction::HigherIsBetter,
         }
     }
 
@@ -188,40 +174,9 @@ impl PanelMetric {
                 let inputs = MatrixInputs { ids, targets, truth, pred, weights: Some(&w), baseline: None };
                 score(info, Inputs::Matrix(inputs), &params)?.value
             }
-            PanelMetric::InverseVarianceMse => {
-                let w = inverse_variance_weights(truth);
-                let per_row: Vec<f64> =
-                    truth.rows().zip(pred.rows()).map(|(t, p)| weighted_squared_error(t, p, &w)).collect();
-                per_row.iter().sum::<f64>() / per_row.len() as f64
-            }
-            PanelMetric::RowPearson => mean_over_rows(truth, pred, pearson),
-            PanelMetric::RowCosine => mean_over_rows(truth, pred, row_cosine),
         };
         Ok(MetricScore { metric: self.name(), direction: self.direction(), value })
     }
-}
-
-/// Per-gene 1 / variance of the truth over the rows (ddof 0, NaN cells skipped), normalised to
-/// sum to 1; constant genes weigh 0.
-pub fn inverse_variance_weights(truth: &Matrix) -> Vec<f64> {
-    let inv: Vec<f64> = (0..truth.ncols())
-        .map(|j| {
-            let col: Vec<f64> = truth.column(j).into_iter().filter(|x| !x.is_nan()).collect();
-            let v = cellcast_stats::moments::variance(&col, 0);
-            if v > 0.0 {
-                1.0 / v
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    let total: f64 = inv.iter().sum();
-    inv.iter().map(|v| if total > 0.0 { v / total } else { 0.0 }).collect()
-}
-
-/// Σ w (p − t)² over the observed cells (`truth` and `weights` in the same gene order).
-fn weighted_squared_error(truth: &[f64], pred: &[f64], weights: &[f64]) -> f64 {
-    truth.iter().zip(pred).zip(weights).filter(|((t, _), _)| !t.is_nan()).map(|((t, p), w)| w * (p - t) * (p - t)).sum()
 }
 
 /// A one-column matrix.
@@ -233,49 +188,14 @@ fn column_matrix(values: &[f64]) -> Matrix {
     m
 }
 
-/// Mean of `f(truth row, pred row)` over rows where it is defined (NaN truth cells dropped).
-fn mean_over_rows(truth: &Matrix, pred: &Matrix, f: fn(&[f64], &[f64]) -> f64) -> f64 {
-    let (mut sum, mut n) = (0.0, 0usize);
-    for (t, p) in truth.rows().zip(pred.rows()) {
-        let (tt, pp): (Vec<f64>, Vec<f64>) =
-            t.iter().zip(p).filter(|(a, _)| !a.is_nan()).map(|(a, b)| (*a, *b)).unzip();
-        let v = f(&tt, &pp);
-        if !v.is_nan() {
-            sum += v;
-            n += 1;
-        }
-    }
-    if n == 0 {
-        f64::NAN
-    } else {
-        sum / n as f64
-    }
-}
-
-/// Cosine of two profiles (NaN when either is all zeros).
-pub fn row_cosine(a: &[f64], b: &[f64]) -> f64 {
-    let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
-    let na = a.iter().map(|x| x * x).sum::<f64>().sqrt();
-    let nb = b.iter().map(|x| x * x).sum::<f64>().sqrt();
-    if na == 0.0 || nb == 0.0 {
-        f64::NAN
-    } else {
-        dot / (na * nb)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn row_metrics() {
-        assert!((row_cosine(&[1.0, 0.0], &[1.0, 1.0]) - 1.0 / 2f64.sqrt()).abs() < 1e-15);
-        assert!(row_cosine(&[0.0, 0.0], &[1.0, 1.0]).is_nan());
         let t = Matrix::from_rows(&[[1.0, 2.0, 3.0], [1.0, f64::NAN, 0.0]]).unwrap();
         let p = Matrix::from_rows(&[[2.0, 4.0, 6.0], [3.0, 9.0, 1.0]]).unwrap();
-        // Row 1 keeps two cells: Pearson of two points is ±1.
-        assert!((mean_over_rows(&t, &p, pearson) - 1.0).abs() < 1e-12);
         let ids = vec!["a".to_string(), "b".to_string()];
         let genes = vec!["g1".to_string(), "g2".to_string(), "g3".to_string()];
         let mse = PanelMetric::Registry("polaris/mean_squared_error".into()).score(&ids, &genes, &t, &p).unwrap();

@@ -26,6 +26,7 @@ mod inputs;
 mod myllia;
 mod params;
 mod polaris;
+mod profiles;
 mod ranking;
 mod registry;
 mod score;
@@ -35,6 +36,7 @@ mod wmse;
 pub use error::{MetricError, NonFiniteCell, Result};
 pub use inputs::{Inputs, LabelInputs, MatrixInputs, RankingInputs};
 pub use params::Params;
+pub use profiles::{inverse_variance_weights, row_cosine};
 pub use registry::{
     metrics, resolve, Direction, InputKind, MetricInfo, MissingTruth, ParamKind, ParamSpec, Scorer, Use, RANKING_TIES,
 };

@@ -275,6 +275,25 @@ macro_rules! pds_summary {
     };
 }
 
+/// Profile metrics `cellcast run` scores beside the official ones (see `profiles.rs`).
+macro_rules! profile {
+    ($name:literal, $dir:expr, $scorer:path, $summary:expr) => {
+        MetricInfo {
+            name: $name,
+            direction: $dir,
+            scorer: Scorer::Matrix($scorer),
+            weights: Use::No,
+            baseline: Use::No,
+            group_by: Use::No,
+            params: &[],
+            missing_truth: MissingTruth::Masked("dropped from their row's profile (the proxy's gene variances use the observed cells)"),
+            breakdown: Breakdown::PerRow,
+            summary: $summary,
+            source: "cellcast's metric panel (no benchmark's official score): the profile view of Mejia et al. 2025 and the L1000 literature",
+        }
+    };
+}
+
 static REGISTRY: &[MetricInfo] = &[
     polaris_regression!("polaris/mean_squared_error", Direction::LowerIsBetter, "per-target MSE (sklearn), mean over targets"),
     polaris_regression!("polaris/mean_absolute_error", Direction::LowerIsBetter, "per-target MAE (sklearn), mean over targets"),
@@ -388,6 +407,24 @@ static REGISTRY: &[MetricInfo] = &[
         "celleval/discrimination_score_cosine",
         Direction::HigherIsBetter,
         pds_summary!("PDS with cosine distances between effects (a zero effect is at distance 1 from all)")
+    ),
+    profile!(
+        "per_compound_pearson",
+        Direction::HigherIsBetter,
+        crate::profiles::pearson,
+        "per row Pearson r (scipy) of the predicted vs the true profile over its observed targets, mean over the rows where it is defined"
+    ),
+    profile!(
+        "per_compound_cosine",
+        Direction::HigherIsBetter,
+        crate::profiles::cosine,
+        "per row cosine of the predicted vs the true profile over its observed targets, mean over the rows where it is defined"
+    ),
+    profile!(
+        "proxy/inverse_variance_mse",
+        Direction::LowerIsBetter,
+        crate::profiles::inverse_variance_mse,
+        "per row Σ_g w·(pred−true)² with w = 1/(truth variance of g over the rows, ddof 0), normalised (constant genes 0), mean over rows"
     ),
     ranking!("ranking/relevant_hit@k", &[K], "1 if any target is in the top k, mean over queries"),
     ranking!("ranking/exact_hit@k", &[K], "1 if every target is in the top k, mean over queries"),

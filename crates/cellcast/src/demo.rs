@@ -84,7 +84,10 @@ pub fn demo(opts: &DemoOptions, observer: &dyn Observer) -> Result<DemoOutcome> 
     let smiles: Vec<Option<String>> = task.smiles.iter().cloned().map(Some).collect();
     let mut features = Features::from_smiles(&smiles);
     let rows: Vec<usize> = (0..task.ids.len()).collect();
-    let metrics = vec![PanelMetric::Registry("polaris/mean_squared_error".into()), PanelMetric::RowPearson];
+    let metrics = vec![
+        PanelMetric::Registry("polaris/mean_squared_error".into()),
+        PanelMetric::Registry("per_compound_pearson".into()),
+    ];
     let models = demo_panel(opts.seed);
     let mut out = String::new();
     let _ =
