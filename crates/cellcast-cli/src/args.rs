@@ -52,16 +52,6 @@ pub fn fractions(s: &str) -> Result<(f64, f64, f64), String> {
     Ok((a, b, c))
 }
 
-/// Standard input (`-`) can stand for one input table only: refuses two flags naming it.
-pub fn one_stdin(inputs: &[(&str, Option<&std::path::Path>)]) -> anyhow::Result<()> {
-    let stdin: Vec<&str> =
-        inputs.iter().filter(|(_, p)| p.is_some_and(|p| p.as_os_str() == "-")).map(|(flag, _)| *flag).collect();
-    if stdin.len() > 1 {
-        anyhow::bail!("{} name standard input (-); only one input can be read from it", stdin.join(" and "));
-    }
-    Ok(())
-}
-
 /// The worker-thread flag every parallel command takes.
 #[derive(clap::Args, Clone, Copy, Debug, Default)]
 pub struct Threads {

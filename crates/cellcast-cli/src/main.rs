@@ -35,7 +35,6 @@ mod calibration_report;
 mod chem_cmd;
 mod demo;
 mod genetic_cmd;
-mod load;
 mod observer;
 mod phenomics_cmd;
 mod plot;
@@ -440,15 +439,15 @@ fn main() -> ExitCode {
         Command::Weights(WeightsCommand::Myllia(a)) => stats_cmd::myllia(&a.t, &a.targets, &a.out, &a.ids.id_column),
         Command::Weights(WeightsCommand::Vcpi(a)) => {
             let mode = match a.variance {
-                VarianceMode::PerCompoundFloored => cellcast_metrics::weights::VcpiVariance::PerCompoundFloored,
-                VarianceMode::Pooled => cellcast_metrics::weights::VcpiVariance::Pooled,
+                VarianceMode::PerCompoundFloored => cellcast::weights::VcpiVariance::PerCompoundFloored,
+                VarianceMode::Pooled => cellcast::weights::VcpiVariance::Pooled,
             };
             stats_cmd::vcpi(&a.counts, &a.groups, mode, &a.out, &a.ids.id_column)
         }
         Command::Weights(WeightsCommand::Mejia(a)) => {
             let dtype = match a.x_dtype {
-                XDtype::Float32 => cellcast_metrics::weights::ScanpyDtype::Float32,
-                XDtype::Float64 => cellcast_metrics::weights::ScanpyDtype::Float64,
+                XDtype::Float32 => cellcast::weights::ScanpyDtype::Float32,
+                XDtype::Float64 => cellcast::weights::ScanpyDtype::Float64,
             };
             stats_cmd::mejia(&a.expr, &a.groups, a.control.as_deref(), dtype, &a.out, &a.ids.id_column)
         }

@@ -1,14 +1,16 @@
 //! Printing scores and the registry, for people (tables) and programs (`--json`).
 
 use anyhow::Result;
-use cellcast_metrics::{metrics, Breakdown, Params, Score, RANKING_TIES};
+use cellcast::engine::metrics::RANKING_TIES;
+use cellcast::score::{metrics, Breakdown, Score, ScoreOutcome};
 use serde_json::{json, Map, Value};
 
 /// The JSON object `cellcast score --json` prints.
-pub fn score_json(score: &Score, params: &Params) -> Value {
+pub fn score_json(outcome: &ScoreOutcome) -> Value {
+    let score = &outcome.score;
     let entries: Map<String, Value> = score.entries.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     let details: Map<String, Value> = score.details.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-    let params: Map<String, Value> = params.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+    let params: Map<String, Value> = outcome.params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     let mut out = Map::new();
     out.insert("metric".into(), json!(score.metric));
     out.insert("value".into(), json!(score.value));
@@ -76,10 +78,10 @@ pub fn print_registry(as_json: bool) -> Result<()> {
             .map(|m| {
                 json!({
                     "name": m.name,
-                    "direction": m.direction.as_str(),
-                    "inputs": m.inputs_text(),
+                    "direction": m.direction,
+                    "inputs": m.inputs,
                     "params": m.params.iter().map(|p| json!({"key": p.key, "default": p.default, "required": p.default.is_none(), "help": p.help})).collect::<Vec<_>>(),
-                    "missing_truth": m.missing_truth.describe(),
+                    "missing_truth": m.missing_truth,
                     "summary": m.summary,
                     "source": m.source,
                 })
@@ -89,10 +91,10 @@ pub fn print_registry(as_json: bool) -> Result<()> {
         return crate::emit(&out);
     }
     for m in metrics() {
-        outln!(out, "{}  ({} is better)", m.name, m.direction.as_str());
+        outln!(out, "{}  ({} is better)", m.name, m.direction);
         outln!(out, "    {}", m.summary);
-        outln!(out, "    inputs: {}", m.inputs_text());
-        outln!(out, "    missing truth: {}", m.missing_truth.describe());
+        outln!(out, "    inputs: {}", m.inputs);
+        outln!(out, "    missing truth: {}", m.missing_truth);
         outln!(out, "    source: {}", m.source);
     }
     outln!(out, "\nRanking metrics rank candidates by score descending{RANKING_TIES}.");

@@ -1,16 +1,13 @@
-//! `cellcast score`: load, align, score, report.
+//! `cellcast score`: arguments → options → score → print.
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
-use cellcast_data::align::{aligned_values, match_rows};
-use cellcast_data::{NumericColumns, WideSpec, WideTable};
-use cellcast_metrics::{
-    parse_targets, resolve, score, InputKind, Inputs, LabelInputs, MatrixInputs, MetricInfo, MissingTruth, Params,
-    RankingInputs, Use,
-};
+use anyhow::Result;
+use cellcast::engine::metrics::Params;
+use cellcast::score::ScoreOptions;
+use cellcast::table::Table;
 
-use crate::load;
+use crate::observer::Terminal;
 use crate::report;
 
 pub const LONG_ABOUT: &str = "\
@@ -84,144 +81,28 @@ pub struct ScoreArgs {
     id_column: String,
 }
 
-/// The metric's non-finite policy on the truth file, so that an error names its row and column.
-fn check_truth(info: &MetricInfo, truth: &WideTable) -> Result<()> {
-    let hint = match info.missing_truth {
-        MissingTruth::Masked(_) => "an infinite truth cannot be scored; fix or remove the cell".to_string(),
-        MissingTruth::Refused => {
-            format!("{} has no rule for missing or infinite truth: give complete, finite truth", info.name)
-        }
-    };
-    truth.check_truth(matches!(info.missing_truth, MissingTruth::Masked(_)), &hint).context("checking the truth")?;
-    Ok(())
-}
-
 pub fn run(args: &ScoreArgs) -> Result<()> {
-    crate::args::one_stdin(&[
-        ("--truth", Some(args.truth.as_path())),
-        ("--pred", Some(args.pred.as_path())),
-        ("--weights", args.weights.as_deref()),
-        ("--baseline", args.baseline.as_deref()),
-    ])?;
-    let mut given = Params::parse(&args.params)?;
+    let mut params = Params::parse(&args.params)?;
     if let Some(control) = &args.control {
-        given.set_from_flag("--control", "control", control)?;
+        params.set_from_flag("--control", "control", control)?;
     }
     if let Some(k) = args.k {
-        given.set_from_flag("--k", "k", &k.to_string())?;
+        params.set_from_flag("--k", "k", &k.to_string())?;
     }
-    let (info, params) = resolve(&args.metric, &given)?;
-    info.check_params(&params)?;
-    // Flags the metric does not use, or needs and lacks, are refused before any file is read.
-    let check_flag = |flag: &str, given: bool, usage: Use| -> Result<()> {
-        match (given, usage) {
-            (true, Use::No) => bail!("{} does not use {flag}; remove it (see `cellcast metrics`)", info.name),
-            (false, Use::Required) => {
-                bail!(
-                    "{} needs {flag} FILE; its inputs: {} (see `cellcast score --help`)",
-                    info.name,
-                    info.inputs_text()
-                )
-            }
-            _ => Ok(()),
-        }
+    let opts = ScoreOptions {
+        metric: args.metric.clone(),
+        truth: args.truth.clone().into(),
+        pred: args.pred.clone().into(),
+        weights: args.weights.clone().map(Table::from),
+        baseline: args.baseline.clone().map(Table::from),
+        group_by: args.group_column.clone(),
+        id_column: args.id_column.clone(),
+        params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
     };
-    check_flag("--weights", args.weights.is_some(), info.weights)?;
-    check_flag("--baseline", args.baseline.is_some(), info.baseline)?;
-    check_flag("--group-column", args.group_column.is_some(), info.group_by)?;
-    let id = args.id_column.as_str();
-
-    let result = match info.input {
-        InputKind::Matrix => {
-            // The files are independent: parse them on separate threads (parsing dominates).
-            let (truth, pred, weights, baseline) = std::thread::scope(|scope| {
-                let optional = |path: &Option<PathBuf>, role: &'static str| {
-                    let path = path.clone();
-                    scope.spawn(move || path.map(|p| load::complete(&p, id, role)).transpose())
-                };
-                let weights = optional(&args.weights, "weights");
-                let baseline = optional(&args.baseline, "baseline");
-                let pred = scope.spawn(|| load::complete(&args.pred, id, "prediction"));
-                let truth = load::numeric(&args.truth, id, "truth");
-                let joined = "a reader thread panicked";
-                (truth, pred.join().expect(joined), weights.join().expect(joined), baseline.join().expect(joined))
-            });
-            let truth = truth?;
-            check_truth(info, &truth)?;
-            let pred_values = aligned_values(&truth, &pred?).context("aligning the prediction to the truth")?;
-            let align = |table: Result<Option<WideTable>>, role: &str| -> Result<Option<cellcast_data::Matrix>> {
-                match table? {
-                    None => Ok(None),
-                    Some(t) => Ok(Some(
-                        aligned_values(&truth, &t).with_context(|| format!("aligning the {role} to the truth"))?,
-                    )),
-                }
-            };
-            let weights = align(weights, "weights")?;
-            let baseline = align(baseline, "baseline")?;
-            let inputs = MatrixInputs {
-                ids: &truth.ids,
-                targets: &truth.columns,
-                truth: &truth.values,
-                pred: &pred_values,
-                weights: weights.as_ref(),
-                baseline: baseline.as_ref(),
-            };
-            score(info, Inputs::Matrix(inputs), &params)?
-        }
-        InputKind::Labels => {
-            // The prediction's score columns name the labels; other truth columns (SMILES, gene,
-            // …) are not read, so a Polaris test table can be scored as it is.
-            let pred = load::complete(&args.pred, id, "prediction")?;
-            if pred.columns.is_empty() {
-                bail!("{}: no score column besides '{id}'; name it like the truth's label column", args.pred.display());
-            }
-            let group_cols: Vec<&str> = args.group_column.iter().map(String::as_str).collect();
-            let spec = WideSpec {
-                id_column: id,
-                text_columns: &group_cols,
-                optional_text: &[],
-                numeric: NumericColumns::Only(&pred.columns),
-            };
-            let truth = WideTable::read(&args.truth, &spec)
-                .context("reading the truth labels (a column per score column of the prediction)")?;
-            check_truth(info, &truth)?;
-            let scores = aligned_values(&truth, &pred)
-                .context("aligning the prediction to the truth (one score column per label, named like it)")?;
-            let groups = args.group_column.as_deref().and_then(|g| truth.text_column(g)).map(Vec::as_slice);
-            let inputs = LabelInputs {
-                ids: &truth.ids,
-                label_names: &truth.columns,
-                truth: &truth.values,
-                scores: &scores,
-                groups,
-            };
-            score(info, Inputs::Labels(inputs), &params)?
-        }
-        InputKind::Ranking => {
-            let truth = WideTable::read(&args.truth, &WideSpec::text_only(id, &["targets"]))
-                .context("reading the truth (columns: id, targets)")?;
-            let pred = load::complete(&args.pred, id, "prediction")?;
-            let rows = match_rows(&truth, &pred).context("aligning the prediction to the truth")?;
-            let scores = pred.values.select_rows(&rows);
-            let targets: Vec<Vec<String>> = truth
-                .text_column("targets")
-                .expect("requested column")
-                .iter()
-                .map(|cell| cell.as_deref().map(parse_targets).unwrap_or_default())
-                .collect();
-            let inputs =
-                RankingInputs { ids: &truth.ids, candidates: &pred.columns, targets: &targets, scores: &scores };
-            score(info, Inputs::Ranking(inputs), &params)?
-        }
-    };
+    let outcome = cellcast::score::score(&opts, &Terminal::default())?;
     if args.json {
-        crate::emit(&format!("{}\n", serde_json::to_string(&report::score_json(&result, &params))?))?;
+        crate::emit(&format!("{}\n", serde_json::to_string(&report::score_json(&outcome))?))
     } else {
-        report::print_score(&result)?;
+        report::print_score(&outcome.score)
     }
-    for w in &result.warnings {
-        eprintln!("warning: {w}");
-    }
-    Ok(())
 }

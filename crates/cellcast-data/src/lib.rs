@@ -19,6 +19,7 @@ pub mod cells;
 pub mod counts;
 mod csv_reader;
 mod error;
+pub mod frame;
 pub mod gct;
 pub mod h5ad;
 pub mod input;
@@ -33,6 +34,7 @@ pub mod write;
 
 pub use cellcast_stats::Matrix;
 pub use error::{DataError, Result};
+pub use frame::{Frame, FrameColumn};
 pub use gct::{GctMatrix, MetaColumn};
 pub use h5ad::{AnnColumn, H5ad};
 pub use table::{preview, NumericColumns, TextColumn, WideSpec, WideTable};

@@ -147,7 +147,7 @@ impl WideTable {
         self.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect()
     }
 
-    fn check_unique_ids(&self) -> Result<()> {
+    pub(crate) fn check_unique_ids(&self) -> Result<()> {
         let mut seen: HashMap<&str, usize> = HashMap::with_capacity(self.ids.len());
         for (i, id) in self.ids.iter().enumerate() {
             if let Some(first) = seen.insert(id, i) {

@@ -24,6 +24,10 @@ mod error;
 mod observer;
 
 pub mod chem;
+pub mod de;
+pub mod score;
+pub mod table;
+pub mod weights;
 
 pub use error::{Context, Error, ErrorKind, Result};
 pub use observer::{Collect, Observer, Progress, Silent, Unit};
