@@ -34,7 +34,7 @@ else:
     for g in range(20):
         train[f"gene{g}"] = rng.normal(size=len(smiles))
     id_col, smiles_col = "id", "SMILES"
-genes = [c for c in train.columns if c not in (id_col, smiles_col)]
+genes = [c for c in train.columns if c not in (id_col, smiles_col) and pd.api.types.is_numeric_dtype(train[c])]
 
 # 2. Morgan fingerprints (RDKit's bits) and a 5-fold scaffold split.
 X = cellcast.chem.morgan(train[smiles_col], radius=2, n_bits=2048, counts=True, errors="ignore")

@@ -88,7 +88,7 @@ def table_arg(what: str, table: Any, id_column: str) -> Any:
         if not isinstance(name, str):
             raise InputError(f"{what}: column names must be strings (got {name!r})")
         columns.append(column_spec(name, table[name]))
-    return (what, columns)
+    return (f"{what} (DataFrame)", columns)
 
 
 def param_text(value: Any) -> str:

@@ -10,8 +10,8 @@ from cellcast import _cellcast
 MODULES = [
     ("cellcast.chem", None),
     ("cellcast._split", None),
-    ("cellcast._score", "score"),
-    ("cellcast", "score"),
+    ("cellcast._score", None),
+    ("cellcast", None),
     ("cellcast._cells", "pseudobulk"),
 ]
 

@@ -6,10 +6,11 @@
 
 use cellcast::engine::chem::MorganParams;
 use cellcast::engine::data::split::{Part, SplitMethod};
+use cellcast::table::{Frame, FrameColumn, Table};
 use cellcast::{Collect, ErrorKind};
 use numpy::ndarray::Array2;
-use numpy::{IntoPyArray, PyArray2};
-use pyo3::exceptions::PyRuntimeError;
+use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -154,11 +155,11 @@ fn split<'py>(
 #[pyfunction]
 fn metrics(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
     let list = PyList::empty(py);
-    for m in cellcast::engine::metrics::metrics() {
+    for m in cellcast::score::metrics() {
         let row = PyDict::new(py);
         row.set_item("name", m.name)?;
-        row.set_item("direction", m.direction.as_str())?;
-        row.set_item("inputs", m.inputs_text())?;
+        row.set_item("direction", m.direction)?;
+        row.set_item("inputs", m.inputs)?;
         let params = PyList::empty(py);
         for p in m.params {
             let d = PyDict::new(py);
@@ -169,12 +170,87 @@ fn metrics(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
             params.append(d)?;
         }
         row.set_item("params", params)?;
-        row.set_item("missing_truth", m.missing_truth.describe())?;
+        row.set_item("missing_truth", m.missing_truth)?;
         row.set_item("summary", m.summary)?;
         row.set_item("source", m.source)?;
         list.append(row)?;
     }
     Ok(list)
+}
+
+/// A table argument: a path, or `(name, [(column, kind, values), …])` as `_util.table_arg`
+/// makes it (kind: float, int, bool or text; numbers as numpy arrays, text as lists).
+fn table(arg: Option<Bound<'_, PyAny>>) -> PyResult<Option<Table>> {
+    let Some(arg) = arg.filter(|a| !a.is_none()) else { return Ok(None) };
+    if let Ok(path) = arg.extract::<String>() {
+        return Ok(Some(Table::Path(path.into())));
+    }
+    let (name, specs): (String, Vec<(String, String, Bound<'_, PyAny>)>) = arg.extract()?;
+    let mut columns = Vec::with_capacity(specs.len());
+    for (column, kind, values) in specs {
+        // The frame owns its columns (the façade reads it on worker threads), so one copy here.
+        let values = match kind.as_str() {
+            "float" => FrameColumn::Float(values.extract::<PyReadonlyArray1<f64>>()?.as_array().to_vec()),
+            "int" => FrameColumn::Int(values.extract::<PyReadonlyArray1<i64>>()?.as_array().to_vec()),
+            "bool" => FrameColumn::Bool(values.extract::<PyReadonlyArray1<bool>>()?.as_array().to_vec()),
+            _ => FrameColumn::Text(values.extract::<Vec<Option<String>>>()?),
+        };
+        columns.push((column, values));
+    }
+    Ok(Some(Table::Frame(Frame { name, columns })))
+}
+
+fn required_table(arg: Bound<'_, PyAny>, what: &str) -> PyResult<Table> {
+    table(Some(arg))?.ok_or_else(|| PyValueError::new_err(format!("{what} is required (a DataFrame or a path)")))
+}
+
+/// `score(metric, truth, pred, *, weights, baseline, group_by, id_column, params) -> dict`:
+/// metric, value, direction, breakdown (its key), entries [(id, value)], details, n_scored,
+/// n_skipped, n_masked, warnings, params [(key, value)].
+#[pyfunction]
+#[pyo3(signature = (metric, truth, pred, *, weights, baseline, group_by, id_column, params))]
+#[allow(clippy::too_many_arguments)]
+fn score<'py>(
+    py: Python<'py>,
+    metric: String,
+    truth: Bound<'py, PyAny>,
+    pred: Bound<'py, PyAny>,
+    weights: Option<Bound<'py, PyAny>>,
+    baseline: Option<Bound<'py, PyAny>>,
+    group_by: Option<String>,
+    id_column: String,
+    params: Vec<(String, String)>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let opts = cellcast::score::ScoreOptions {
+        metric,
+        truth: required_table(truth, "truth")?,
+        pred: required_table(pred, "pred")?,
+        weights: table(weights)?,
+        baseline: table(baseline)?,
+        group_by,
+        id_column,
+        params,
+    };
+    // The metric's warnings come back in the outcome; the observer's copies are not needed.
+    let outcome = py.detach(|| cellcast::score::score(&opts, &cellcast::Silent)).map_err(|e| to_py(py, e))?;
+    let s = &outcome.score;
+    let out = PyDict::new(py);
+    out.set_item("metric", &s.metric)?;
+    out.set_item("value", s.value)?;
+    out.set_item("direction", s.direction.as_str())?;
+    out.set_item("breakdown", s.breakdown.key())?;
+    out.set_item("entries", s.entries.clone())?;
+    let details = PyDict::new(py);
+    for (k, v) in &s.details {
+        details.set_item(k, v)?;
+    }
+    out.set_item("details", details)?;
+    out.set_item("n_scored", s.n_scored)?;
+    out.set_item("n_skipped", s.n_skipped)?;
+    out.set_item("n_masked", s.n_masked)?;
+    out.set_item("warnings", s.warnings.clone())?;
+    out.set_item("params", outcome.params.clone())?;
+    Ok(out)
 }
 
 #[pymodule]
@@ -185,5 +261,6 @@ fn _cellcast(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(canonical_smiles, m)?)?;
     m.add_function(wrap_pyfunction!(split, m)?)?;
     m.add_function(wrap_pyfunction!(metrics, m)?)?;
+    m.add_function(wrap_pyfunction!(score, m)?)?;
     Ok(())
 }
