@@ -7,8 +7,7 @@ from typing import Any, List, Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
-from . import _cellcast
-from ._util import warn
+from ._util import native, warn
 
 
 @dataclass
@@ -65,7 +64,7 @@ def run(
     >>> r = cellcast.run("../shared/tasks/l1000-drugbank", models=["knn_tuned"])  # doctest: +SKIP
     >>> r.selected, r.leaderboard.head()  # doctest: +SKIP
     """
-    res = _cellcast.run(
+    res = native("run")(
         os.fspath(task_dir),
         None if out is None else os.fspath(out),
         str(split),

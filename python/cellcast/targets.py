@@ -10,9 +10,8 @@ from typing import Any, Optional
 
 import pandas as pd
 
-from . import _cellcast
 from ._cells import cells_arg
-from ._util import warn
+from ._util import native, warn
 
 __all__ = ["rank"]
 
@@ -44,7 +43,7 @@ def rank(
     pandas.DataFrame indexed by group: the same columns as the command's output table.
     """
     cells = cells_arg(adata, [group_column], layer)
-    out = _cellcast.targets_rank(cells, str(group_column), str(control), str(direction), layer)
+    out = native("targets_rank")(cells, str(group_column), str(control), str(direction), layer)
     warn(out.get("warnings", []), stacklevel=2)
     df = pd.DataFrame({name: values for name, values in out["columns"]})
     if group_column in df.columns:
