@@ -1,22 +1,12 @@
-//! `cellcast task genetic`: a Myllia-style task (log-fold-changes, limma weights, mean baseline)
-//! from a single-cell screen, with the genetic response panel scored on its held-out
-//! perturbations.
+//! `cellcast task genetic`: arguments → options → call → print.
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
-use cellcast_data::output::{Column, OutputTable};
-use cellcast_data::staging::StagedDir;
-use cellcast_data::write::write_matrix;
-use cellcast_eval::genetic_task::{
-    broadcast, build_genetic_task, evaluate_genetic_panel, GeneticTask, GENETIC_METRICS,
-};
-use cellcast_models::genetic::GeneticModel;
-use cellcast_models::targets::condition_genes;
-use cellcast_stats::rng::SplitMix64;
+use anyhow::Result;
+use cellcast::genetic::{self, TestSplit};
 
+use crate::observer::Terminal;
 use crate::targets_cmd::ScreenArgs;
 
 pub const LONG_ABOUT: &str = "\
@@ -96,167 +86,23 @@ pub struct GeneticArgs {
 
 pub fn run(args: &GeneticArgs) -> Result<()> {
     let start = Instant::now();
-    let screen = args.screen.read()?;
-    let labels: Vec<String> = screen.group_of_row.iter().map(|&g| screen.groups[g].clone()).collect();
-    let perturbations: Vec<&str> =
-        screen.groups.iter().enumerate().filter(|&(g, _)| g != screen.control).map(|(_, l)| l.as_str()).collect();
-    let test: HashSet<String> = match &args.test {
-        Some(path) => read_test_ids(path, &perturbations)?,
-        None if args.split == SplitArg::Doubles => seen_doubles(&perturbations)?,
-        None => draw_test(&perturbations, args.test_fraction, args.seed)?,
+    let split = match (&args.test, args.split) {
+        (Some(path), _) => TestSplit::File(path.clone()),
+        (None, SplitArg::Doubles) => TestSplit::Doubles,
+        (None, SplitArg::Random) => TestSplit::Random { fraction: args.test_fraction },
     };
-    let replicates: Option<Vec<String>> = match &args.replicate_column {
-        None => None,
-        Some(column) => {
-            let h5 = cellcast_data::h5ad::H5ad::open(&args.screen.h5ad)?;
-            let values = h5.obs_column(column)?;
-            let reps: Vec<String> = screen
-                .cells
-                .cells
-                .iter()
-                .map(|&c| values.label(c).ok_or(c))
-                .collect::<std::result::Result<_, _>>()
-                .map_err(|c| anyhow::anyhow!("obs/{column}: cell '{}' has no replicate label", h5.obs_names()[c]))?;
-            Some(reps)
-        }
+    let opts = genetic::GeneticTaskOptions {
+        screen: args.screen.options(),
+        split,
+        seed: args.seed,
+        replicate_column: args.replicate_column.clone(),
+        out: args.out.clone(),
     };
-    let task = build_genetic_task(
-        &screen.cells.x,
-        &labels,
-        replicates.as_deref(),
-        &args.screen.control,
-        &screen.genes,
-        &|p| test.contains(p),
-    )?;
-    for w in &task.warnings {
-        eprintln!("limma: {w}");
-    }
-    eprintln!(
-        "{} perturbations ({} train, {} test) × {} genes; limma prior df {:.2}, prior variance {:.4}",
-        task.perturbations.len(),
-        task.train().len(),
-        task.test().len(),
-        task.genes.len(),
-        task.df_prior,
-        task.var_prior
-    );
-    let results = evaluate_genetic_panel(&task, &GeneticModel::panel())?;
-    let stage = StagedDir::new(&args.out)?;
-    write_task(&task, stage.path())?;
-    let dir = stage.join("predictions");
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let test_ids: Vec<String> = task.test().iter().map(|&i| task.perturbations[i].clone()).collect();
-    for r in &results {
-        write_matrix(&dir.join(format!("{}.csv", r.model)), "id", &test_ids, &task.genes, &r.lfc)?;
-    }
-
-    eprint!("{:<16}", "model");
-    for m in GENETIC_METRICS {
-        eprint!(" {:>13}", m.trim_start_matches("celleval/").replace("discrimination_score", "pds"));
-    }
-    eprintln!(" {:>9}", "fallbacks");
-    for r in &results {
-        eprint!("{:<16}", r.model);
-        for (_, v) in &r.scores {
-            eprint!(" {v:>13.4}");
-        }
-        eprintln!(" {:>9}", r.fallbacks);
-    }
-    let rows: Vec<(&str, &str, f64, usize)> = results
-        .iter()
-        .flat_map(|r| r.scores.iter().map(move |(m, v)| (r.model.as_str(), m.as_str(), *v, r.fallbacks)))
-        .collect();
-    OutputTable::new()
-        .with("model", Column::Text(rows.iter().map(|r| Some(r.0.to_string())).collect()))
-        .with("metric", Column::Text(rows.iter().map(|r| Some(r.1.to_string())).collect()))
-        .with("value", Column::Float(rows.iter().map(|r| r.2).collect()))
-        .with("fallbacks", Column::Int(rows.iter().map(|r| r.3 as i64).collect()))
-        .write(&stage.join("leaderboard.csv"))?;
-    stage.commit()?;
+    genetic::task_genetic(&opts, &Terminal::default())?;
     eprintln!(
         "wrote the task, predictions and leaderboard to {} in {:.2} s",
         args.out.display(),
         start.elapsed().as_secs_f64()
     );
-    Ok(())
-}
-
-/// A seeded share of the perturbations (at least one, and at least one left for training).
-fn draw_test(perturbations: &[&str], fraction: f64, seed: u64) -> Result<HashSet<String>> {
-    if !(fraction > 0.0 && fraction < 1.0) {
-        bail!("--test-fraction must be between 0 and 1 (exclusive), got {fraction}");
-    }
-    if perturbations.len() < 2 {
-        bail!("{} perturbation(s): a task needs at least two (one to train on, one to test)", perturbations.len());
-    }
-    let mut order: Vec<&str> = perturbations.to_vec();
-    order.sort_unstable();
-    SplitMix64::new(seed).shuffle(&mut order);
-    let n = ((fraction * order.len() as f64).round() as usize).clamp(1, order.len() - 1);
-    Ok(order[..n].iter().map(|s| s.to_string()).collect())
-}
-
-/// Double perturbations whose single perturbations are all in the screen.
-fn seen_doubles(perturbations: &[&str]) -> Result<HashSet<String>> {
-    let singles: HashSet<String> =
-        perturbations.iter().filter(|p| condition_genes(p).count() == 1).map(|p| p.to_string()).collect();
-    let test: HashSet<String> = perturbations
-        .iter()
-        .filter(|p| condition_genes(p).count() > 1 && condition_genes(p).all(|g| singles.contains(&g)))
-        .map(|p| p.to_string())
-        .collect();
-    if test.is_empty() {
-        bail!("--split doubles: no double perturbation (A+B) of the screen has both its singles in the screen");
-    }
-    Ok(test)
-}
-
-fn read_test_ids(path: &Path, perturbations: &[&str]) -> Result<HashSet<String>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let known: HashSet<&str> = perturbations.iter().copied().collect();
-    let mut ids = HashSet::new();
-    for (n, line) in text.lines().enumerate() {
-        let id = line.trim();
-        if id.is_empty() || (n == 0 && id == "id") {
-            continue;
-        }
-        if !known.contains(id) {
-            bail!(
-                "{}:{}: '{id}' is not a perturbation of the screen (is it the control, or filtered out?)",
-                path.display(),
-                n + 1
-            );
-        }
-        ids.insert(id.to_string());
-    }
-    Ok(ids)
-}
-
-fn write_task(task: &GeneticTask, dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let (train, test) = (task.train(), task.test());
-    let ids = |rows: &[usize]| rows.iter().map(|&i| task.perturbations[i].clone()).collect::<Vec<_>>();
-    let genes = &task.genes;
-    let lfc = task.lfc();
-    write_matrix(&dir.join("train_lfc.csv"), "id", &ids(&train), genes, &lfc.select_rows(&train))?;
-    write_matrix(&dir.join("test_lfc.csv"), "id", &ids(&test), genes, &lfc.select_rows(&test))?;
-    write_matrix(&dir.join("weights.csv"), "id", &ids(&test), genes, &task.weights.select_rows(&test))?;
-    write_matrix(&dir.join("train_weights.csv"), "id", &ids(&train), genes, &task.weights.select_rows(&train))?;
-    write_matrix(&dir.join("baseline.csv"), "id", &ids(&test), genes, &broadcast(&task.baseline(), test.len()))?;
-    let mut bulk_ids = vec![task.control.clone()];
-    bulk_ids.extend(task.perturbations.iter().cloned());
-    let mut bulk = vec![task.control_profile.clone()];
-    bulk.extend(task.profiles.rows().map(<[f64]>::to_vec));
-    let bulk = cellcast_stats::Matrix::from_rows(&bulk).expect("rows of one length");
-    write_matrix(&dir.join("pseudobulk.csv"), "id", &bulk_ids, genes, &bulk)?;
-    let all: Vec<usize> = (0..task.perturbations.len()).collect();
-    let text = |f: &dyn Fn(usize) -> String| Column::Text(all.iter().map(|&i| Some(f(i))).collect());
-    OutputTable::new()
-        .with("id", text(&|i| task.perturbations[i].clone()))
-        .with("set", text(&|i| if task.is_test[i] { "test" } else { "train" }.to_string()))
-        .with("cells", Column::Int(task.cells.iter().map(|&c| c as i64).collect()))
-        .with("targets", text(&|i| condition_genes(&task.perturbations[i]).collect::<Vec<_>>().join(";")))
-        .with("measured_targets", Column::Int(task.target_columns.iter().map(|t| t.len() as i64).collect()))
-        .write(&dir.join("split.csv"))?;
     Ok(())
 }

@@ -1,17 +1,15 @@
-//! `cellcast phenomics`: zero-shot compound–gene activity scores from per-well image embeddings
-//! (the EFAAR baseline of RxRx3-core), and `cellcast synth --kind phenomics`, which writes a
-//! screen with planted activity to try it on.
+//! `cellcast phenomics`: arguments → options → call → print; and `cellcast synth --kind
+//! phenomics`, which writes a screen with planted activity to try it on.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
-use cellcast_data::output::{Column, OutputTable};
-use cellcast_phenomics::{
-    mean_average_precision, pipeline, synth_phenomics, ActivityScores, PipelineOptions, SynthParams, Truth, WellTable,
-};
+use anyhow::Result;
+use cellcast::phenomics::{self, PipelineOptions};
+use cellcast_phenomics::{synth_phenomics, SynthParams};
 
 use crate::demo::SynthArgs;
+use crate::observer::Terminal;
 use crate::report::fmt;
 
 pub const LONG_ABOUT: &str = "\
@@ -74,19 +72,18 @@ pub struct PhenomicsArgs {
 
 pub fn run(args: &PhenomicsArgs) -> Result<()> {
     let start = Instant::now();
-    eprintln!("reading {}", args.embeddings.display());
-    let wells = WellTable::read(&args.embeddings).context("reading the embeddings")?;
-    // Read the truth before the work, so a bad truth file fails fast.
-    let truth = match &args.truth {
-        Some(path) => Some(Truth::read(path).context("reading the truth")?),
-        None => None,
+    let opts = phenomics::PhenomicsOptions {
+        embeddings: args.embeddings.clone(),
+        pipeline: PipelineOptions {
+            pca: !args.no_pca,
+            pca_components: args.pca_components,
+            control_norm: !args.no_control_norm,
+        },
+        truth: args.truth.clone(),
+        out: Some(args.out.clone()),
     };
-    let options =
-        PipelineOptions { pca: !args.no_pca, pca_components: args.pca_components, control_norm: !args.no_control_norm };
-    eprintln!("scoring: PCA, control normalisation, profiles, |cos| …");
-    let (scores, report) = pipeline::run(&wells, &options)
-        .with_context(|| format!("scoring the embeddings of {}", args.embeddings.display()))?;
-    scores_table(&scores).write(&args.out)?;
+    let outcome = phenomics::phenomics(&opts, &Terminal::default())?;
+    let report = &outcome.report;
 
     let mut out = String::new();
     outln!(
@@ -101,7 +98,7 @@ pub fn run(args: &PhenomicsArgs) -> Result<()> {
         Some((k, fraction)) => outln!(out, "  PCA: {k} components, {:.1} % of the variance", 100.0 * fraction),
         None => outln!(out, "  PCA: off"),
     }
-    outln!(out, "  control normalisation per batch: {}", if options.control_norm { "on" } else { "off" });
+    outln!(out, "  control normalisation per batch: {}", if opts.pipeline.control_norm { "on" } else { "off" });
     outln!(
         out,
         "  {} compounds ({} compound–concentration profiles) × {} genes → {} scores in {}",
@@ -111,8 +108,7 @@ pub fn run(args: &PhenomicsArgs) -> Result<()> {
         report.compounds * report.genes,
         args.out.display()
     );
-    if let Some(truth) = &truth {
-        let ap = mean_average_precision(&scores, truth);
+    if let Some(ap) = &outcome.average_precision {
         outln!(
             out,
             "  mean per-compound average precision: {} ({} compounds scored, {} skipped without an active gene)",
@@ -137,23 +133,6 @@ pub fn run(args: &PhenomicsArgs) -> Result<()> {
     }
     eprintln!("done in {:.2} s", start.elapsed().as_secs_f64());
     crate::emit(&out)
-}
-
-/// The long table compound,gene,score, compound-major.
-fn scores_table(scores: &ActivityScores) -> OutputTable {
-    let n = scores.compounds.len() * scores.genes.len();
-    let (mut compound, mut gene, mut score) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    for (c, name) in scores.compounds.iter().enumerate() {
-        for (g, gene_name) in scores.genes.iter().enumerate() {
-            compound.push(Some(name.clone()));
-            gene.push(Some(gene_name.clone()));
-            score.push(scores.scores.get(c, g));
-        }
-    }
-    OutputTable::new()
-        .with("compound", Column::Text(compound))
-        .with("gene", Column::Text(gene))
-        .with("score", Column::Float(score))
 }
 
 /// `cellcast synth --kind phenomics`: DIR/embeddings.parquet and DIR/truth.csv.

@@ -1,12 +1,14 @@
-//! `cellcast pseudobulk`: per-group mean (or sum) expression from an `.h5ad` file, streamed.
+//! `cellcast pseudobulk`: arguments → options → call → print.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
-use cellcast_data::h5ad::{H5ad, MatrixEncoding};
-use cellcast_data::pseudobulk::{pseudobulk, Aggregation, Normalization, Progress, PseudobulkOptions};
-use indicatif::{ProgressBar, ProgressStyle};
+use anyhow::Result;
+use cellcast::engine::data::h5ad::MatrixEncoding;
+use cellcast::pseudobulk::{self, Aggregation, Normalization};
+use cellcast::CellsSource;
+
+use crate::observer::Terminal;
 
 pub const LONG_ABOUT: &str = "\
 Pseudobulk an AnnData file: one row per group of cells (an obs column's labels), one column per
@@ -89,88 +91,20 @@ pub struct PseudobulkArgs {
 
 pub fn run(args: &PseudobulkArgs) -> Result<()> {
     let start = Instant::now();
-    let h5 = H5ad::open(&args.h5ad).with_context(|| format!("reading {}", args.h5ad.display()))?;
-    let info = h5.matrix_info(args.layer.as_deref())?;
-    eprintln!(
-        "{}: {} cells × {} genes; {} is {} {} ({} stored values{})",
-        args.h5ad.display(),
-        h5.n_obs(),
-        h5.n_vars(),
-        info.object,
-        info.encoding,
-        info.value_type,
-        info.stored,
-        if info.compressed { ", compressed" } else { "" }
-    );
-    if info.encoding == MatrixEncoding::Csc {
-        eprintln!("  {} is CSC: reading it by gene blocks, in two passes (totals per cell, then sums)", info.object);
-    }
-    let opts = PseudobulkOptions {
-        layer: args.layer.as_deref(),
-        group_column: &args.group_column,
-        replicate_column: args.replicate_column.as_deref(),
+    let opts = pseudobulk::PseudobulkOptions {
+        cells: CellsSource::H5ad(args.h5ad.clone()),
+        group_column: args.group_column.clone(),
+        replicate_column: args.replicate_column.clone(),
+        layer: args.layer.clone(),
         normalize: args.normalize.map(NormalizeArg::normalization),
         agg: match args.agg {
             AggArg::Mean => Aggregation::Mean,
             AggArg::Sum => Aggregation::Sum,
         },
         block: args.block,
+        out: Some(args.out.clone()),
     };
-
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta} left)")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    let mut on_progress = |p: &Progress| {
-        if bar.length() != Some(p.total as u64) {
-            bar.set_length(p.total as u64);
-        }
-        let msg = if p.passes > 1 { format!("pass {}/{}: {}", p.pass, p.passes, p.unit) } else { p.unit.to_string() };
-        bar.set_message(msg);
-        bar.set_position(p.done as u64);
-    };
-    let result = pseudobulk(&h5, &opts, &mut on_progress);
-    bar.finish_and_clear();
-    let pb = result.context("pseudobulk")?;
-
-    let choice = &pb.normalization;
-    if choice.assumed {
-        eprintln!(
-            "normalisation: {} — assumed, because --normalize was not given and {}",
-            choice.normalization.name(),
-            choice.reason
-        );
-        let hint = match (choice.normalization, pb.agg) {
-            (Normalization::Cp10kLog1p, Aggregation::Sum) => {
-                "; for summed raw counts pass --normalize none".to_string()
-            }
-            (Normalization::Cp10kLog1p, _) => "; pass --normalize none to average the values as stored".to_string(),
-            _ => "; pass --normalize cp10k-log1p or cpm-log2 if they are counts after all".to_string(),
-        };
-        eprintln!("  (say --normalize explicitly to silence this{hint})");
-    } else {
-        eprintln!("normalisation: {} (as asked)", choice.normalization.name());
-    }
-    let (smallest, largest) = pb.n_cells.iter().fold((usize::MAX, 0), |(lo, hi), &n| (lo.min(n), hi.max(n)));
-    eprintln!(
-        "{} groups of {}..{} cells ({} of '{}'){}",
-        pb.ids.len(),
-        smallest,
-        largest,
-        pb.agg.name(),
-        pb.id_column,
-        if pb.cells_without_group > 0 {
-            format!("; {} cells without a label left out", pb.cells_without_group)
-        } else {
-            String::new()
-        }
-    );
-    if pb.renamed_genes > 0 {
-        eprintln!("warning: {} repeated gene names were made unique (suffix -1, -2, …)", pb.renamed_genes);
-    }
-    pb.write(&args.out).with_context(|| format!("writing {}", args.out.display()))?;
+    let pb = pseudobulk::pseudobulk(&opts, &Terminal::default())?;
     eprintln!(
         "wrote {} ({} × {}) in {:.2} s ({} block(s) of {} {})",
         args.out.display(),
@@ -179,7 +113,17 @@ pub fn run(args: &PseudobulkArgs) -> Result<()> {
         start.elapsed().as_secs_f64(),
         pb.blocks,
         pb.block,
-        if info.encoding == MatrixEncoding::Csc { "genes" } else { "cells" }
+        if pb.matrix.encoding == MatrixEncoding::Csc { "genes" } else { "cells" }
     );
     Ok(())
+}
+
+impl NormalizeArg {
+    pub fn normalization(self) -> Normalization {
+        match self {
+            NormalizeArg::Cp10kLog1p => Normalization::Cp10kLog1p,
+            NormalizeArg::CpmLog2 => Normalization::CpmLog2,
+            NormalizeArg::None => Normalization::None,
+        }
+    }
 }

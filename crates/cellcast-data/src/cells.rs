@@ -8,10 +8,11 @@
 //! `cp10k-log1p`; anything else → as stored), and [`Cells::normalization`] says what was assumed
 //! and why.
 
-use cellcast_stats::de::CsrMatrix;
+use cellcast_stats::sparse::CsrMatrix;
 
-use crate::error::{DataError, Result};
-use crate::h5ad::{H5ad, MatrixEncoding, MatrixInfo};
+use crate::anndata::CellSource;
+use crate::error::Result;
+use crate::h5ad::{MatrixEncoding, MatrixInfo};
 use crate::pseudobulk::{assumed, auto_block, Normalization, NormalizationChoice, ValueCheck};
 
 /// Cells read by [`read_cells`].
@@ -28,19 +29,28 @@ pub struct Cells {
 /// Reads the cells `keep` marks (all when `None`) of `X` or `layer`, normalised with `normalize`
 /// (decided from the data when `None`; see the [module documentation](self)).
 pub fn read_cells(
-    h5: &H5ad,
+    src: &dyn CellSource,
     layer: Option<&str>,
     normalize: Option<Normalization>,
     keep: Option<&[bool]>,
 ) -> Result<Cells> {
-    let info = h5.matrix_info(layer)?;
-    let n_obs = h5.n_obs();
+    src.validate()?;
+    read_checked(src, layer, normalize, keep)
+}
+
+/// [`read_cells`] of a source already validated.
+fn read_checked(
+    src: &dyn CellSource,
+    layer: Option<&str>,
+    normalize: Option<Normalization>,
+    keep: Option<&[bool]>,
+) -> Result<Cells> {
+    let info = src.matrix_info(layer)?;
+    let (n_obs, n_vars) = src.shape();
     if let Some(k) = keep.filter(|k| k.len() != n_obs) {
-        return Err(DataError::H5ad {
-            path: crate::h5ad::path_of(h5),
-            object: info.object.clone(),
-            message: format!("internal error: a selection of {} cells for {n_obs} cells", k.len()),
-        });
+        return Err(
+            src.error(&info.object, format!("internal error: a selection of {} cells for {n_obs} cells", k.len()))
+        );
     }
     let kept = |cell: usize| keep.is_none_or(|k| k[cell]);
     // Reserve for the kept share of the stored values (assuming cells alike), so that the arrays
@@ -57,7 +67,7 @@ pub fn read_cells(
     let mut indices = Vec::with_capacity(expected);
     let mut data = Vec::with_capacity(expected);
     let mut check = ValueCheck::new();
-    for block in h5.row_blocks(layer, auto_block(&info, n_obs))? {
+    for block in src.row_blocks(layer, auto_block(&info, n_obs))? {
         let block = block?;
         for r in 0..block.rows.n_rows() {
             let cell = block.start + r;
@@ -78,7 +88,7 @@ pub fn read_cells(
         Some(n) => (n, NormalizationChoice { normalization: n, assumed: false, reason: String::new() }),
         None => {
             let n = if check.counts { Normalization::Cp10kLog1p } else { Normalization::None };
-            (n, assumed(n, &check, &info, h5))
+            (n, assumed(n, &check, &info, src))
         }
     };
     if norm != Normalization::None {
@@ -90,11 +100,8 @@ pub fn read_cells(
             }
         }
     }
-    let x = CsrMatrix::new(cells.len(), h5.n_vars(), indptr, indices, data).map_err(|e| DataError::H5ad {
-        path: crate::h5ad::path_of(h5),
-        object: info.object.clone(),
-        message: e.to_string(),
-    })?;
+    let x = CsrMatrix::new(cells.len(), n_vars, indptr, indices, data)
+        .map_err(|e| src.error(&info.object, e.to_string()))?;
     Ok(Cells { x, cells, normalization, matrix: info })
 }
 
@@ -143,12 +150,13 @@ impl Screen {
 
 /// Reads the labelled cells of a screen (see [`ScreenSelection`]). Errors name the column and
 /// list labels when the control label or the filter value matches no cell.
-pub fn read_screen(h5: &H5ad, sel: &ScreenSelection<'_>) -> Result<Screen> {
-    let err = |object: String, message: String| DataError::H5ad { path: crate::h5ad::path_of(h5), object, message };
-    let grouping = h5.obs_column(sel.group_column)?.grouping();
+pub fn read_screen(src: &dyn CellSource, sel: &ScreenSelection<'_>) -> Result<Screen> {
+    src.validate()?;
+    let err = |object: String, message: String| src.error(&object, message);
+    let grouping = src.obs_column(sel.group_column)?.grouping();
     let mut keep: Vec<bool> = grouping.of_cell.iter().map(Option::is_some).collect();
     if let Some((column, value)) = sel.filter {
-        let labels = h5.obs_column(column)?.labels();
+        let labels = src.obs_column(column)?.labels();
         if !labels.iter().any(|l| l.as_deref() == Some(value)) {
             let seen = crate::h5ad::AnnColumn::Text(labels).grouping().labels;
             return Err(err(
@@ -186,20 +194,20 @@ pub fn read_screen(h5: &H5ad, sel: &ScreenSelection<'_>) -> Result<Screen> {
             ),
         )
     })?;
-    let cells = read_cells(h5, sel.layer, sel.normalize, Some(&keep))?;
+    let cells = read_checked(src, sel.layer, sel.normalize, Some(&keep))?;
     let group_of_row = cells.cells.iter().map(|&c| new_index[grouping.of_cell[c].expect("kept") as usize]).collect();
     let names: Vec<String> = match sel.gene_column {
-        None => h5.var_names().to_vec(),
-        Some(column) => h5
+        None => src.var_names().to_vec(),
+        Some(column) => src
             .var_column(column)?
             .labels()
             .into_iter()
-            .zip(h5.var_names())
+            .zip(src.var_names())
             .map(|(label, var_name)| label.unwrap_or_else(|| var_name.clone()))
             .collect(),
     };
     let (genes, _) = crate::pseudobulk::make_unique(&names);
-    let cells_left_out = h5.n_obs() - cells.cells.len();
+    let cells_left_out = src.shape().0 - cells.cells.len();
     Ok(Screen { cells, groups, group_of_row, control, genes, cells_left_out })
 }
 

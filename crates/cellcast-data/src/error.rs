@@ -49,6 +49,10 @@ pub enum DataError {
     /// the file (`X/indptr`, `obs/cell_type/codes`), or `/` for the file as a whole.
     #[error("{path}: {object}: {message}")]
     H5ad { path: PathBuf, object: String, message: String },
+    /// An AnnData in memory ([`crate::anndata::AnnDataView`]) that is inconsistent. `object` is
+    /// the element (`X/indptr`, `obs/condition`, `layers/counts`).
+    #[error("AnnData (in memory): {object}: {message}")]
+    AnnData { object: String, message: String },
     /// An AnnData element stored in an encoding cellcast does not read.
     #[error("{path}: {object} has encoding-type '{encoding}'{}, which cellcast cannot read{hint}", version_suffix(.version))]
     H5adEncoding { path: PathBuf, object: String, encoding: String, version: String, hint: String },

@@ -8,13 +8,15 @@
 //! Connectivity Map's GCT and GCTX (HDF5) matrices, genes × samples, and turns them into
 //! samples × genes wide tables ([`gct`]). [`H5ad::open`] reads AnnData `.h5ad` files, streaming
 //! the expression matrix a block of cells at a time ([`h5ad`]), and [`pseudobulk`] averages
-//! (or sums) it per group of cells in one bounded-memory pass.
+//! (or sums) it per group of cells in one bounded-memory pass. [`AnnDataView`] is an AnnData in
+//! memory (numpy arrays borrowed from Python); both are a [`CellSource`], read by the same code.
 
 // Errors carry the file, row, column and offending text so a user can fix the input; they are
 // built once on a cold path, so their size does not matter.
 #![allow(clippy::result_large_err)]
 
 pub mod align;
+pub mod anndata;
 pub mod cells;
 pub mod counts;
 mod csv_reader;
@@ -32,6 +34,7 @@ mod table;
 pub mod task;
 pub mod write;
 
+pub use anndata::{AnnDataView, CellSource};
 pub use cellcast_stats::Matrix;
 pub use error::{DataError, Result};
 pub use frame::{Frame, FrameColumn};

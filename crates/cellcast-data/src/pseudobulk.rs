@@ -45,11 +45,12 @@
 //! read once, by cell blocks. The result does not depend on the block size, nor on whether the
 //! matrix is CSR, CSC or dense: every sum adds the same values in the same order.
 
-use cellcast_stats::de::CsrMatrix;
+use cellcast_stats::sparse::CsrMatrix;
 use cellcast_stats::Matrix;
 
-use crate::error::{DataError, Result};
-use crate::h5ad::{Grouping, H5ad, MatrixEncoding, MatrixInfo};
+use crate::anndata::CellSource;
+use crate::error::Result;
+use crate::h5ad::{Grouping, MatrixEncoding, MatrixInfo};
 use crate::output::{Column, OutputTable};
 
 /// Stored values per block when [`PseudobulkOptions::block`] is `None` (about 25 MB while a
@@ -275,40 +276,42 @@ enum Mode {
     },
 }
 
-/// Computes the pseudobulk of `h5` (see the [module documentation](self)). `progress` is called
-/// after every block.
-pub fn pseudobulk(h5: &H5ad, opts: &PseudobulkOptions<'_>, progress: &mut dyn FnMut(&Progress)) -> Result<Pseudobulk> {
-    let path = crate::h5ad::path_of(h5);
-    let mut grouping = h5.obs_column(opts.group_column)?.grouping();
+/// Computes the pseudobulk of the cells of `src`, a file or an AnnData in memory (see the
+/// [module documentation](self)). `progress` is called after every block.
+pub fn pseudobulk(
+    src: &dyn CellSource,
+    opts: &PseudobulkOptions<'_>,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Pseudobulk> {
+    src.validate()?;
+    let mut grouping = src.obs_column(opts.group_column)?.grouping();
     let mut id_column = opts.group_column.to_string();
     if let Some(rep) = opts.replicate_column {
-        grouping = grouping.cross(&h5.obs_column(rep)?.grouping());
+        grouping = grouping.cross(&src.obs_column(rep)?.grouping());
         id_column = format!("{}|{rep}", opts.group_column);
     }
     if grouping.labels.is_empty() {
         let what = opts.replicate_column.map_or_else(String::new, |r| format!(" and '{r}'"));
-        return Err(DataError::H5ad {
-            path,
-            object: format!("obs/{}", opts.group_column),
-            message: format!("no cell has a label in '{}'{what}: there is no group to aggregate", opts.group_column),
-        });
+        return Err(src.error(
+            &format!("obs/{}", opts.group_column),
+            format!("no cell has a label in '{}'{what}: there is no group to aggregate", opts.group_column),
+        ));
     }
-    let info = h5.matrix_info(opts.layer)?;
-    let (genes, renamed_genes) = make_unique(h5.var_names());
+    let info = src.matrix_info(opts.layer)?;
+    let (genes, renamed_genes) = make_unique(src.var_names());
     if genes.iter().any(|g| g == PSEUDOBULK_ID) {
-        return Err(DataError::H5ad {
-            path,
-            object: "var".to_string(),
-            message: format!("a gene is named '{PSEUDOBULK_ID}', like the id column of the output; rename it"),
-        });
+        return Err(
+            src.error("var", format!("a gene is named '{PSEUDOBULK_ID}', like the id column of the output; rename it"))
+        );
     }
-    let (n_obs, n_vars) = h5.shape();
+    let (n_obs, n_vars) = src.shape();
     let groups = grouping.labels.len();
     let sums = |what: &str| {
-        Sums::new(groups, n_vars).map_err(|message| DataError::H5ad {
-            path: crate::h5ad::path_of(h5),
-            object: format!("obs/{}", opts.group_column),
-            message: format!("{message}{what}; is '{}' really a grouping column?", opts.group_column),
+        Sums::new(groups, n_vars).map_err(|message| {
+            src.error(
+                &format!("obs/{}", opts.group_column),
+                format!("{message}{what}; is '{}' really a grouping column?", opts.group_column),
+            )
         })
     };
     let mut check = ValueCheck::new();
@@ -320,7 +323,7 @@ pub fn pseudobulk(h5: &H5ad, opts: &PseudobulkOptions<'_>, progress: &mut dyn Fn
             };
             let block = opts.block.unwrap_or_else(|| auto_block(&info, n_obs)).max(1);
             let mut blocks = 0;
-            for b in h5.row_blocks(opts.layer, block)? {
+            for b in src.row_blocks(opts.layer, block)? {
                 let b = b?;
                 accumulate_rows(&b.rows, b.start, &grouping, &mut mode, &mut check);
                 blocks += 1;
@@ -341,7 +344,7 @@ pub fn pseudobulk(h5: &H5ad, opts: &PseudobulkOptions<'_>, progress: &mut dyn Fn
             // enough.
             let mut totals = vec![0.0f64; n_obs];
             let mut blocks = 0;
-            for b in h5.column_blocks(opts.layer, block)? {
+            for b in src.column_blocks(opts.layer, block)? {
                 let b = b?;
                 for k in 0..b.genes.n_rows() {
                     let (cells, vals) = b.genes.row(k);
@@ -359,7 +362,7 @@ pub fn pseudobulk(h5: &H5ad, opts: &PseudobulkOptions<'_>, progress: &mut dyn Fn
             let mut sums = sums("")?;
             let factors: Vec<f64> = totals.iter().map(|&t| norm.factor(t)).collect();
             drop(totals);
-            for b in h5.column_blocks(opts.layer, block)? {
+            for b in src.column_blocks(opts.layer, block)? {
                 let b = b?;
                 for k in 0..b.genes.n_rows() {
                     let gene = b.start + k;
@@ -378,7 +381,7 @@ pub fn pseudobulk(h5: &H5ad, opts: &PseudobulkOptions<'_>, progress: &mut dyn Fn
     };
     let normalization = match opts.normalize {
         Some(_) => NormalizationChoice { normalization: norm, assumed: false, reason: String::new() },
-        None => assumed(norm, &check, &info, h5),
+        None => assumed(norm, &check, &info, src),
     };
     let n_cells = grouping.sizes();
     let mut values = sums.values;
@@ -390,11 +393,8 @@ pub fn pseudobulk(h5: &H5ad, opts: &PseudobulkOptions<'_>, progress: &mut dyn Fn
             }
         }
     }
-    let values = Matrix::from_row_major(groups, n_vars, values).ok_or_else(|| DataError::H5ad {
-        path: crate::h5ad::path_of(h5),
-        object: info.object.clone(),
-        message: "internal error: the sums do not fill groups × genes".to_string(),
-    })?;
+    let values = Matrix::from_row_major(groups, n_vars, values)
+        .ok_or_else(|| src.error(&info.object, "internal error: the sums do not fill groups × genes".to_string()))?;
     Ok(Pseudobulk {
         id_column,
         ids: grouping.labels.clone(),
@@ -445,7 +445,12 @@ fn accumulate_rows(rows: &CsrMatrix<f64>, start: usize, grouping: &Grouping, mod
 }
 
 /// The reason given for a normalisation decided from the data.
-pub(crate) fn assumed(n: Normalization, check: &ValueCheck, info: &MatrixInfo, h5: &H5ad) -> NormalizationChoice {
+pub(crate) fn assumed(
+    n: Normalization,
+    check: &ValueCheck,
+    info: &MatrixInfo,
+    src: &dyn CellSource,
+) -> NormalizationChoice {
     let reason = match check.first_non_count {
         None if check.stored == 0 => {
             format!("{} stores no values (an all-zero matrix counts as raw counts)", info.object)
@@ -464,8 +469,8 @@ pub(crate) fn assumed(n: Normalization, check: &ValueCheck, info: &MatrixInfo, h
             info.object,
             info.encoding,
             info.value_type,
-            h5.obs_names().get(cell).map_or("?", String::as_str),
-            h5.var_names().get(gene).map_or("?", String::as_str),
+            src.obs_names().get(cell).map_or("?", String::as_str),
+            src.var_names().get(gene).map_or("?", String::as_str),
             if v.is_nan() { "NaN".to_string() } else { crate::write::format_number(v) }
         ),
     };

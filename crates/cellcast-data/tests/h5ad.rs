@@ -491,7 +491,7 @@ fn not_hdf5_is_a_clear_error() {
 #[test]
 fn a_non_finite_value_in_x_is_an_error_naming_its_cell_and_gene() {
     use cellcast_data::h5ad::{write_h5ad, CategoricalColumn, NewAnnData};
-    use cellcast_stats::de::CsrMatrix;
+    use cellcast_stats::sparse::CsrMatrix;
     let dir = std::env::temp_dir().join(format!("cellcast-h5ad-nan-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let names = |p: &str, n: usize| (0..n).map(|i| format!("{p}{i}")).collect::<Vec<_>>();

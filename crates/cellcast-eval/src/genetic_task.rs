@@ -18,10 +18,10 @@
 
 use cellcast_metrics::{resolve, score, Inputs, MatrixInputs, Params};
 use cellcast_models::genetic::{GeneticModel, PerturbationProfiles};
-use cellcast_models::pca::column_means;
 use cellcast_models::targets::condition_genes;
 use cellcast_stats::de::CellsByGenes;
 use cellcast_stats::limma::{moderated_t_from_stats, moderated_t_vs_control, OneWayStats};
+use cellcast_stats::pca::column_means;
 use cellcast_stats::Matrix;
 
 use crate::EvalError;

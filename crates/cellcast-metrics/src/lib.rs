@@ -36,7 +36,7 @@ pub use error::{MetricError, NonFiniteCell, Result};
 pub use inputs::{Inputs, LabelInputs, MatrixInputs, RankingInputs};
 pub use params::Params;
 pub use registry::{
-    metrics, resolve, Direction, InputKind, MetricInfo, MissingTruth, ParamKind, ParamSpec, Use, RANKING_TIES,
+    metrics, resolve, Direction, InputKind, MetricInfo, MissingTruth, ParamKind, ParamSpec, Scorer, Use, RANKING_TIES,
 };
 pub use score::{Breakdown, Score};
 pub use wmse::variance_weights;
@@ -55,13 +55,16 @@ pub fn parse_targets(cell: &str) -> Vec<String> {
 /// named in a warning.
 pub fn score(info: &MetricInfo, inputs: Inputs, params: &Params) -> Result<Score> {
     info.check_params(params)?;
-    let mismatch =
-        || MetricError::Invalid { metric: info.name.to_string(), message: format!("expects {:?} inputs", info.input) };
-    let kind_matches = match inputs {
-        Inputs::Matrix(_) => info.input == InputKind::Matrix,
-        Inputs::Labels(_) => info.input == InputKind::Labels,
-        Inputs::Ranking(_) => info.input == InputKind::Ranking,
+    let mismatch = || MetricError::Invalid {
+        metric: info.name.to_string(),
+        message: format!("expects {:?} inputs", info.input()),
     };
+    let kind_matches = matches!(
+        (info.scorer, inputs),
+        (Scorer::Matrix(_), Inputs::Matrix(_))
+            | (Scorer::Labels(_), Inputs::Labels(_))
+            | (Scorer::Ranking(_), Inputs::Ranking(_))
+    );
     if !kind_matches {
         return Err(mismatch());
     }
@@ -77,15 +80,11 @@ pub fn score(info: &MetricInfo, inputs: Inputs, params: &Params) -> Result<Score
         });
     }
     let masked = check::finite_inputs(info, &inputs)?;
-    let mut s = match inputs {
-        Inputs::Matrix(x) => match info.name {
-            "myllia/score" => myllia::score(info, &x, params),
-            name if name.starts_with("celleval/") => celleval::score(info, &x, params),
-            "vcpi/wmse" | "mejia/wmse" => wmse::score(info, &x),
-            _ => polaris::regression(info, &x),
-        },
-        Inputs::Labels(x) => polaris::classification(info, &x, params),
-        Inputs::Ranking(x) => ranking::score(info, &x, params),
+    let mut s = match (info.scorer, inputs) {
+        (Scorer::Matrix(f), Inputs::Matrix(x)) => f(info, &x, params),
+        (Scorer::Labels(f), Inputs::Labels(x)) => f(info, &x, params),
+        (Scorer::Ranking(f), Inputs::Ranking(x)) => f(info, &x, params),
+        _ => Err(mismatch()),
     }?;
     s.metric = info.display_name(params);
     s.n_masked = masked;

@@ -1,8 +1,9 @@
 //! The metric registry: every metric's name, direction, inputs, parameters and source.
 
 use crate::error::{MetricError, Result};
+use crate::inputs::{LabelInputs, MatrixInputs, RankingInputs};
 use crate::params::Params;
-use crate::score::Breakdown;
+use crate::score::{Breakdown, Score};
 
 /// Whether lower or higher values are better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,12 +82,21 @@ pub struct ParamSpec {
     pub help: &'static str,
 }
 
+/// The function that computes a metric, registered with it, for the metric's input kind: a
+/// metric is only ever scored by its own function (no dispatch by name, no fallback).
+#[derive(Debug, Clone, Copy)]
+pub enum Scorer {
+    Matrix(fn(&MetricInfo, &MatrixInputs, &Params) -> Result<Score>),
+    Labels(fn(&MetricInfo, &LabelInputs, &Params) -> Result<Score>),
+    Ranking(fn(&MetricInfo, &RankingInputs, &Params) -> Result<Score>),
+}
+
 /// Everything cellcast knows about a metric before scoring anything.
 #[derive(Debug, Clone, Copy)]
 pub struct MetricInfo {
     pub name: &'static str,
     pub direction: Direction,
-    pub input: InputKind,
+    pub scorer: Scorer,
     pub weights: Use,
     pub baseline: Use,
     pub group_by: Use,
@@ -100,9 +110,18 @@ pub struct MetricInfo {
 }
 
 impl MetricInfo {
+    /// The shape of the inputs its scorer reads.
+    pub fn input(&self) -> InputKind {
+        match self.scorer {
+            Scorer::Matrix(_) => InputKind::Matrix,
+            Scorer::Labels(_) => InputKind::Labels,
+            Scorer::Ranking(_) => InputKind::Ranking,
+        }
+    }
+
     /// A one-line description of the inputs, for `cellcast metrics`.
     pub fn inputs_text(&self) -> String {
-        let mut parts = vec![match self.input {
+        let mut parts = vec![match self.input() {
             InputKind::Matrix if self.name.starts_with("celleval/") => {
                 "truth+pred pseudobulks (perturbation × gene, control row included)"
             }
@@ -188,7 +207,7 @@ macro_rules! polaris_regression {
         MetricInfo {
             name: $name,
             direction: $dir,
-            input: InputKind::Matrix,
+            scorer: Scorer::Matrix(|info, x, _| crate::polaris::regression(info, x)),
             weights: Use::No,
             baseline: Use::No,
             group_by: Use::No,
@@ -206,7 +225,7 @@ macro_rules! ranking {
         MetricInfo {
             name: $name,
             direction: Direction::HigherIsBetter,
-            input: InputKind::Ranking,
+            scorer: Scorer::Ranking(crate::ranking::score),
             weights: Use::No,
             baseline: Use::No,
             group_by: Use::No,
@@ -232,7 +251,7 @@ macro_rules! celleval {
         MetricInfo {
             name: $name,
             direction: $dir,
-            input: InputKind::Matrix,
+            scorer: Scorer::Matrix(crate::celleval::score),
             weights: Use::No,
             baseline: Use::No,
             group_by: Use::No,
@@ -266,7 +285,7 @@ static REGISTRY: &[MetricInfo] = &[
     MetricInfo {
         name: "polaris/pr_auc",
         direction: Direction::HigherIsBetter,
-        input: InputKind::Labels,
+        scorer: Scorer::Labels(crate::polaris::classification),
         weights: Use::No,
         baseline: Use::No,
         group_by: Use::Optional,
@@ -279,7 +298,7 @@ static REGISTRY: &[MetricInfo] = &[
     MetricInfo {
         name: "polaris/roc_auc",
         direction: Direction::HigherIsBetter,
-        input: InputKind::Labels,
+        scorer: Scorer::Labels(crate::polaris::classification),
         weights: Use::No,
         baseline: Use::No,
         group_by: Use::Optional,
@@ -292,7 +311,7 @@ static REGISTRY: &[MetricInfo] = &[
     MetricInfo {
         name: "myllia/score",
         direction: Direction::HigherIsBetter,
-        input: InputKind::Matrix,
+        scorer: Scorer::Matrix(crate::myllia::score),
         weights: Use::Required,
         baseline: Use::Required,
         group_by: Use::No,
@@ -315,7 +334,7 @@ static REGISTRY: &[MetricInfo] = &[
     MetricInfo {
         name: "vcpi/wmse",
         direction: Direction::LowerIsBetter,
-        input: InputKind::Matrix,
+        scorer: Scorer::Matrix(|info, x, _| crate::wmse::score(info, x)),
         weights: Use::Optional,
         baseline: Use::No,
         group_by: Use::No,
@@ -328,7 +347,7 @@ static REGISTRY: &[MetricInfo] = &[
     MetricInfo {
         name: "mejia/wmse",
         direction: Direction::LowerIsBetter,
-        input: InputKind::Matrix,
+        scorer: Scorer::Matrix(|info, x, _| crate::wmse::score(info, x)),
         weights: Use::Optional,
         baseline: Use::No,
         group_by: Use::No,

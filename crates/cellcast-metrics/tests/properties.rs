@@ -56,7 +56,7 @@ proptest! {
     fn perfect_regression_scores_best(rows in 3usize..12, cols in 1usize..6, values in prop::collection::vec(-5.0f64..5.0, 72)) {
         let truth = matrix(rows, cols, &values);
         let (ids, genes) = (names("r", rows), names("g", cols));
-        for info in metrics().iter().filter(|m| m.input == InputKind::Matrix && m.name != "myllia/score") {
+        for info in metrics().iter().filter(|m| m.input() == InputKind::Matrix && m.name != "myllia/score") {
             // With one gene every cosine distance is 0 or 2: ties everywhere, ranked by label.
             if info.name == "celleval/discrimination_score_cosine" && cols == 1 {
                 continue;
@@ -99,7 +99,7 @@ proptest! {
         let permute = |m: &Matrix| m.select_rows(&row_order).select_columns(&col_order);
         let ids_p: Vec<String> = row_order.iter().map(|&i| ids[i].clone()).collect();
         let genes_p: Vec<String> = col_order.iter().map(|&j| genes[j].clone()).collect();
-        for info in metrics().iter().filter(|m| m.input == InputKind::Matrix) {
+        for info in metrics().iter().filter(|m| m.input() == InputKind::Matrix) {
             let a = score_matrix(info.name, &truth, &pred, &ids, &genes);
             let b = score_matrix(info.name, &permute(&truth), &permute(&pred), &ids_p, &genes_p);
             // The Myllia score is rounded to 5 decimals: summation order may flip the last digit.
@@ -133,7 +133,7 @@ proptest! {
         for i in 0..rows {
             m.set(i, i % cands, 2.0);
         }
-        for info in metrics().iter().filter(|m| m.input == InputKind::Ranking) {
+        for info in metrics().iter().filter(|m| m.input() == InputKind::Ranking) {
             let params = params_for(info.name);
             let inputs = RankingInputs { ids: &ids, candidates: &candidates, targets: &targets, scores: &m };
             let s = score(info, Inputs::Ranking(inputs), &params).unwrap();

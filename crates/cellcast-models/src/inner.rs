@@ -15,7 +15,7 @@ pub(crate) fn inner_folds(features: &Features, rows: &[usize], k: usize, seed: u
         distinct.sort_unstable();
         distinct.dedup();
         let k = k.min(distinct.len());
-        return (k >= 2).then(|| (cellcast_data::split::group_kfold(&g, k).expect("k ≤ groups"), k));
+        return (k >= 2).then(|| (cellcast_stats::folds::group_kfold(&g, k).expect("k ≤ groups"), k));
     }
     let k = k.min(rows.len());
     if k < 2 {

@@ -22,16 +22,16 @@
 
 mod baseline;
 pub mod boosting;
+// PCA and faer's fixed parallelism live in cellcast-stats (phenomics and eval use them too).
+pub use cellcast_stats::{linalg, pca};
 pub mod drugseq_synth;
 mod ensemble;
 mod features;
 pub mod forest;
 pub mod genetic;
 mod inner;
-pub mod linalg;
 pub mod neural;
 mod pairs;
-pub mod pca;
 pub mod programs;
 mod retrieval;
 mod ridge;

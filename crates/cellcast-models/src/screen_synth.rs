@@ -16,8 +16,8 @@
 //!   naive DE ranker confuses with targets;
 //! - a double perturbation `A+B` adds the log effects of A and B (plus both knockdowns).
 
-use cellcast_stats::de::CsrMatrix;
 use cellcast_stats::rng::SplitMix64;
+use cellcast_stats::sparse::CsrMatrix;
 
 use crate::targets::Direction;
 

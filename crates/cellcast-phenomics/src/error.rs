@@ -26,7 +26,7 @@ pub enum PhenomicsError {
     )]
     ConstantOnControls { batch: String, dimension: String, sd: f64 },
     #[error(transparent)]
-    Pca(#[from] cellcast_models::pca::PcaError),
+    Pca(#[from] cellcast_stats::pca::PcaError),
     #[error("the generator's parameters are invalid: {0}")]
     Parameter(String),
 }

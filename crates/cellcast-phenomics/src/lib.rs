@@ -32,7 +32,7 @@ pub mod synth;
 pub mod wells;
 
 pub use aggregate::{compound_profiles, gene_profiles, CompoundProfiles, GeneProfiles};
-pub use cellcast_models::pca::Pca;
+pub use cellcast_stats::pca::Pca;
 pub use error::{PhenomicsError, Result};
 pub use evaluate::{mean_average_precision, ApSummary, Truth};
 pub use normalize::center_scale_on_controls;

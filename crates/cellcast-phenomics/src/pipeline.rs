@@ -6,7 +6,7 @@ use crate::error::{PhenomicsError, Result};
 use crate::normalize::center_scale_on_controls;
 use crate::relate::{max_abs_cosine, ActivityScores};
 use crate::wells::{PerturbationType, WellTable};
-use cellcast_models::pca::Pca;
+use cellcast_stats::pca::Pca;
 
 /// EFAAR keeps at most 128 components of the foundation-model embeddings.
 pub const MAX_DEFAULT_COMPONENTS: usize = 128;

@@ -8,7 +8,8 @@
 use std::path::Path;
 use std::time::Instant;
 
-use cellcast_stats::de::{rank_genes_vs_control, CsrMatrix, DeMethod};
+use cellcast_stats::de::{rank_genes_vs_control, DeMethod};
+use cellcast_stats::sparse::CsrMatrix;
 
 fn read_raw<const N: usize>(path: &Path) -> Vec<[u8; N]> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

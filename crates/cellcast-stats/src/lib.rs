@@ -12,16 +12,24 @@
 //! - [`classification`]: scikit-learn's average precision and ROC AUC;
 //! - [`moments`], [`rank`]: means, variances, medians and tie-averaged ranks;
 //! - [`rng`]: the seeded generator behind every random step;
-//! - [`Matrix`]: the dense row-major matrix the other crates exchange.
+//! - [`folds`]: scikit-learn's `KFold(shuffle=True)` layout and `GroupKFold` assignment;
+//! - [`pca`]: principal components with reproducible signs, on faer at a fixed degree of
+//!   parallelism ([`linalg`]) so results do not depend on the thread count;
+//! - [`Matrix`]: the dense row-major matrix the other crates exchange; [`sparse::CsrMatrix`] its
+//!   sparse (CSR) counterpart.
 
 pub mod classification;
 pub mod correlation;
 pub mod de;
+pub mod folds;
 pub mod limma;
+pub mod linalg;
 mod matrix;
 pub mod moments;
+pub mod pca;
 pub mod rank;
 pub mod rng;
+pub mod sparse;
 pub mod special;
 
 pub use matrix::Matrix;

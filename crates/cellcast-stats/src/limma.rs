@@ -266,7 +266,7 @@ mod tests {
                 .unwrap();
         let labels: Vec<String> = ["b", "a", "b", "a", "a"].iter().map(|s| s.to_string()).collect();
         let a = OneWayStats::from_samples(&dense, &labels).unwrap();
-        let b = OneWayStats::from_samples(&crate::de::CsrMatrix::from_dense(&dense), &labels).unwrap();
+        let b = OneWayStats::from_samples(&crate::sparse::CsrMatrix::from_dense(&dense), &labels).unwrap();
         assert_eq!(a.names, vec!["a", "b"]);
         assert_eq!(a.sizes, vec![3, 2]);
         assert_eq!(a.means.row(0), &[4.0 / 3.0, 0.0, 4.0 / 3.0]);

@@ -13,7 +13,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use cellcast_stats::de::{rank_genes_vs_control, CsrMatrix, DeMethod, DeResult};
+use cellcast_stats::de::{rank_genes_vs_control, DeMethod, DeResult};
+use cellcast_stats::sparse::CsrMatrix;
 use cellcast_stats::special::{normal_sf, student_t_sf};
 use cellcast_stats::Matrix;
 

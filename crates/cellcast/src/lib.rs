@@ -23,12 +23,18 @@
 mod error;
 mod observer;
 
+pub mod cells;
 pub mod chem;
 pub mod de;
+pub mod genetic;
+pub mod phenomics;
+pub mod pseudobulk;
 pub mod score;
 pub mod table;
+pub mod targets;
 pub mod weights;
 
+pub use cells::CellsSource;
 pub use error::{Context, Error, ErrorKind, Result};
 pub use observer::{Collect, Observer, Progress, Silent, Unit};
 

@@ -104,7 +104,7 @@ fn check_truth(info: &MetricInfo, truth: &WideTable) -> Result<()> {
 pub fn score(opts: &ScoreOptions, observer: &dyn Observer) -> Result<ScoreOutcome> {
     let (info, params) = opts.validate()?;
     let id = opts.id_column.as_str();
-    let result = match info.input {
+    let result = match info.input() {
         InputKind::Matrix => {
             // The tables are independent: parse them on separate threads (parsing dominates).
             let (truth, pred, weights, baseline) = std::thread::scope(|scope| {

@@ -1,12 +1,12 @@
 //! `X`, `layers/*` and `obsm/*`: sparse (CSR, CSC) and dense matrices, read a block of rows (or
 //! columns) at a time.
 
-use cellcast_stats::de::CsrMatrix;
+use cellcast_stats::sparse::CsrMatrix;
 use cellcast_stats::Matrix;
 use hdf5_pure::{DType, Dataset};
 
 use super::hdf::{self, Ctx, Node};
-use crate::error::Result;
+use crate::error::{DataError, Result};
 
 /// How a matrix is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,63 +260,102 @@ impl Sparse {
         Ok(v)
     }
 
-    /// Rows `start..start + count` of the compressed axis as a `count × minor` CSR matrix: a
-    /// window of indptr, then the windows of indices and data it points at. Rows are returned
-    /// in canonical form: unsorted column indices are sorted, duplicates summed (as scipy's
-    /// `sum_duplicates`).
+    /// Rows `start..start + count` of the compressed axis as a `count × minor` CSR matrix (see
+    /// [`read_major`]).
     pub fn read_major(&self, ctx: &Ctx, start: usize, count: usize) -> Result<CsrMatrix<f64>> {
-        let axis = if self.csr { "row" } else { "column" };
-        let indptr_path = hdf::join(&self.object, "indptr");
-        let p = self.read_indptr(ctx, start, count + 1)?;
-        for k in 0..count {
-            let (a, b) = (p[k], p[k + 1]);
-            if a < 0 || b < a || b as u64 > self.nnz {
-                return Err(ctx.err(
-                    &indptr_path,
-                    format!(
-                        "{axis} {} spans {a}..{b}, which is not a range of the {} stored values (indptr must not \
-                         decrease)",
-                        start + k,
-                        self.nnz
-                    ),
-                ));
-            }
-        }
-        let lo = p[0] as u64;
-        let len = (p[count] - p[0]) as u64;
+        let layout = MajorLayout { minor: self.minor, nnz: self.nnz, csr: self.csr };
         let indices_path = hdf::join(&self.object, "indices");
         let data_path = hdf::join(&self.object, "data");
-        let raw_indices = if len == 0 {
-            Vec::new()
-        } else {
-            self.indices.read_i64_rows(lo, len).map_err(|e| ctx.hdf(&indices_path, e))?
-        };
-        let mut data =
-            if len == 0 { Vec::new() } else { self.data.read_f64_rows(lo, len).map_err(|e| ctx.hdf(&data_path, e))? };
-        if raw_indices.len() as u64 != len || data.len() as u64 != len {
-            return Err(ctx.err(&self.object, format!("read fewer values than indptr promises at {axis} {start}")));
-        }
-        if let Some(k) = data.iter().position(|v| !v.is_finite()) {
-            let major = start + p.partition_point(|&x| x <= lo as i64 + k as i64).saturating_sub(1);
-            let (cell, gene) = if self.csr { (major as i64, raw_indices[k]) } else { (raw_indices[k], major as i64) };
-            return Err(ctx.err(&data_path, not_finite(data[k], cell, gene)));
-        }
-        let mut indices = Vec::with_capacity(raw_indices.len());
-        for (k, &j) in raw_indices.iter().enumerate() {
-            if j < 0 || j as u64 >= self.minor as u64 {
-                let row = start + p.partition_point(|&x| x <= lo as i64 + k as i64).saturating_sub(1);
-                return Err(
-                    ctx.err(&indices_path, format!("{axis} {row} has index {j}; valid indices are 0..{}", self.minor))
-                );
-            }
-            indices.push(j as u32);
-        }
-        drop(raw_indices);
-        let mut indptr: Vec<usize> = p.iter().map(|&x| (x - p[0]) as usize).collect();
-        canonicalize(&mut indptr, &mut indices, &mut data);
-        CsrMatrix::new(count, self.minor, indptr, indices, data)
-            .map_err(|e| ctx.err(&self.object, format!("internal error building a block: {e}")))
+        read_major(
+            &layout,
+            start,
+            count,
+            |at, n| self.read_indptr(ctx, at, n),
+            |lo, len| {
+                let indices = self.indices.read_i64_rows(lo, len).map_err(|e| ctx.hdf(&indices_path, e))?;
+                let data = self.data.read_f64_rows(lo, len).map_err(|e| ctx.hdf(&data_path, e))?;
+                Ok((indices, data))
+            },
+            |part, message| ctx.err(&part_path(&self.object, part), message),
+        )
     }
+}
+
+/// `X/indices` for part `indices` of `X`; `X` itself for part `""`.
+pub(crate) fn part_path(object: &str, part: &str) -> String {
+    if part.is_empty() {
+        object.to_string()
+    } else {
+        hdf::join(object, part)
+    }
+}
+
+/// The shape of a sparse matrix along its compressed axis.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MajorLayout {
+    /// Columns of a CSR matrix, rows of a CSC one.
+    pub minor: usize,
+    pub nnz: u64,
+    pub csr: bool,
+}
+
+/// Rows `start..start + count` of the compressed axis as a `count × minor` CSR matrix, from a
+/// file or from memory alike, so both give the same blocks bit for bit: `read_indptr(at, n)`
+/// reads `n` pointers, `read_window(lo, len)` the indices and the values (widened to f64) they
+/// point at. Every pointer, index and value is checked (`error(part, message)` names `indptr`,
+/// `indices`, `data`, or the matrix for `""`). Rows are returned in canonical form: unsorted
+/// column indices are sorted, duplicates summed (as scipy's `sum_duplicates`).
+pub(crate) fn read_major(
+    layout: &MajorLayout,
+    start: usize,
+    count: usize,
+    read_indptr: impl FnOnce(usize, usize) -> Result<Vec<i64>>,
+    read_window: impl FnOnce(u64, u64) -> Result<(Vec<i64>, Vec<f64>)>,
+    error: impl Fn(&str, String) -> DataError,
+) -> Result<CsrMatrix<f64>> {
+    let axis = if layout.csr { "row" } else { "column" };
+    let p = read_indptr(start, count + 1)?;
+    if p.len() != count + 1 {
+        return Err(error("indptr", format!("read {} values at {start}; expected {}", p.len(), count + 1)));
+    }
+    for k in 0..count {
+        let (a, b) = (p[k], p[k + 1]);
+        if a < 0 || b < a || b as u64 > layout.nnz {
+            return Err(error(
+                "indptr",
+                format!(
+                    "{axis} {} spans {a}..{b}, which is not a range of the {} stored values (indptr must not \
+                     decrease)",
+                    start + k,
+                    layout.nnz
+                ),
+            ));
+        }
+    }
+    let lo = p[0] as u64;
+    let len = (p[count] - p[0]) as u64;
+    let (raw_indices, mut data) = if len == 0 { (Vec::new(), Vec::new()) } else { read_window(lo, len)? };
+    if raw_indices.len() as u64 != len || data.len() as u64 != len {
+        return Err(error("", format!("read fewer values than indptr promises at {axis} {start}")));
+    }
+    if let Some(k) = data.iter().position(|v| !v.is_finite()) {
+        let major = start + p.partition_point(|&x| x <= lo as i64 + k as i64).saturating_sub(1);
+        let (cell, gene) = if layout.csr { (major as i64, raw_indices[k]) } else { (raw_indices[k], major as i64) };
+        return Err(error("data", not_finite(data[k], cell, gene)));
+    }
+    let mut indices = Vec::with_capacity(raw_indices.len());
+    for (k, &j) in raw_indices.iter().enumerate() {
+        if j < 0 || j as u64 >= layout.minor as u64 {
+            let row = start + p.partition_point(|&x| x <= lo as i64 + k as i64).saturating_sub(1);
+            return Err(error("indices", format!("{axis} {row} has index {j}; valid indices are 0..{}", layout.minor)));
+        }
+        indices.push(j as u32);
+    }
+    drop(raw_indices);
+    let mut indptr: Vec<usize> = p.iter().map(|&x| (x - p[0]) as usize).collect();
+    canonicalize(&mut indptr, &mut indices, &mut data);
+    CsrMatrix::new(count, layout.minor, indptr, indices, data)
+        .map_err(|e| error("", format!("internal error building a block: {e}")))
 }
 
 /// Sorts each row's indices (carrying the data) and sums duplicates, compacting in place. Rows
@@ -373,7 +412,7 @@ pub(crate) fn dense_to_csr(rows: usize, width: usize, values: &[f64]) -> Built {
 
 /// A block built in memory: valid by construction, but `CsrMatrix::new` checks anyway (and
 /// refuses more than 2^32 columns).
-pub(crate) type Built = std::result::Result<CsrMatrix<f64>, cellcast_stats::de::DeError>;
+pub(crate) type Built = std::result::Result<CsrMatrix<f64>, cellcast_stats::sparse::InvalidCsr>;
 
 /// Reads dense rows `start..start + count` as f64.
 pub(crate) fn read_dense_rows(
@@ -388,10 +427,16 @@ pub(crate) fn read_dense_rows(
     if v.len() != count * width {
         return Err(ctx.err(object, format!("read {} values for {count} rows of {width}", v.len())));
     }
-    if let Some(k) = v.iter().position(|x| !x.is_finite()) {
-        return Err(ctx.err(object, not_finite(v[k], (start + k / width.max(1)) as i64, (k % width.max(1)) as i64)));
+    if let Some(message) = dense_not_finite(&v, start, width) {
+        return Err(ctx.err(object, message));
     }
     Ok(v)
+}
+
+/// The error text for the first non-finite value of dense rows from `start` on, if any.
+pub(crate) fn dense_not_finite(values: &[f64], start: usize, width: usize) -> Option<String> {
+    let k = values.iter().position(|x| !x.is_finite())?;
+    Some(not_finite(values[k], (start + k / width.max(1)) as i64, (k % width.max(1)) as i64))
 }
 
 /// The error text for a stored value that is not a finite number (positions 0-based).

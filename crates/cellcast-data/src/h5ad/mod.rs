@@ -75,12 +75,12 @@
 
 mod frame;
 mod hdf;
-mod matrix;
+pub(crate) mod matrix;
 mod write;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use cellcast_stats::de::CsrMatrix;
+use cellcast_stats::sparse::CsrMatrix;
 use cellcast_stats::Matrix;
 
 pub use frame::{AnnColumn, Categorical, Grouping};
@@ -506,9 +506,4 @@ impl Iterator for ColumnBlocks<'_> {
         self.next = if result.is_ok() { start + count } else { n };
         Some(result.map(|genes| ColumnBlock { start, genes }))
     }
-}
-
-/// The file's path, for the pseudobulk module's errors.
-pub(crate) fn path_of(h5: &H5ad) -> PathBuf {
-    h5.ctx.path.clone()
 }

@@ -8,7 +8,7 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use cellcast_stats::de::CsrMatrix;
+use cellcast_stats::sparse::CsrMatrix;
 use hdf5_pure::{AttrValue, FileBuilder, GroupBuilder};
 
 use crate::error::{DataError, Result};

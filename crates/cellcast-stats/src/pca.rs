@@ -5,7 +5,7 @@
 
 use faer::Mat;
 
-use cellcast_stats::Matrix;
+use crate::Matrix;
 
 /// Why a PCA cannot be fitted.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -125,7 +125,7 @@ pub fn column_means(x: &Matrix) -> Vec<f64> {
 
 #[cfg(test)]
 mod tests {
-    use cellcast_stats::rng::SplitMix64;
+    use crate::rng::SplitMix64;
 
     use super::*;
 
