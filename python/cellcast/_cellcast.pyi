@@ -34,7 +34,7 @@ def score(
     params: List[Tuple[str, str]],
 ) -> Dict[str, Any]: ...
 def pseudobulk(
-    cells: CellsArg, group_column: str, normalize: str, layer: Optional[str], agg: str
+    cells: CellsArg, group_column: str, normalize: Optional[str], layer: Optional[str], agg: str
 ) -> Dict[str, Any]: ...
 def targets_rank(
     cells: CellsArg, group_column: str, control: str, direction: str, layer: Optional[str]

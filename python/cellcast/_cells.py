@@ -93,15 +93,14 @@ def cells_arg(adata: Any, columns: Sequence[str], layer: Optional[str]) -> Any:
             )
         specs.append((c, obs_column_spec(c, obs[c])))
     layers: Dict[str, Any] = {}
-    x: Any = None
     if layer is not None:
         if layer not in adata.layers:
             raise InputError(f"no layer '{layer}' (layers: {', '.join(adata.layers.keys()) or 'none'})")
         layers[layer] = matrix_spec(adata.layers[layer])
     elif adata.X is None:
         raise InputError("the AnnData has no X; pass layer=NAME")
-    else:
-        x = matrix_spec(adata.X)
+    # X crosses even when a layer is read (borrowed, no copy): the view is checked whole.
+    x = None if adata.X is None else matrix_spec(adata.X)
     return {
         "x": x,
         "layers": layers,
@@ -135,8 +134,10 @@ def pseudobulk(
         columns categorical or not. A path is streamed from disk in blocks of cells.
     group_column : str
         The obs column whose values are the groups; cells with a missing label are left out.
-    normalize : {None, "none", "cp10k-log1p", "cpm-log2"}, default None (= "none")
-        Per-cell normalisation before aggregating.
+    normalize : {None, "none", "cp10k-log1p", "cpm-log2"}, default None
+        Per-cell normalisation before aggregating. None lets the data decide, as the command
+        does: raw counts (every stored value a non-negative integer) get cp10k-log1p, anything
+        else is aggregated as it is (a warning or note says which).
     layer : str, optional
         Aggregate this layer instead of X.
     agg : {"mean", "sum"}, default "mean"
@@ -151,13 +152,13 @@ def pseudobulk(
     >>> adata = anndata.AnnData(np.array([[1.0, 0.0], [3.0, 2.0], [5.0, 5.0]]),
     ...                         obs=pd.DataFrame({"g": ["a", "a", "b"]}, index=["c1", "c2", "c3"]),
     ...                         var=pd.DataFrame(index=["x", "y"]))
-    >>> cellcast.pseudobulk(adata, "g")
+    >>> cellcast.pseudobulk(adata, "g", normalize="none")
          x    y
     g
     a  2.0  1.0
     b  5.0  5.0
     """
     cells = cells_arg(adata, [group_column], layer)
-    out = native("pseudobulk")(cells, str(group_column), normalize or "none", layer, str(agg))
+    out = native("pseudobulk")(cells, str(group_column), normalize, layer, str(agg))
     warn(out.get("warnings", []), stacklevel=2)
     return frame_from(out, group_column)

@@ -14,7 +14,6 @@ from conftest import GOLDEN
 
 anndata = pytest.importorskip("anndata")
 sp = pytest.importorskip("scipy.sparse")
-pytestmark = pytest.mark.skipif(not hasattr(_cellcast, "pseudobulk"), reason="pseudobulk binding not built yet")
 
 H5AD = GOLDEN / "h5ad"
 FIXTURES = [p for p in sorted(H5AD.glob("*.json")) if (H5AD / p.name.replace(".json", ".h5ad")).exists()]
@@ -39,7 +38,8 @@ def test_pseudobulk_matches_scanpy_fixtures(fixture, case, source):
     want = pd.DataFrame(case["values"], index=case["groups"], columns=case["genes"])
     assert list(got.index) == list(want.index)
     assert list(got.columns) == list(want.columns)
-    tol = 1e-5 if "32" in str(case.get("variant")) else 1e-9
+    # "native": scanpy computed in the file's dtype (float32 sums); cellcast sums in float64.
+    tol = 1e-9 if case.get("variant") in (None, "float64") else 1e-6
     np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=tol, atol=tol)
 
 
@@ -74,7 +74,7 @@ def test_pseudobulk_matches_scanpy(fmt, dtype, categorical):
 
 def test_pseudobulk_sum_of_raw_counts():
     adata = make_adata("csr", np.float64, True)
-    got = cellcast.pseudobulk(adata, "perturbation", agg="sum")
+    got = cellcast.pseudobulk(adata, "perturbation", normalize="none", agg="sum")
     dense = adata.X.toarray()
     for g in got.index:
         np.testing.assert_allclose(got.loc[g].to_numpy(), dense[(adata.obs["perturbation"] == g).to_numpy()].sum(axis=0))

@@ -12,7 +12,7 @@ MODULES = [
     ("cellcast._split", None),
     ("cellcast._score", None),
     ("cellcast", None),
-    ("cellcast._cells", "pseudobulk"),
+    ("cellcast._cells", None),
 ]
 
 

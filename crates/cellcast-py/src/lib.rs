@@ -4,6 +4,8 @@
 //! into DataFrames, warnings and exceptions. Errors become the package's exception classes
 //! (defined in Python, `cellcast._errors`) by the façade's `ErrorKind`.
 
+mod cells;
+
 use cellcast::engine::chem::MorganParams;
 use cellcast::engine::data::split::{Part, SplitMethod};
 use cellcast::table::{Frame, FrameColumn, Table};
@@ -262,5 +264,6 @@ fn _cellcast(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(split, m)?)?;
     m.add_function(wrap_pyfunction!(metrics, m)?)?;
     m.add_function(wrap_pyfunction!(score, m)?)?;
+    m.add_function(wrap_pyfunction!(cells::pseudobulk, m)?)?;
     Ok(())
 }
