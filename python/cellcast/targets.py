@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 import pandas as pd
 
-from ._cells import cells_arg
+from ._cells import cells_arg, frame_from
 from ._util import native, warn
 
 __all__ = ["rank"]
@@ -40,14 +40,10 @@ def rank(
 
     Returns
     -------
-    pandas.DataFrame indexed by group: the same columns as the command's output table.
+    pandas.DataFrame indexed by group (every label but the control's), one column per gene:
+    the score that the gene is the one perturbed (higher = more likely), as the command's table.
     """
     cells = cells_arg(adata, [group_column], layer)
     out = native("targets_rank")(cells, str(group_column), str(control), str(direction), layer)
     warn(out.get("warnings", []), stacklevel=2)
-    df = pd.DataFrame({name: values for name, values in out["columns"]})
-    if group_column in df.columns:
-        df = df.set_index(group_column)
-    elif "group" in df.columns:
-        df = df.set_index("group")
-    return df
+    return frame_from(out, group_column)

@@ -241,3 +241,49 @@ pub fn pseudobulk<'py>(
     d.set_item("warnings", observer.warnings())?;
     Ok(d)
 }
+
+/// `targets_rank(cells, group_column, control, direction, layer) -> dict(rows, columns, values,
+/// warnings)`: groups × genes scores, higher = more likely the perturbed gene.
+#[pyfunction]
+#[pyo3(signature = (cells, group_column, control, direction, layer))]
+pub fn targets_rank<'py>(
+    py: Python<'py>,
+    cells: Bound<'py, PyAny>,
+    group_column: String,
+    control: String,
+    direction: String,
+    layer: Option<String>,
+) -> PyResult<Bound<'py, PyDict>> {
+    use cellcast::targets::Direction;
+    let direction = match direction.as_str() {
+        "down" => Direction::Down,
+        "up" => Direction::Up,
+        "both" => Direction::Both,
+        other => {
+            return Err(to_py(
+                py,
+                cellcast::Error::input(format!("direction must be down, up or both (got '{other}')")),
+            ))
+        }
+    };
+    let held = hold_cells(&cells)?;
+    let opts = cellcast::targets::TargetsRankOptions {
+        cells: held.source()?,
+        group_column,
+        control,
+        layer,
+        direction,
+        ..Default::default()
+    };
+    let observer = cellcast::Collect::default();
+    let out = py.detach(|| cellcast::targets::rank(&opts, &observer)).map_err(|e| to_py(py, e))?;
+    let d = PyDict::new(py);
+    d.set_item("rows", &out.ids)?;
+    d.set_item("columns", &out.genes)?;
+    let (r, c) = (out.scores.nrows(), out.scores.ncols());
+    let values = numpy::ndarray::Array2::from_shape_vec((r, c), out.scores.as_slice().to_vec())
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    d.set_item("values", values.into_pyarray(py))?;
+    d.set_item("warnings", observer.warnings())?;
+    Ok(d)
+}

@@ -265,5 +265,6 @@ fn _cellcast(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(metrics, m)?)?;
     m.add_function(wrap_pyfunction!(score, m)?)?;
     m.add_function(wrap_pyfunction!(cells::pseudobulk, m)?)?;
+    m.add_function(wrap_pyfunction!(cells::targets_rank, m)?)?;
     Ok(())
 }
