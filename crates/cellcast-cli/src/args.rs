@@ -93,3 +93,25 @@ mod tests {
         );
     }
 }
+
+/// Which way a perturbation moves its target (`targets rank`, `targets evaluate`, `synth`).
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum DirectionArg {
+    /// CRISPRi, knockout, knockdown: the target drops.
+    Down,
+    /// CRISPRa, overexpression: the target rises.
+    Up,
+    /// Unknown: any large change.
+    Both,
+}
+
+impl DirectionArg {
+    pub fn direction(self) -> cellcast::engine::models::targets::Direction {
+        use cellcast::engine::models::targets::Direction;
+        match self {
+            DirectionArg::Down => Direction::Down,
+            DirectionArg::Up => Direction::Up,
+            DirectionArg::Both => Direction::Both,
+        }
+    }
+}

@@ -11,14 +11,6 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Appends formatted text to a `String` (formatting into a `String` cannot fail).
-macro_rules! outf {
-    ($buf:expr, $($arg:tt)*) => {{
-        use std::fmt::Write as _;
-        let _ = write!($buf, $($arg)*);
-    }};
-}
-
 /// Appends a formatted line to a `String`.
 macro_rules! outln {
     ($buf:expr) => {
@@ -31,14 +23,11 @@ macro_rules! outln {
 }
 
 mod args;
-mod calibration_report;
 mod chem_cmd;
 mod demo;
 mod genetic_cmd;
 mod observer;
 mod phenomics_cmd;
-mod plot;
-mod programs_report;
 mod pseudobulk_cmd;
 mod report;
 mod run_cmd;
@@ -417,7 +406,7 @@ fn remove_partial_outputs_on_signals() {
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else { return };
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
-            cellcast_data::staging::remove_pending();
+            cellcast::engine::data::staging::remove_pending();
             eprintln!("\ninterrupted (signal {signal}): partial outputs removed, nothing is left half-written");
             std::process::exit(128 + signal);
         }

@@ -1,14 +1,11 @@
-//! `cellcast phenomics`: arguments → options → call → print; and `cellcast synth --kind
-//! phenomics`, which writes a screen with planted activity to try it on.
+//! `cellcast phenomics`: arguments → options → call → print.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Result;
 use cellcast::phenomics::{self, PipelineOptions};
-use cellcast_phenomics::{synth_phenomics, SynthParams};
 
-use crate::demo::SynthArgs;
 use crate::observer::Terminal;
 use crate::report::fmt;
 
@@ -133,32 +130,4 @@ pub fn run(args: &PhenomicsArgs) -> Result<()> {
     }
     eprintln!("done in {:.2} s", start.elapsed().as_secs_f64());
     crate::emit(&out)
-}
-
-/// `cellcast synth --kind phenomics`: DIR/embeddings.parquet and DIR/truth.csv.
-/// `cellcast synth --kind phenomics` into `out`; says what it wrote.
-pub fn synth(args: &SynthArgs, out: &Path) -> Result<String> {
-    let defaults = SynthParams::default();
-    let params = SynthParams {
-        compounds: args.compounds.unwrap_or(defaults.compounds),
-        genes: args.genes.unwrap_or(defaults.genes),
-        dims: args.dims.unwrap_or(defaults.dims),
-        batches: args.batches.unwrap_or(defaults.batches),
-        batch_effect: args.batch_effect.unwrap_or(defaults.batch_effect),
-        noise: args.noise.unwrap_or(defaults.noise),
-        seed: args.seed,
-        ..defaults
-    };
-    let screen = synth_phenomics(&params)?;
-    screen.wells.write(&out.join("embeddings.parquet"))?;
-    screen.truth.write(&out.join("truth.csv"))?;
-    Ok(format!(
-        "{} wells ({} compounds × {} concentrations, {} genes, {} batches, {} dimensions) and the planted truth",
-        screen.wells.nwells(),
-        params.compounds,
-        params.concentrations.len(),
-        params.genes,
-        params.batches,
-        params.dims,
-    ))
 }

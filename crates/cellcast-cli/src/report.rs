@@ -5,6 +5,8 @@ use cellcast::engine::metrics::RANKING_TIES;
 use cellcast::score::{metrics, Breakdown, Score, ScoreOutcome};
 use serde_json::{json, Map, Value};
 
+pub use cellcast::report::fmt;
+
 /// The JSON object `cellcast score --json` prints.
 pub fn score_json(outcome: &ScoreOutcome) -> Value {
     let score = &outcome.score;
@@ -57,16 +59,6 @@ pub fn print_score(score: &Score) -> Result<()> {
     }
     outln!(out, "  (--json prints the score of every one of the {unit})");
     crate::emit(&out)
-}
-
-pub fn fmt(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v != 0.0 && (v.abs() < 1e-4 || v.abs() >= 1e6) {
-        format!("{v:.6e}")
-    } else {
-        format!("{v:.6}")
-    }
 }
 
 /// `cellcast metrics`.

@@ -1,18 +1,14 @@
-//! `cellcast targets rank` and `cellcast targets evaluate`: arguments → options → call → print
-//! (and `cellcast synth --kind screen`'s screen).
+//! `cellcast targets rank` and `cellcast targets evaluate`: arguments → options → call → print.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use cellcast::cells::ScreenOptions;
 use cellcast::targets;
 use cellcast::CellsSource;
-use cellcast_data::h5ad::{write_h5ad, CategoricalColumn, NewAnnData};
-use cellcast_data::output::{Column, OutputTable};
-use cellcast_models::screen_synth::{synth_screen as synth_screen_data, ScreenParams};
-use cellcast_models::targets::{condition_genes, Direction};
 
+use crate::args::DirectionArg;
 use crate::observer::Terminal;
 use crate::pseudobulk_cmd::NormalizeArg;
 
@@ -78,26 +74,6 @@ rankers, whose candidates are other genes.
 Example:
   cellcast targets evaluate --h5ad norman.h5ad --group-column condition --control control \\
       --where dataset=norman19 --group-size 1,10 --out target_id.csv";
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum DirectionArg {
-    /// CRISPRi, knockout, knockdown: the target drops.
-    Down,
-    /// CRISPRa, overexpression: the target rises.
-    Up,
-    /// Unknown: any large change.
-    Both,
-}
-
-impl DirectionArg {
-    pub fn direction(self) -> Direction {
-        match self {
-            DirectionArg::Down => Direction::Down,
-            DirectionArg::Up => Direction::Up,
-            DirectionArg::Both => Direction::Both,
-        }
-    }
-}
 
 /// The screen options `rank`, `evaluate` and `task genetic` share.
 #[derive(clap::Args)]
@@ -239,63 +215,4 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
     targets::evaluate(&opts, &Terminal::default())?;
     eprintln!("wrote {} in {:.1} s", args.out.display(), start.elapsed().as_secs_f64());
     Ok(())
-}
-
-/// `cellcast synth --kind screen`: screen.h5ad (obs `perturbation`, control `control`, and
-/// `replicate` r1–r3; raw counts) and targets.csv (`id,targets`, the truth `ranking/*` reads).
-/// `cellcast synth --kind screen` into `out`; says what it wrote.
-pub fn synth_screen(args: &crate::demo::SynthArgs, out: &Path) -> Result<String> {
-    let defaults = ScreenParams::default();
-    let direction = args.direction.map_or(Direction::Down, DirectionArg::direction);
-    if direction == Direction::Both {
-        bail!("--direction: a generated screen's perturbations go down (CRISPRi) or up (CRISPRa)");
-    }
-    let params = ScreenParams {
-        genes: args.genes.unwrap_or(defaults.genes),
-        perturbations: args.perturbations.unwrap_or(defaults.perturbations),
-        cells_per_group: args.cells.unwrap_or(defaults.cells_per_group),
-        direction,
-        seed: args.seed,
-        ..defaults
-    };
-    if params.genes < 30 || params.perturbations < 2 || params.cells_per_group < 1 {
-        bail!("a screen needs at least 30 genes, 2 perturbations and 1 cell per perturbation");
-    }
-    let screen = synth_screen_data(&params);
-    let obs_names: Vec<String> = (0..screen.labels.len()).map(|i| format!("cell{i}")).collect();
-    let column = CategoricalColumn {
-        name: "perturbation".into(),
-        categories: screen.groups.clone(),
-        codes: screen.labels.iter().map(|l| screen.groups.iter().position(|g| g == l).map(|k| k as u32)).collect(),
-    };
-    // Three replicates (say, wells) per perturbation, dealt in turn: for pseudobulk designs.
-    let replicate = CategoricalColumn {
-        name: "replicate".into(),
-        categories: vec!["r1".into(), "r2".into(), "r3".into()],
-        codes: (0..screen.labels.len()).map(|i| Some((i % 3) as u32)).collect(),
-    };
-    let data = NewAnnData {
-        x: &screen.counts,
-        obs_names: &obs_names,
-        var_names: &screen.genes,
-        obs_columns: &[column, replicate],
-        var_columns: &[],
-    };
-    write_h5ad(&out.join("screen.h5ad"), &data)?;
-    let perturbed = &screen.groups[1..];
-    OutputTable::new()
-        .with("id", Column::Text(perturbed.iter().cloned().map(Some).collect()))
-        .with(
-            "targets",
-            Column::Text(perturbed.iter().map(|g| Some(condition_genes(g).collect::<Vec<_>>().join(";"))).collect()),
-        )
-        .write(&out.join("targets.csv"))?;
-    Ok(format!(
-        "{} cells ({} perturbations + control) × {} genes (screen.h5ad: obs 'perturbation', control '{}'; \
-         targets.csv)",
-        screen.labels.len(),
-        perturbed.len(),
-        screen.genes.len(),
-        screen.control
-    ))
 }

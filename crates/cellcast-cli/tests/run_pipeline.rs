@@ -358,6 +358,31 @@ fn pair_tasks_pivot_score_per_compound_and_write_one_score_per_pair() {
         sub.iter().filter(|r| r["id"].ends_with("_1")).map(|r| r["active"].parse().unwrap()).collect();
     assert_eq!(unseen.len(), 6);
     assert!(unseen.iter().all(|v| (v - fallback).abs() < 1e-12), "{unseen:?} vs {fallback}");
+
+    // The report describes the models that ran, and the layout (treatment, gene, active) is
+    // RxRx3-core's unless task.toml says otherwise.
+    assert!(report.contains("- `label_prop_k10`:") && !report.contains("`control`"), "{report}");
+    let differences = "## Differences from the upstream RxRx3-core benchmark";
+    assert!(report.contains(differences));
+    let config = dir.join("none.toml");
+    std::fs::write(&config, "benchmark = \"none\"\n").unwrap();
+    let plain = dir.join("plain");
+    run(
+        &task,
+        &plain,
+        &["--split", "random", "--folds", "3", "--models", "gene_prior_s1", "--task-config", config.to_str().unwrap()],
+    );
+    assert!(!std::fs::read_to_string(plain.join("report.md")).unwrap().contains(differences));
+    std::fs::write(&config, "benchmark = \"rxrx4\"\n").unwrap();
+    let e = common::cellcast_err([
+        "run",
+        task.to_str().unwrap(),
+        "--out",
+        plain.to_str().unwrap(),
+        "--task-config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(e.contains("none.toml") && e.contains("benchmark = 'rxrx4' is not one of rxrx3-core, none"), "{e}");
 }
 
 #[test]

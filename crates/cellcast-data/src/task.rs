@@ -68,16 +68,71 @@ pub struct TaskConfig {
     pub molecule_key: Option<String>,
     /// DRUG-seq counts: the sample id column of `train_samples.csv` (default: its first).
     pub sample_column: Option<String>,
+    /// The public benchmark the task is built from, so that a report can say how it differs:
+    /// `"rxrx3-core"`, or `"none"`. Default: detected from the layout (see [`Benchmark`]).
+    pub benchmark: Option<String>,
+}
+
+/// A public benchmark a task is built from (task.toml `benchmark`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Benchmark {
+    /// RxRx3-core compound–gene activity. Detected, when task.toml does not say, from a binary
+    /// pair task whose columns are `treatment`, `gene` and `active`: the layout of Polaris'
+    /// `recursion/rxrx-compound-gene-activity-benchmark`.
+    Rxrx3Core,
+}
+
+impl Benchmark {
+    pub const NAMES: [&'static str; 2] = ["rxrx3-core", "none"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Benchmark::Rxrx3Core => "rxrx3-core",
+        }
+    }
+
+    /// What task.toml's `benchmark` says: `None` when it says nothing, `Some(None)` for "none".
+    fn named(value: Option<&str>, path: &Path) -> Result<Option<Option<Self>>> {
+        match value {
+            None => Ok(None),
+            Some("rxrx3-core") => Ok(Some(Some(Benchmark::Rxrx3Core))),
+            Some("none") => Ok(Some(None)),
+            Some(other) => Err(mismatch(
+                path,
+                format!("task.toml: benchmark = '{other}' is not one of {}", Self::NAMES.join(", ")),
+            )),
+        }
+    }
+
+    /// The benchmark named by task.toml, else the one the task's layout is recognised as.
+    fn of(task: &Task, path: &Path) -> Result<Option<Self>> {
+        match Self::named(task.config.benchmark.as_deref(), path)? {
+            Some(named) => Ok(named),
+            None => Ok(match &task.layout {
+                Layout::Pairs(p)
+                    if task.labels == LabelKind::Binary
+                        && p.compound_column == "treatment"
+                        && p.target_column == "gene"
+                        && p.value_column == "active" =>
+                {
+                    Some(Benchmark::Rxrx3Core)
+                }
+                _ => None,
+            }),
+        }
+    }
 }
 
 impl TaskConfig {
     /// Reads a `task.toml`.
     pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(crate::error::io(path))?;
-        toml::from_str(&text).map_err(|e| DataError::Mismatch {
+        let config: Self = toml::from_str(&text).map_err(|e| DataError::Mismatch {
             path: path.to_path_buf(),
             message: format!("not a valid task.toml: {}", e.to_string().trim_end()),
-        })
+        })?;
+        Benchmark::named(config.benchmark.as_deref(), path)?;
+        Ok(config)
     }
 }
 
@@ -147,6 +202,8 @@ pub struct Task {
     /// What loading left out or assumed, for the user (e.g. counts samples without a compound).
     pub notes: Vec<String>,
     pub config: TaskConfig,
+    /// The public benchmark the task is built from, if known.
+    pub benchmark: Option<Benchmark>,
 }
 
 impl Task {
@@ -201,6 +258,7 @@ impl Task {
                 if let Some(spec) = control_spec {
                     task.control = Some(read_control(dir, &spec, &task.targets)?);
                 }
+                task.benchmark = Benchmark::of(&task, &dir.join("task.toml"))?;
                 return Ok(task);
             }
         }
@@ -237,6 +295,7 @@ impl Task {
         if let Some(spec) = control_spec {
             task.control = Some(read_control(dir, &spec, &task.targets)?);
         }
+        task.benchmark = Benchmark::of(&task, &dir.join("task.toml"))?;
         Ok(task)
     }
 
@@ -443,6 +502,7 @@ fn wide_task(
         replicates: None,
         notes: Vec::new(),
         config,
+        benchmark: None,
     }
 }
 
@@ -827,6 +887,7 @@ fn load_pairs(
         replicates: None,
         notes: Vec::new(),
         config,
+        benchmark: None,
     })
 }
 

@@ -11,7 +11,9 @@ mod panel;
 pub use bootstrap::{paired_bootstrap, Comparison};
 pub use calibration::{calibrate, Calibration};
 pub use cv::{cross_validate, CvResult, ModelCv};
-pub use panel::{inverse_variance_weights, row_cosine, MetricScore, PanelMetric, RowWeights};
+pub use panel::{
+    inverse_variance_weights, metric_panel, per_compound, row_cosine, MetricScore, PanelMetric, RowWeights,
+};
 
 /// What can stop an evaluation.
 #[derive(Debug, thiserror::Error)]

@@ -7,7 +7,64 @@ use cellcast_stats::Matrix;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use cellcast_data::task::LabelKind;
+
 use crate::EvalError;
+
+/// The panel a task is scored under: its official metric first, then the metrics that tend to
+/// disagree with it. Binary labels: the official per-compound label metric and the other of
+/// `polaris/pr_auc` / `polaris/roc_auc`. With replicate weights (DRUG-seq counts), the official
+/// DEG-weighted metric reads them and the inverse-variance proxy stands beside it.
+pub fn metric_panel(labels: LabelKind, official: &str, weights: Option<&Arc<RowWeights>>) -> Vec<PanelMetric> {
+    match (labels, weights) {
+        (LabelKind::Binary, _) => {
+            let other = if official.ends_with("roc_auc") { "polaris/pr_auc" } else { "polaris/roc_auc" };
+            vec![PanelMetric::PerCompound(official.to_string()), PanelMetric::PerCompound(other.into())]
+        }
+        (LabelKind::Continuous, Some(w)) => vec![
+            PanelMetric::Weighted { metric: official.to_string(), weights: Arc::clone(w) },
+            PanelMetric::InverseVarianceMse,
+            PanelMetric::Registry("polaris/mean_squared_error".into()),
+            PanelMetric::RowPearson,
+            PanelMetric::RowCosine,
+        ],
+        (LabelKind::Continuous, None) => vec![
+            PanelMetric::Registry(official.to_string()),
+            PanelMetric::Registry("mejia/wmse".into()),
+            PanelMetric::RowPearson,
+            PanelMetric::RowCosine,
+        ],
+    }
+}
+
+/// Per-compound official value, the unit a paired bootstrap resamples: the mean squared error
+/// over the compound's observed targets (with weights, the weighted sum Σ w (p − t)² of
+/// `vcpi/wmse`), or for binary labels its average precision (NaN when the compound has no
+/// positive — Polaris skips it — and, for continuous labels, when it has no observed target).
+pub fn per_compound(labels: LabelKind, truth: &Matrix, pred: &Matrix, weights: Option<&Matrix>) -> Vec<f64> {
+    truth
+        .rows()
+        .zip(pred.rows())
+        .enumerate()
+        .map(|(i, (t, p))| {
+            if let Some(w) = weights {
+                return t.iter().zip(p).zip(w.row(i)).map(|((a, b), w)| w * (a - b) * (a - b)).sum();
+            }
+            let (tt, pp): (Vec<f64>, Vec<f64>) =
+                t.iter().zip(p).filter(|(a, _)| !a.is_nan()).map(|(a, b)| (*a, *b)).unzip();
+            match labels {
+                LabelKind::Continuous if tt.is_empty() => f64::NAN,
+                LabelKind::Continuous => {
+                    tt.iter().zip(&pp).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / tt.len() as f64
+                }
+                LabelKind::Binary => {
+                    let positive: Vec<bool> = tt.iter().map(|&v| v == 1.0).collect();
+                    cellcast_stats::classification::average_precision(&positive, &pp).unwrap_or(f64::NAN)
+                }
+            }
+        })
+        .collect()
+}
 
 /// A metric of the panel.
 #[derive(Debug, Clone, PartialEq)]
@@ -237,5 +294,33 @@ mod tests {
         let ap = PanelMetric::PerCompound("polaris/pr_auc".into()).score(&ids, &genes, &t, &p).unwrap();
         assert!((ap.value - (0.5 + (0.5 + 2.0 / 3.0) / 2.0) / 2.0).abs() < 1e-12, "{}", ap.value);
         assert_eq!(ap.direction, Direction::HigherIsBetter);
+        // The per-compound values the bootstrap resamples average to the same score.
+        let values = per_compound(LabelKind::Binary, &t, &p, None);
+        assert!((values[0] - 0.5).abs() < 1e-12 && values[2].is_nan(), "{values:?}");
+    }
+
+    #[test]
+    fn per_compound_squared_error_skips_missing_cells_and_reads_weights() {
+        let t = Matrix::from_rows(&[[1.0, f64::NAN], [0.0, 2.0], [f64::NAN, f64::NAN]]).unwrap();
+        let p = Matrix::from_rows(&[[3.0, 9.0], [1.0, 0.0], [0.0, 0.0]]).unwrap();
+        let v = per_compound(LabelKind::Continuous, &t, &p, None);
+        assert_eq!(&v[..2], &[4.0, 2.5]);
+        assert!(v[2].is_nan());
+        let w = Matrix::from_rows(&[[0.5, 0.5], [1.0, 0.0], [0.0, 0.0]]).unwrap();
+        let t = Matrix::from_rows(&[[1.0, 1.0], [0.0, 2.0], [0.0, 0.0]]).unwrap();
+        assert_eq!(per_compound(LabelKind::Continuous, &t, &p, Some(&w)), vec![34.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn panel_puts_the_official_metric_first() {
+        let names = |p: Vec<PanelMetric>| p.iter().map(PanelMetric::name).collect::<Vec<_>>();
+        assert_eq!(
+            names(metric_panel(LabelKind::Binary, "polaris/roc_auc", None)),
+            ["polaris/roc_auc", "polaris/pr_auc"]
+        );
+        assert_eq!(
+            names(metric_panel(LabelKind::Continuous, "polaris/mean_squared_error", None))[..2],
+            ["polaris/mean_squared_error", "mejia/wmse"]
+        );
     }
 }

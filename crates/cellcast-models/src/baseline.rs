@@ -15,6 +15,10 @@ impl Predictor for MeanResponse {
         "mean".into()
     }
 
+    fn notes(&self) -> Vec<String> {
+        vec!["- `mean`: the per-target training mean (for binary pairs: how often the target is active among the training compounds measured on it).".into()]
+    }
+
     fn fit(&self, _features: &Features, rows: &[usize], y: &Matrix) -> Result<Box<dyn Fitted>, ModelError> {
         if rows.is_empty() {
             return Err(ModelError::NoRows);
@@ -41,6 +45,10 @@ pub struct ControlProfile(pub Vec<f64>);
 impl Predictor for ControlProfile {
     fn name(&self) -> String {
         "control".into()
+    }
+
+    fn notes(&self) -> Vec<String> {
+        vec!["- `control`: the task's control profile (task.toml `control`), i.e. \"the compound does nothing\".".into()]
     }
 
     fn fit(&self, _features: &Features, _rows: &[usize], y: &Matrix) -> Result<Box<dyn Fitted>, ModelError> {

@@ -23,6 +23,11 @@ impl Predictor for Average {
         format!("avg({})", names.join("+"))
     }
 
+    fn notes(&self) -> Vec<String> {
+        let own = "- `avg(…)`: equal-weight average of its members.".to_string();
+        std::iter::once(own).chain(self.members.iter().flat_map(|m| m.notes())).collect()
+    }
+
     fn fit(&self, features: &Features, rows: &[usize], y: &Matrix) -> Result<Box<dyn Fitted>, ModelError> {
         if self.members.is_empty() {
             return Err(ModelError::Parameter("an ensemble needs members".into()));
@@ -91,6 +96,14 @@ impl Predictor for Stacked {
     fn name(&self) -> String {
         let names: Vec<String> = self.members.iter().map(|m| m.name()).collect();
         format!("stack({})", names.join("+"))
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let own = format!(
+            "- `stack(…)`: weighted average of its members with weights (step 0.05, summing to 1) fit on inner {}-fold CV of each training fold.",
+            self.inner_folds
+        );
+        std::iter::once(own).chain(self.members.iter().flat_map(|m| m.notes())).collect()
     }
 
     fn fit(&self, features: &Features, rows: &[usize], y: &Matrix) -> Result<Box<dyn Fitted>, ModelError> {

@@ -68,6 +68,13 @@ pub trait Predictor: Send + Sync {
     /// Fits on the given rows of `features` with labels `y` (rows × targets, NaN = missing;
     /// `y` has one row per entry of `rows`).
     fn fit(&self, features: &Features, rows: &[usize], y: &Matrix) -> Result<Box<dyn Fitted>, ModelError>;
+
+    /// What the model is, for a run's report: Markdown list items (`- `name`: …`), its own
+    /// first, then its members' for an ensemble. A report lists each distinct item once, and only
+    /// for the models that ran.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A fitted model.

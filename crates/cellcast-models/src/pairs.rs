@@ -25,6 +25,8 @@ use crate::inner::{inner_folds, out_of_fold};
 use crate::{Features, Fitted, ModelError, Predictor};
 
 const TIE_BREAK: f64 = 1e-6;
+/// [`TIE_BREAK`] in words, for the notes of the models that add it.
+const TIE_BREAK_NOTE: &str = "- The similarity and label-propagation scores add 10⁻⁶ × the smoothed gene prior, so genes tied on similarity are ordered by how often they are active.";
 
 /// Per-target active and measured counts over the training rows.
 fn counts(y: &Matrix) -> (Vec<f64>, Vec<f64>) {
@@ -92,6 +94,18 @@ impl Predictor for GenePrior {
         format!("gene_prior_s{}", self.smoothing)
     }
 
+    fn notes(&self) -> Vec<String> {
+        let by = if self.smoothing == 1.0 {
+            "one pseudo-compound".to_string()
+        } else {
+            format!("{} pseudo-compounds", self.smoothing)
+        };
+        vec![format!(
+            "- `{}`: how often the gene is active among training compounds, smoothed towards the overall rate by {by}.",
+            self.name()
+        )]
+    }
+
     fn fit(&self, _features: &Features, rows: &[usize], y: &Matrix) -> Result<Box<dyn Fitted>, ModelError> {
         if rows.is_empty() {
             return Err(ModelError::NoRows);
@@ -140,6 +154,24 @@ impl Predictor for ActiveSimilarity {
             ActiveStat::TopMean(k) => format!("active_sim_top{k}"),
             ActiveStat::Sea { threshold } => format!("sea_t{threshold}"),
         }
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let own = match self.stat {
+            ActiveStat::Max => format!(
+                "- `{}`: the highest Tanimoto similarity (Morgan r2/2048 bits) of the compound to the gene's known actives; a gene without actives scores 0.",
+                self.name()
+            ),
+            ActiveStat::TopMean(k) => format!(
+                "- `{}`: the mean of the {k} highest Tanimoto similarities (Morgan r2/2048 bits) of the compound to the gene's known actives; a gene without actives scores 0.",
+                self.name()
+            ),
+            ActiveStat::Sea { threshold } => format!(
+                "- `{}`: the similarity-ensemble idea — the summed similarities above {threshold} to the gene's actives, as a z-score against what a random set of that many training compounds would score.",
+                self.name()
+            ),
+        };
+        vec![own, TIE_BREAK_NOTE.into()]
     }
 
     fn fit(&self, features: &Features, rows: &[usize], y: &Matrix) -> Result<Box<dyn Fitted>, ModelError> {
@@ -227,6 +259,17 @@ impl Predictor for LabelPropagation {
         format!("label_prop_k{}", self.k)
     }
 
+    fn notes(&self) -> Vec<String> {
+        vec![
+            format!(
+                "- `{}`: similarity-weighted vote of the {} most similar training compounds on each gene (a gene the neighbour was not measured on counts as inactive).",
+                self.name(),
+                self.k
+            ),
+            TIE_BREAK_NOTE.into(),
+        ]
+    }
+
     fn fit(&self, _features: &Features, rows: &[usize], y: &Matrix) -> Result<Box<dyn Fitted>, ModelError> {
         if rows.is_empty() {
             return Err(ModelError::NoRows);
@@ -291,6 +334,15 @@ impl Predictor for LogisticStack {
     fn name(&self) -> String {
         let names: Vec<String> = self.members.iter().map(|m| m.name()).collect();
         format!("logistic({})", names.join("+"))
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let own = format!(
+            "- `logistic(…)`: L2-penalised logistic regression (λ = {}, scikit-learn's `C = {}`) on the standardised member scores, fit on out-of-fold member scores from inner folds of each training fold.",
+            self.l2,
+            1.0 / self.l2
+        );
+        std::iter::once(own).chain(self.members.iter().flat_map(|m| m.notes())).collect()
     }
 
     fn fit(&self, features: &Features, rows: &[usize], y: &Matrix) -> Result<Box<dyn Fitted>, ModelError> {

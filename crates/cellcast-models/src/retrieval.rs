@@ -33,6 +33,15 @@ impl Kernel {
             Kernel::Softmax(tau) => format!("softmax{tau}"),
         }
     }
+
+    /// The weighting in words, for reports.
+    fn describe(self) -> String {
+        match self {
+            Kernel::Uniform => "uniform".into(),
+            Kernel::Tanimoto => "Tanimoto".into(),
+            Kernel::Softmax(tau) => format!("softmax τ = {tau}"),
+        }
+    }
 }
 
 /// k-nearest-neighbour retrieval: the (weighted) mean profile of the k most similar training
@@ -70,6 +79,15 @@ struct FittedKnn {
 impl Predictor for RetrievalKnn {
     fn name(&self) -> String {
         format!("knn_k{}_{}", self.k, self.kernel.label())
+    }
+
+    fn notes(&self) -> Vec<String> {
+        vec![format!(
+            "- `{}`: the mean profile of the {} most similar training compounds (Tanimoto on Morgan r2/2048 bits), with {} weights; a fixed reference for `knn_tuned`.",
+            self.name(),
+            self.k,
+            self.kernel.describe()
+        )]
     }
 
     fn fit(&self, features: &Features, rows: &[usize], y: &Matrix) -> Result<Box<dyn Fitted>, ModelError> {
@@ -207,6 +225,26 @@ impl TunedKnn {
 impl Predictor for TunedKnn {
     fn name(&self) -> String {
         "knn_tuned".into()
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut ks: Vec<usize> = self.grid.iter().map(|m| m.k).collect();
+        ks.sort_unstable();
+        ks.dedup();
+        let mut kernels: Vec<String> = Vec::new();
+        for m in &self.grid {
+            let d = m.kernel.describe();
+            if !kernels.contains(&d) {
+                kernels.push(d);
+            }
+        }
+        let ks: Vec<String> = ks.iter().map(ToString::to_string).collect();
+        vec![format!(
+            "- `knn_tuned`: Tanimoto kNN on Morgan r2/2048 bits, k ∈ {{{}}} and the kernel ({}) chosen on inner {}-fold CV of each training fold (scaffold groups under a scaffold split).",
+            ks.join(", "),
+            kernels.join(", "),
+            self.inner_folds
+        )]
     }
 
     fn fit(&self, features: &Features, rows: &[usize], y: &Matrix) -> Result<Box<dyn Fitted>, ModelError> {

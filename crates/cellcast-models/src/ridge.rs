@@ -212,6 +212,20 @@ impl Predictor for RidgeGcv {
         }
     }
 
+    fn notes(&self) -> Vec<String> {
+        let input = match self.input {
+            RidgeInput::MorganCountsLog1p => "log(1 + Morgan r2/2048 counts)",
+            RidgeInput::Descriptors => "the 14 standardised RDKit descriptors",
+            RidgeInput::MorganCountsAndDescriptors => {
+                "log(1 + Morgan r2/2048 counts) and the 14 standardised RDKit descriptors"
+            }
+        };
+        vec![format!(
+            "- `{}`: multi-output ridge on {input}; α by leave-one-out CV within each training fold (scikit-learn RidgeCV's rule).",
+            self.name()
+        )]
+    }
+
     fn fit(&self, features: &Features, rows: &[usize], y: &Matrix) -> Result<Box<dyn Fitted>, ModelError> {
         // Missing labels are imputed with the target's mean (they then pull towards it).
         let means = column_means(y);

@@ -82,6 +82,7 @@ from_errors!(
     Compute: cellcast_stats::limma::LimmaError,
     Compute: cellcast_stats::de::DeError,
     Compute: cellcast_stats::sparse::InvalidCsr,
+    Input: csv::Error,
 );
 
 /// A data error is the user's to fix, except when the operating system refused the file (missing,

@@ -139,6 +139,51 @@ impl Predictor for NeuralRegressor {
         name
     }
 
+    fn notes(&self) -> Vec<String> {
+        let input = match self.embedding {
+            Embedding::MorganCountsAndDescriptors => "log(1 + Morgan r2/2048 counts) and the 14 standardised descriptors",
+            Embedding::External => "the standardised `--embedding` file",
+            Embedding::ExternalAndChemistry => {
+                "the standardised `--embedding` file, log(1 + Morgan r2/2048 counts) and the 14 standardised descriptors"
+            }
+        };
+        let t = &self.train;
+        let mut what = match self.architecture {
+            Architecture::Mlp => "a deep MLP".to_string(),
+            Architecture::Fusion => format!(
+                "the fusion decoder: after the first layer it adds the compound's neighbour support among the training compounds — the largest Tanimoto similarity, the mean of the {} largest, log(1 + the number ≥ {}), computed for a training compound without itself",
+                self.support.top_k, self.support.threshold
+            ),
+        };
+        if let Some(p) = self.neighbour_pca {
+            what.push_str(&format!(
+                ", and the {} principal-component scores of its {} nearest neighbours' similarity-weighted residual profile",
+                p.components, p.k
+            ));
+        }
+        vec![
+            format!(
+                "- `{}`: an ensemble of {} seeded networks (burn, CPU) on {input}; {what}.",
+                self.name(),
+                self.members
+            ),
+            format!(
+                "- Networks of the neural models: each predicts every target's residual over the training mean with a heteroscedastic head (per-target mean and log-variance): {} → {} ReLU units, dropout {}, AdamW (lr {}, weight decay {}), {} epochs of MSE, then {} with early stopping on an inner validation fold of whole scaffolds (member m holds out inner fold m mod {}). Prediction: the members' mean; σ: √(mean member variance + variance of the member means).",
+                t.hidden,
+                t.fused,
+                t.dropout,
+                t.learning_rate,
+                t.weight_decay,
+                t.warmup_epochs,
+                match t.objective {
+                    Objective::GaussianNll => "Gaussian NLL".to_string(),
+                    Objective::BetaNll(b) => format!("β-NLL (β = {b})"),
+                },
+                self.inner_folds
+            ),
+        ]
+    }
+
     fn fit(&self, features: &Features, rows: &[usize], y: &Matrix) -> Result<Box<dyn Fitted>, ModelError> {
         Ok(Box::new(self.fit_neural(features, rows, y)?))
     }

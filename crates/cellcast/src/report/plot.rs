@@ -57,13 +57,7 @@ pub fn dot_plot(title: &str, axis: &str, rows: &[Row]) -> String {
         write!(s, r##"<line x1="{label_w}" x2="{}" y1="{axis_y}" y2="{axis_y}" stroke="#000"/>"##, label_w + plot_w);
     for k in 0..=4 {
         let v = lo + (hi - lo) * k as f64 / 4.0;
-        let _ = write!(
-            s,
-            r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
-            x(v),
-            axis_y + 16.0,
-            crate::report::fmt(v)
-        );
+        let _ = write!(s, r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#, x(v), axis_y + 16.0, super::fmt(v));
     }
     let _ = write!(
         s,
@@ -111,7 +105,7 @@ pub fn reliability_plot(title: &str, points: &[(f64, f64)]) -> String {
     }
     for k in 0..=4 {
         let v = hi * k as f64 / 4.0;
-        let label = crate::report::fmt(v);
+        let label = super::fmt(v);
         let _ = write!(s, r#"<text x="{}" y="{}" text-anchor="middle">{label}</text>"#, x(v), top + size + 16.0);
         let _ = write!(
             s,

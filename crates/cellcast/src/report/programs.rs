@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use crate::{bail, Context, Result};
 use cellcast_data::output::{Column, OutputTable};
 use cellcast_models::programs::{elbow, nmf, Nmf, NmfOptions};
 use cellcast_stats::Matrix;
@@ -16,6 +16,7 @@ const MAX_PROGRAMS: usize = 8;
 /// Genes listed per program.
 const TOP_GENES: usize = 10;
 
+#[derive(Debug, Clone)]
 pub struct GenePrograms {
     /// ‖X − WH‖_F for k = 1..=MAX_PROGRAMS (as far as the matrix allows).
     pub errors: Vec<f64>,

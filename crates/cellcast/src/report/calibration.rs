@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use cellcast_eval::calibration::{Calibration, ONE_SIGMA, TWO_SIGMA};
 
-use crate::report::fmt;
+use super::fmt;
 
 fn pct(v: f64) -> String {
     if v.is_finite() {
