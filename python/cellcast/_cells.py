@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from ._errors import InputError
-from ._util import is_path, native, warn
+from . import _cellcast
+from ._util import is_path, warn
 
 # Value dtypes the native module borrows without a copy; any other numeric dtype is converted.
 _VALUE_DTYPES = {np.dtype(t) for t in ("f8", "f4", "i8", "i4", "i2", "i1", "u8", "u4", "u2", "u1", "?")}
@@ -159,6 +160,6 @@ def pseudobulk(
     b  5.0  5.0
     """
     cells = cells_arg(adata, [group_column], layer)
-    out = native("pseudobulk")(cells, str(group_column), normalize, layer, str(agg))
+    out = _cellcast.pseudobulk(cells, str(group_column), normalize, layer, str(agg))
     warn(out.get("warnings", []), stacklevel=2)
     return frame_from(out, group_column)

@@ -7,7 +7,8 @@ from typing import Any, List, Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
-from ._util import native, warn
+from . import _cellcast
+from ._util import warn
 
 
 @dataclass
@@ -64,7 +65,7 @@ def run(
     >>> r = cellcast.run("../shared/tasks/l1000-drugbank", models=["knn_tuned"])  # doctest: +SKIP
     >>> r.selected, r.leaderboard.head()  # doctest: +SKIP
     """
-    res = native("run")(
+    res = _cellcast.run(
         os.fspath(task_dir),
         None if out is None else os.fspath(out),
         str(split),

@@ -96,16 +96,3 @@ def param_text(value: Any) -> str:
         return "true" if value else "false"
     return str(value)
 
-
-def native(name: str) -> Any:
-    """A function of the native module, or NotImplementedError naming what is missing (the
-    Python wrappers of some workflows are ahead of their Rust bindings)."""
-    from . import _cellcast
-
-    f = getattr(_cellcast, name, None)
-    if f is None:
-        raise NotImplementedError(
-            f"this build of cellcast has no native '{name}' (the workflow is not bound yet); "
-            "use the cellcast command meanwhile"
-        )
-    return f

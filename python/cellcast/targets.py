@@ -11,7 +11,8 @@ from typing import Any, Optional
 import pandas as pd
 
 from ._cells import cells_arg, frame_from
-from ._util import native, warn
+from . import _cellcast
+from ._util import warn
 
 __all__ = ["rank"]
 
@@ -44,6 +45,6 @@ def rank(
     the score that the gene is the one perturbed (higher = more likely), as the command's table.
     """
     cells = cells_arg(adata, [group_column], layer)
-    out = native("targets_rank")(cells, str(group_column), str(control), str(direction), layer)
+    out = _cellcast.targets_rank(cells, str(group_column), str(control), str(direction), layer)
     warn(out.get("warnings", []), stacklevel=2)
     return frame_from(out, group_column)

@@ -34,18 +34,3 @@ def test_metrics_lists_the_registry():
     assert set(m["direction"]) == {"lower", "higher"}
     assert len(m) >= 20
 
-
-def test_unbound_workflows_say_so():
-    from cellcast import _cellcast
-
-    calls = {
-        "pseudobulk": lambda: cellcast.pseudobulk("cells.h5ad", "group"),
-        "targets_rank": lambda: cellcast.targets.rank("cells.h5ad", "group", control="ctrl"),
-        "run": lambda: cellcast.run("task"),
-    }
-    missing = [name for name in calls if not hasattr(_cellcast, name)]
-    if not missing:
-        pytest.skip("every workflow is bound")
-    for name in missing:
-        with pytest.raises(NotImplementedError, match=name):
-            calls[name]()

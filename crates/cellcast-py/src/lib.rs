@@ -266,5 +266,63 @@ fn _cellcast(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(score, m)?)?;
     m.add_function(wrap_pyfunction!(cells::pseudobulk, m)?)?;
     m.add_function(wrap_pyfunction!(cells::targets_rank, m)?)?;
+    m.add_function(wrap_pyfunction!(run, m)?)?;
     Ok(())
+}
+
+/// `run(task_dir, out, split, folds, seed, models) -> dict`: leaderboard [(column, values)],
+/// submission {id_column, ids, columns, values}, selected, notes, warnings.
+#[pyfunction]
+#[pyo3(signature = (task_dir, out, split, folds, seed, models))]
+fn run<'py>(
+    py: Python<'py>,
+    task_dir: String,
+    out: Option<String>,
+    split: &str,
+    folds: usize,
+    seed: u64,
+    models: Option<Vec<String>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let split = match split {
+        "scaffold" | "scaffold-kfold" => SplitMethod::ScaffoldKfold,
+        "random" | "random-kfold" => SplitMethod::RandomKfold,
+        other => {
+            return Err(to_py(py, cellcast::Error::input(format!("split must be scaffold or random (got '{other}')"))))
+        }
+    };
+    let opts = cellcast::run::RunOptions {
+        task: task_dir.into(),
+        out: out.map(Into::into),
+        split: Some(split),
+        folds: Some(folds),
+        seed,
+        models: models.unwrap_or_default(),
+        ..Default::default()
+    };
+    let observer = Collect::default();
+    let outcome = py.detach(|| cellcast::run::run(&opts, &observer)).map_err(|e| to_py(py, e))?;
+    let rows = &outcome.leaderboard;
+    let board = PyList::empty(py);
+    board.append(("model", rows.iter().map(|r| r.model.clone()).collect::<Vec<_>>()))?;
+    board.append(("metric", rows.iter().map(|r| r.metric.clone()).collect::<Vec<_>>()))?;
+    board.append(("direction", rows.iter().map(|r| r.direction.as_str()).collect::<Vec<_>>()))?;
+    board.append(("score", rows.iter().map(|r| r.score).collect::<Vec<_>>()))?;
+    board.append(("fold_mean", rows.iter().map(|r| r.fold_mean).collect::<Vec<_>>()))?;
+    board.append(("fold_sd", rows.iter().map(|r| r.fold_sd).collect::<Vec<_>>()))?;
+    board.append(("rank", rows.iter().map(|r| r.rank).collect::<Vec<_>>()))?;
+    board.append(("selected", rows.iter().map(|r| r.selected).collect::<Vec<_>>()))?;
+    let sub = &outcome.submission;
+    let submission = PyDict::new(py);
+    submission.set_item("id_column", &sub.id_column)?;
+    submission.set_item("ids", &sub.ids)?;
+    submission.set_item("columns", &sub.columns)?;
+    submission
+        .set_item("values", array2(py, sub.values.nrows(), sub.values.ncols(), sub.values.as_slice().to_vec())?)?;
+    let d = PyDict::new(py);
+    d.set_item("leaderboard", board)?;
+    d.set_item("submission", submission)?;
+    d.set_item("selected", &outcome.selected)?;
+    d.set_item("notes", observer.notes())?;
+    d.set_item("warnings", observer.warnings())?;
+    Ok(d)
 }
