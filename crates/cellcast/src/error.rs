@@ -72,7 +72,6 @@ macro_rules! from_errors {
 }
 
 from_errors!(
-    Input: cellcast_data::DataError,
     Input: cellcast_data::split::SplitError,
     Input: cellcast_metrics::MetricError,
     Input: cellcast_chem::ChemError,
@@ -85,6 +84,18 @@ from_errors!(
     Compute: cellcast_stats::sparse::InvalidCsr,
     Input: csv::Error,
 );
+
+/// A data error is the user's to fix, except when the operating system refused the file (missing,
+/// unreadable, a full disk): that is an `Io` error (Python's `OSError`).
+impl From<cellcast_data::DataError> for Error {
+    fn from(e: cellcast_data::DataError) -> Self {
+        let kind = match e {
+            cellcast_data::DataError::Io { .. } => ErrorKind::Io,
+            _ => ErrorKind::Input,
+        };
+        Self::new(kind, chain(&e))
+    }
+}
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
