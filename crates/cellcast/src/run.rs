@@ -117,7 +117,7 @@ pub struct LeaderboardRow {
     pub score: f64,
     /// Mean of the per-fold scores.
     pub fold_mean: f64,
-    /// The `fold_sd` column of leaderboard.csv: the variance (ddof 1) of the per-fold scores.
+    /// The standard deviation (ddof 1) of the per-fold scores (leaderboard.csv `fold_sd`).
     pub fold_sd: f64,
     /// 1 = best under this metric.
     pub rank: usize,
@@ -594,10 +594,10 @@ fn write_predictions(path: &Path, task: &Task, submission: &Matrix, std: Option<
     Ok(())
 }
 
-/// Mean and variance (ddof 1) of a metric over folds.
+/// Mean and standard deviation (ddof 1) of a metric over folds.
 fn fold_stats(cv: &CvResult, model: usize, metric: usize) -> (f64, f64) {
     let v: Vec<f64> = cv.models[model].fold_scores.iter().map(|f| f[metric].value).collect();
-    (cellcast_stats::moments::mean(&v), cellcast_stats::moments::variance(&v, 1))
+    (cellcast_stats::moments::mean(&v), cellcast_stats::moments::variance(&v, 1).sqrt())
 }
 
 /// The leaderboard: models in panel order, each with every metric of the panel.

@@ -69,6 +69,15 @@ fn run_in_memory_matches_the_files_it_writes() {
     assert!((written - row.score).abs() <= 1e-12 * row.score.abs(), "{written} vs {}", row.score);
     assert_eq!(row.rank, 1);
     assert!(row.score.is_finite() && row.score > 0.0);
+    // fold_mean and fold_sd summarise the per-fold scores (sd with ddof 1, not the variance).
+    let model = memory.cv.models.iter().find(|m| m.model == row.model).unwrap();
+    let folds: Vec<f64> = model.fold_scores.iter().map(|f| f[0].value).collect();
+    let mean = folds.iter().sum::<f64>() / folds.len() as f64;
+    let sd = (folds.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (folds.len() - 1) as f64).sqrt();
+    assert!((row.fold_mean - mean).abs() <= 1e-12 * mean.abs(), "{} vs {mean}", row.fold_mean);
+    assert!((row.fold_sd - sd).abs() <= 1e-9 * sd, "fold_sd {} vs the sd {sd}", row.fold_sd);
+    let written_sd: f64 = selected[0][col("fold_sd")].parse().unwrap();
+    assert!((written_sd - sd).abs() <= 1e-9 * sd, "leaderboard.csv fold_sd {written_sd} vs {sd}");
     // Four models (the mean always runs) × four metrics.
     assert_eq!(memory.leaderboard.len(), 16);
     assert_eq!(memory.leaderboard.iter().filter(|r| r.vs_mean.is_some()).count(), 4);
