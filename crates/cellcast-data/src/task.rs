@@ -238,6 +238,8 @@ impl Task {
             None => molecule_column(&test_path, &test_header)?,
         };
         let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let folder =
+            |name, config| Folder { dir, name, config, sample: &sample, id_column: &id_column, molecule: &molecule };
         if !train_path.exists() {
             let counts = ["train_counts.csv", "train_counts.tsv", "train_counts.parquet", "train_counts.mtx"]
                 .iter()
@@ -247,12 +249,9 @@ impl Task {
             if counts.is_some() || matrix.is_some() {
                 require_column(&test_path, &test_header, &molecule)?;
                 let control_spec = config.control.clone();
-                let (sample, id, mol) = (&sample, id_column.as_str(), molecule.as_str());
                 let mut task = match (counts, matrix) {
-                    (Some(counts), _) => load_counts(dir, name, config, sample, id, mol, value_columns, &counts)?,
-                    (None, Some(matrix)) => {
-                        load_wide_matrix(dir, name, config, sample, id, mol, value_columns, &matrix)?
-                    }
+                    (Some(counts), _) => load_counts(folder(name, config), value_columns, &counts)?,
+                    (None, Some(matrix)) => load_wide_matrix(folder(name, config), value_columns, &matrix)?,
                     (None, None) => unreachable!("one of them exists"),
                 };
                 if let Some(spec) = control_spec {
@@ -279,18 +278,8 @@ impl Task {
         };
         let control_spec = config.control.clone();
         let mut task = match pair_target {
-            Some(target_column) => load_pairs(
-                dir,
-                name,
-                config,
-                &sample,
-                &id_column,
-                &molecule,
-                &target_column,
-                &value_columns[0],
-                &train_header,
-            )?,
-            None => load_wide(dir, name, config, &sample, &id_column, &molecule, value_columns)?,
+            Some(target_column) => load_pairs(folder(name, config), &target_column, &value_columns[0], &train_header)?,
+            None => load_wide(folder(name, config), value_columns)?,
         };
         if let Some(spec) = control_spec {
             task.control = Some(read_control(dir, &spec, &task.targets)?);
@@ -408,15 +397,19 @@ fn pick_target_column(test_path: &Path, molecule: &str, candidates: &[&String]) 
     }
 }
 
-fn load_wide(
-    dir: &Path,
+/// What every loader starts from: the folder, its name and configuration, the sample submission,
+/// and the columns that hold the ids and the molecules.
+struct Folder<'a> {
+    dir: &'a Path,
     name: String,
     config: TaskConfig,
-    sample: &WideTable,
-    id_column: &str,
-    molecule: &str,
-    targets: Vec<String>,
-) -> Result<Task> {
+    sample: &'a WideTable,
+    id_column: &'a str,
+    molecule: &'a str,
+}
+
+fn load_wide(folder: Folder<'_>, targets: Vec<String>) -> Result<Task> {
+    let Folder { dir, name, config, sample, id_column, molecule } = folder;
     let test_smiles = wide_test_molecules(dir, sample, id_column, molecule)?;
     let train_path = dir.join("train.csv");
     let test_cols = [molecule];
@@ -445,12 +438,7 @@ fn load_wide(
     let train = WideTable::read(&train_path, &spec)?;
     let train_smiles = train.text_column(molecule).expect("requested column").clone();
     Ok(wide_task(
-        dir,
-        name,
-        config,
-        sample,
-        id_column,
-        molecule,
+        Folder { dir, name, config, sample, id_column, molecule },
         targets,
         (train.ids, train_smiles, train.values),
         test_smiles,
@@ -470,18 +458,13 @@ fn wide_test_molecules(dir: &Path, sample: &WideTable, id_column: &str, molecule
 /// Training rows of a wide task: ids, molecules and labels (rows × targets).
 type WideTrain = (Vec<String>, Vec<Option<String>>, Matrix);
 
-#[allow(clippy::too_many_arguments)]
 fn wide_task(
-    dir: &Path,
-    name: String,
-    config: TaskConfig,
-    sample: &WideTable,
-    id_column: &str,
-    molecule: &str,
+    folder: Folder<'_>,
     targets: Vec<String>,
     (train_ids, train_smiles, train_y): WideTrain,
     test_smiles: Vec<Option<String>>,
 ) -> Task {
+    let Folder { dir, name, config, sample, id_column, molecule } = folder;
     let metric = config.metric.clone().unwrap_or_else(|| "polaris/mean_squared_error".into());
     Task {
         dir: dir.to_path_buf(),
@@ -507,17 +490,8 @@ fn wide_task(
 }
 
 /// A wide task whose training data is DRUG-seq counts (see the module docs).
-#[allow(clippy::too_many_arguments)]
-fn load_counts(
-    dir: &Path,
-    name: String,
-    config: TaskConfig,
-    sample: &WideTable,
-    id_column: &str,
-    molecule: &str,
-    targets: Vec<String>,
-    counts_path: &Path,
-) -> Result<Task> {
+fn load_counts(folder: Folder<'_>, targets: Vec<String>, counts_path: &Path) -> Result<Task> {
+    let Folder { dir, name, config, sample, id_column, molecule } = folder;
     let test_smiles = wide_test_molecules(dir, sample, id_column, molecule)?;
     let samples_path = dir.join("train_samples.csv");
     let samples_header = header(&samples_path)?;
@@ -569,12 +543,7 @@ fn load_counts(
     let mut config = config;
     config.metric.get_or_insert_with(|| "vcpi/wmse".into());
     let mut task = wide_task(
-        dir,
-        name,
-        config,
-        sample,
-        id_column,
-        molecule,
+        Folder { dir, name, config, sample, id_column, molecule },
         targets,
         (sums.groups.clone(), train_smiles, sums.means()),
         test_smiles,
@@ -605,17 +574,8 @@ fn load_counts(
 }
 
 /// A wide task whose training data is a GCT/GCTX matrix (see the module docs).
-#[allow(clippy::too_many_arguments)]
-fn load_wide_matrix(
-    dir: &Path,
-    name: String,
-    config: TaskConfig,
-    sample: &WideTable,
-    id_column: &str,
-    molecule: &str,
-    targets: Vec<String>,
-    path: &Path,
-) -> Result<Task> {
+fn load_wide_matrix(folder: Folder<'_>, targets: Vec<String>, path: &Path) -> Result<Task> {
+    let Folder { dir, name, config, sample, id_column, molecule } = folder;
     let test_smiles = wide_test_molecules(dir, sample, id_column, molecule)?;
     let gct = GctMatrix::read(path)?;
     // Name genes the way the sample does: by row id, or a row-metadata field, or that field with
@@ -653,12 +613,7 @@ fn load_wide_matrix(
     }
     let smiles = gct_molecules(dir, &config, &gct, molecule)?;
     Ok(wide_task(
-        dir,
-        name,
-        config,
-        sample,
-        id_column,
-        molecule,
+        Folder { dir, name, config, sample, id_column, molecule },
         targets,
         (gct.col_ids.clone(), smiles, y),
         test_smiles,
@@ -751,18 +706,8 @@ fn compound_column(config: &TaskConfig, columns: &[String], exclude: &[&str]) ->
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn load_pairs(
-    dir: &Path,
-    name: String,
-    config: TaskConfig,
-    sample: &WideTable,
-    id_column: &str,
-    molecule: &str,
-    target_column: &str,
-    value_column: &str,
-    train_header: &[String],
-) -> Result<Task> {
+fn load_pairs(folder: Folder<'_>, target_column: &str, value_column: &str, train_header: &[String]) -> Result<Task> {
+    let Folder { dir, name, config, sample, id_column, molecule } = folder;
     let train_path = dir.join("train.csv");
     let test_path = dir.join("test_features.csv");
     let exclude = [molecule, target_column, value_column, id_column];
