@@ -140,15 +140,8 @@ pub struct RankArgs {
 
 pub fn rank(args: &RankArgs) -> Result<()> {
     let start = Instant::now();
-    let screen = args.screen.options();
     let opts = targets::TargetsRankOptions {
-        cells: screen.cells,
-        group_column: screen.group_column,
-        control: screen.control,
-        layer: screen.layer,
-        normalize: screen.normalize,
-        filter: screen.filter,
-        gene_column: screen.gene_column,
+        screen: args.screen.options(),
         direction: args.direction.direction(),
         specific: !args.no_specific,
         out: Some(args.out.clone()),

@@ -268,10 +268,13 @@ pub fn targets_rank<'py>(
     };
     let held = hold_cells(&cells)?;
     let opts = cellcast::targets::TargetsRankOptions {
-        cells: held.source()?,
-        group_column,
-        control,
-        layer,
+        screen: cellcast::cells::ScreenOptions {
+            cells: held.source()?,
+            group_column,
+            control,
+            layer,
+            ..Default::default()
+        },
         direction,
         ..Default::default()
     };

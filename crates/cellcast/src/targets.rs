@@ -13,25 +13,14 @@ use cellcast_models::targets::{
 pub use cellcast_models::targets::{Direction, RankerScore};
 use cellcast_stats::Matrix;
 
-use crate::cells::{read_screen, report_unmeasured, CellsSource, ScreenOptions};
+use crate::cells::{read_screen, report_unmeasured, ScreenOptions};
 use crate::{bail, Context, Observer, Result};
 
 /// Options of [`rank`].
 #[derive(Debug, Clone)]
 pub struct TargetsRankOptions<'a> {
-    pub cells: CellsSource<'a>,
-    /// The obs column of perturbation labels.
-    pub group_column: String,
-    /// The label of the control cells in `group_column`.
-    pub control: String,
-    /// A layer instead of X.
-    pub layer: Option<String>,
-    /// Per-cell normalisation; `None`: cp10k-log1p for raw counts, else none.
-    pub normalize: Option<Normalization>,
-    /// Only the cells with this value in this obs column (e.g. `dataset`, `norman19`).
-    pub filter: Option<(String, String)>,
-    /// Name genes by this var column instead of var_names.
-    pub gene_column: Option<String>,
+    /// The cells, their labels and control, and how they are read.
+    pub screen: ScreenOptions<'a>,
     /// Which way a perturbation moves its target.
     pub direction: Direction,
     /// Subtract the other groups' median score of each gene (`false`: the plain statistic).
@@ -43,38 +32,13 @@ pub struct TargetsRankOptions<'a> {
 
 impl Default for TargetsRankOptions<'_> {
     fn default() -> Self {
-        Self {
-            cells: CellsSource::default(),
-            group_column: String::new(),
-            control: String::new(),
-            layer: None,
-            normalize: None,
-            filter: None,
-            gene_column: None,
-            direction: Direction::Both,
-            specific: true,
-            out: None,
-        }
+        Self { screen: ScreenOptions::default(), direction: Direction::Both, specific: true, out: None }
     }
 }
 
 impl TargetsRankOptions<'_> {
     pub fn validate(&self) -> Result<()> {
-        if self.group_column.is_empty() {
-            bail!("give the obs column of perturbation labels (group column)");
-        }
-        self.cells.validate()
-    }
-
-    fn selection(&self) -> cellcast_data::cells::ScreenSelection<'_> {
-        cellcast_data::cells::ScreenSelection {
-            group_column: &self.group_column,
-            control: &self.control,
-            filter: self.filter.as_ref().map(|(c, v)| (c.as_str(), v.as_str())),
-            layer: self.layer.as_deref(),
-            normalize: self.normalize,
-            gene_column: self.gene_column.as_deref(),
-        }
+        self.screen.validate()
     }
 }
 
@@ -104,11 +68,11 @@ pub struct TargetsRankOutcome {
 /// made specific (see [`TargetsRankOptions`]).
 pub fn rank(opts: &TargetsRankOptions<'_>, observer: &dyn Observer) -> Result<TargetsRankOutcome> {
     opts.validate()?;
-    let opened = opts.cells.open()?;
-    let read = read_screen(opened.source(), &opts.selection(), observer)?;
+    let opened = opts.screen.cells.open()?;
+    let read = read_screen(opened.source(), &opts.screen.selection(), observer)?;
     let screen = read.screen;
     if opts.out.is_some() && screen.genes.iter().any(|g| g == "id") {
-        bail!("{}: a gene is named 'id', like the output's id column; rename it", opts.cells.name());
+        bail!("{}: a gene is named 'id', like the output's id column; rename it", opts.screen.cells.name());
     }
     let unmeasured = report_unmeasured(&screen, observer);
     let groups: Vec<Option<usize>> = screen.group_of_row.iter().map(|&g| Some(g)).collect();

@@ -226,9 +226,12 @@ fn check_file(path: &Path, max_rank_columns: usize) {
             }
             for (column, control) in groups.iter().take(max_rank_columns) {
                 let opts = |cells| TargetsRankOptions {
-                    cells,
-                    group_column: column.clone(),
-                    control: control.clone(),
+                    screen: cellcast::cells::ScreenOptions {
+                        cells,
+                        group_column: column.clone(),
+                        control: control.clone(),
+                        ..Default::default()
+                    },
                     direction: Direction::Down,
                     ..Default::default()
                 };
