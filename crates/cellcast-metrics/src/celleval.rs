@@ -46,7 +46,7 @@ enum Kind {
 
 /// The distances of `discrimination_score_{l1,l2,cosine}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Distance {
+pub enum Distance {
     L1,
     L2,
     Cosine,
@@ -138,6 +138,35 @@ fn stable_rank(d: &[f64], i: usize) -> usize {
     d.iter().enumerate().filter(|&(j, &v)| v < di || (v == di && j < i)).count()
 }
 
+/// cell-eval's `discrimination_score` (PDS) of every perturbation: `real` and `pred` hold the
+/// perturbations' effects (pseudobulk − control pseudobulk) row by row, in `perts` order (cell-eval's
+/// sorted order), over `genes`. For perturbation p, the columns named p are dropped, the distances
+/// from p's predicted effect to every real effect are ranked (ties in label order), and
+/// PDS = 1 − rank / N. `None` when some perturbation leaves no column to compare.
+pub fn discrimination_scores(
+    real: &[f64],
+    pred: &[f64],
+    genes: &[String],
+    perts: &[&str],
+    d: Distance,
+) -> Option<Vec<f64>> {
+    let n_genes = genes.len();
+    let n = perts.len();
+    perts
+        .par_iter()
+        .enumerate()
+        .map(|(k, p)| {
+            let dropped: Vec<usize> = (0..n_genes).filter(|&j| genes[j] == *p).collect();
+            let kept = kept_ranges(n_genes, &dropped);
+            if kept.is_empty() {
+                return None; // every column is p's own gene (sklearn refuses 0 features)
+            }
+            let dist = distances(real, n_genes, &pred[k * n_genes..(k + 1) * n_genes], &kept, d);
+            Some(1.0 - stable_rank(&dist, k) as f64 / n as f64)
+        })
+        .collect()
+}
+
 pub(crate) fn score(info: &MetricInfo, x: &MatrixInputs, params: &Params) -> Result<Score> {
     let kind = kind_of(info.name).ok_or_else(|| invalid(info.name, "not a cell-eval metric"))?;
     let control = params.get_str("control").unwrap_or(DEFAULT_CONTROL);
@@ -197,27 +226,14 @@ pub(crate) fn score(info: &MetricInfo, x: &MatrixInputs, params: &Params) -> Res
         Kind::Pds(d) => {
             let n = perts.len();
             let real: Vec<f64> = perts.iter().flat_map(|&i| effect(x.truth, i)).collect();
-            let n_dropped: Vec<usize> =
-                perts.iter().map(|&i| x.targets.iter().filter(|g| **g == x.ids[i]).count()).collect();
-            let matched = n_dropped.iter().filter(|&&k| k > 0).count();
+            let pred: Vec<f64> = perts.iter().flat_map(|&i| effect(x.pred, i)).collect();
+            let labels: Vec<&str> = perts.iter().map(|&i| x.ids[i].as_str()).collect();
+            let matched = labels.iter().filter(|p| x.targets.iter().any(|g| g == *p)).count();
             score.details.push(("perturbations".into(), n as f64));
             score.details.push(("perturbations_named_like_a_gene".into(), matched as f64));
-            perts
-                .par_iter()
-                .enumerate()
-                .map(|(k, &i)| {
-                    let dropped: Vec<usize> = (0..n_genes).filter(|&j| x.targets[j] == x.ids[i]).collect();
-                    let kept = kept_ranges(n_genes, &dropped);
-                    if kept.is_empty() {
-                        return None; // every column is p's own gene (sklearn refuses 0 features)
-                    }
-                    let dist = distances(&real, n_genes, &effect(x.pred, i), &kept, d);
-                    Some(1.0 - stable_rank(&dist, k) as f64 / n as f64)
-                })
-                .collect::<Option<Vec<f64>>>()
-                .ok_or_else(|| {
-                    invalid(info.name, "every gene column is named like its perturbation: nothing left to compare")
-                })?
+            discrimination_scores(&real, &pred, x.targets, &labels, d).ok_or_else(|| {
+                invalid(info.name, "every gene column is named like its perturbation: nothing left to compare")
+            })?
         }
     };
     score.entries = perts.iter().zip(&values).map(|(&i, &v)| (x.ids[i].clone(), v)).collect();

@@ -19,7 +19,7 @@
 //! assert_eq!(s.value, 0.5);
 //! ```
 
-mod celleval;
+pub mod celleval;
 mod check;
 mod error;
 mod inputs;

@@ -1,0 +1,492 @@
+//! Arc Institute's cell-eval 0.8.2 (the Virtual Cell Challenge evaluator), with the pdex 0.3.0
+//! differential expression it runs, reproduced exactly and streamed from AnnData.
+//!
+//! [`evaluate`] takes a real and a predicted AnnData (an `.h5ad` file or arrays in memory,
+//! through [`CellSource`]) and gives cell-eval's per-perturbation results table, its `describe()`
+//! summary, the two DE tables and, with a baseline, the baseline-normalised scores of
+//! `cell-eval score`. What it assumed (the scale of each file, whether the prediction's controls
+//! are the real ones, the FDR scope) comes back as notes and warnings.
+//!
+//! Data flow per file: [`screen`] (labels, scale, one scan) → [`summary`] (pseudobulks and pdex,
+//! gene chunk by gene chunk) → [`de_metrics`] / [`bulk_metrics`] / [`edistance`] → [`describe`].
+
+pub mod bulk_metrics;
+pub mod de;
+pub mod de_metrics;
+pub mod describe;
+pub mod edistance;
+pub mod error;
+pub mod numeric;
+pub mod pdex;
+pub mod profile;
+pub mod score;
+pub mod screen;
+pub mod summary;
+
+use std::path::Path;
+
+use cellcast_data::anndata::CellSource;
+
+pub use de::DeTable;
+pub use describe::MetricColumn;
+pub use error::{CellEvalError, Result};
+pub use score::ScoreRow;
+pub use screen::{Scale, ScaleChoice};
+
+use crate::bulk_metrics::BulkPair;
+use crate::de_metrics::DeMetrics;
+use crate::error::input;
+use crate::screen::{ReadOptions, Screen};
+use crate::summary::Summary;
+
+/// What to evaluate and how (cell-eval's `run` arguments).
+#[derive(Debug, Clone)]
+pub struct EvaluateOptions<'a> {
+    /// The obs column of perturbation labels (cell-eval's `--pert-col`).
+    pub pert_column: &'a str,
+    /// The control label (`--control-pert`).
+    pub control: &'a str,
+    /// One of [`profile::PROFILES`].
+    pub profile: &'a str,
+    /// Evaluate each cell type on its own (`--celltype-col`).
+    pub celltype_column: Option<&'a str>,
+    /// Metrics left out (`--skip-metrics`).
+    pub skip_metrics: Vec<String>,
+    /// `--allow-discrete`.
+    pub allow_discrete: bool,
+    /// Declared scales of the real and predicted files; `None` detects them.
+    pub real_scale: Option<Scale>,
+    pub pred_scale: Option<Scale>,
+    /// DE tables to use instead of computing them (`--de-real`, `--de-pred`).
+    pub de_real: Option<&'a Path>,
+    pub de_pred: Option<&'a Path>,
+    /// Bytes of gathered values held at once per file (the memory bound of the DE pass).
+    pub memory_budget: u64,
+}
+
+impl Default for EvaluateOptions<'_> {
+    fn default() -> Self {
+        EvaluateOptions {
+            pert_column: "target",
+            control: "non-targeting",
+            profile: "full",
+            celltype_column: None,
+            skip_metrics: Vec::new(),
+            allow_discrete: false,
+            real_scale: None,
+            pred_scale: None,
+            de_real: None,
+            de_pred: None,
+            memory_budget: 1 << 30,
+        }
+    }
+}
+
+/// The results of one evaluation (one cell type, or all cells).
+#[derive(Debug, Clone)]
+pub struct Results {
+    /// The cell type, when split by one.
+    pub celltype: Option<String>,
+    /// Perturbations (rows), sorted as cell-eval sorts them.
+    pub perturbations: Vec<String>,
+    /// One column per metric, in cell-eval's order.
+    pub columns: Vec<MetricColumn>,
+    /// pdex's tables, when computed (not when given).
+    pub de_real: Option<DeTable>,
+    pub de_pred: Option<DeTable>,
+    /// With a baseline: the baseline's own results and the scores against it.
+    pub baseline: Option<Box<Results>>,
+    pub scores: Option<Vec<ScoreRow>>,
+    /// The scale decided for each file (real, pred).
+    pub scales: Vec<(String, ScaleChoice)>,
+}
+
+impl Results {
+    /// polars' `describe()` of every column: [`describe::STATISTICS`] rows.
+    pub fn aggregate(&self) -> Vec<[Option<f64>; 9]> {
+        self.columns.iter().map(|c| describe::describe(&c.values)).collect()
+    }
+
+    /// `results.csv`.
+    pub fn write_results(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let names: Vec<String> = self.columns.iter().map(|c| de::csv_field(&c.name)).collect();
+        writeln!(out, "perturbation{}{}", if names.is_empty() { "" } else { "," }, names.join(","))?;
+        for (i, p) in self.perturbations.iter().enumerate() {
+            write!(out, "{}", de::csv_field(p))?;
+            for c in &self.columns {
+                write!(out, ",{}", describe::format_value(c.values[i]))?;
+            }
+            writeln!(out)?;
+        }
+        Ok(())
+    }
+
+    /// `agg_results.csv`.
+    pub fn write_aggregate(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let names: Vec<String> = self.columns.iter().map(|c| de::csv_field(&c.name)).collect();
+        writeln!(out, "statistic{}{}", if names.is_empty() { "" } else { "," }, names.join(","))?;
+        let agg = self.aggregate();
+        for (s, stat) in describe::STATISTICS.iter().enumerate() {
+            write!(out, "{stat}")?;
+            for a in &agg {
+                write!(out, ",{}", describe::format_value(a[s]))?;
+            }
+            writeln!(out)?;
+        }
+        Ok(())
+    }
+
+    /// The mean of every column (the `mean` row of the aggregate).
+    pub fn means(&self) -> Vec<Option<f64>> {
+        self.aggregate().iter().map(|a| a[2]).collect()
+    }
+}
+
+/// Messages for the caller to show.
+pub trait Reporter {
+    fn note(&self, message: &str);
+    fn warning(&self, message: &str);
+    /// `done` of `total` genes of `file` summarised.
+    fn progress(&self, _file: &str, _done: usize, _total: usize) {}
+}
+
+/// A reporter that drops everything.
+pub struct Quiet;
+
+impl Reporter for Quiet {
+    fn note(&self, _: &str) {}
+    fn warning(&self, _: &str) {}
+}
+
+/// cell-eval's `run` (and, with `baseline`, `run` on the baseline then `score`).
+pub fn evaluate(
+    real: &dyn CellSource,
+    pred: &dyn CellSource,
+    baseline: Option<&dyn CellSource>,
+    opts: &EvaluateOptions<'_>,
+    reporter: &dyn Reporter,
+) -> Result<Vec<Results>> {
+    let metrics = metric_list(opts)?;
+    let splits = match opts.celltype_column {
+        None => vec![None],
+        Some(col) => celltype_splits(real, pred, baseline, col)?,
+    };
+    let mut out = Vec::new();
+    for split in &splits {
+        let keep = |k: usize| split.as_ref().map(|(_, masks)| masks[k].as_slice());
+        let celltype = split.as_ref().map(|(ct, _)| ct.clone());
+        if let Some(ct) = &celltype {
+            reporter.note(&format!("cell type '{ct}'"));
+        }
+        let real_screen = open_screen(real, opts, opts.real_scale, keep(0))?;
+        let pred_screen = open_screen(pred, opts, opts.pred_scale, keep(1))?;
+        let with_de = opts.profile != "pds";
+        let real_summary = summarize(&real_screen, with_de && opts.de_real.is_none(), opts, reporter)?;
+        let mut results =
+            evaluate_pair(&real_screen, &real_summary, &pred_screen, with_de, opts.de_pred, &metrics, opts, reporter)?;
+        results.celltype = celltype.clone();
+        if let Some(b) = baseline {
+            let base_screen = open_screen(b, opts, None, keep(2))?;
+            let mut base =
+                evaluate_pair(&real_screen, &real_summary, &base_screen, with_de, None, &metrics, opts, reporter)?;
+            base.celltype = celltype.clone();
+            let names: Vec<String> = results.columns.iter().map(|c| c.name.clone()).collect();
+            let base_names: Vec<String> = base.columns.iter().map(|c| c.name.clone()).collect();
+            if names != base_names {
+                return Err(input(format!(
+                    "the baseline's results have columns {base_names:?} but the prediction's have {names:?}; \
+                     cell-eval score needs the same columns"
+                )));
+            }
+            results.scores = Some(score::score_against_baseline(&names, &results.means(), &base.means()));
+            results.baseline = Some(Box::new(base));
+        }
+        out.push(results);
+    }
+    Ok(out)
+}
+
+fn open_screen<'s>(
+    src: &'s dyn CellSource,
+    opts: &EvaluateOptions<'_>,
+    scale: Option<Scale>,
+    keep: Option<&[bool]>,
+) -> Result<Screen<'s>> {
+    let ro = ReadOptions {
+        pert_column: opts.pert_column,
+        control: opts.control,
+        scale,
+        allow_discrete: opts.allow_discrete,
+        keep,
+    };
+    Screen::open(src, &ro)
+}
+
+/// The metrics the options ask for, in computation order; unknown names are refused.
+fn metric_list(opts: &EvaluateOptions<'_>) -> Result<Vec<&'static str>> {
+    let all = profile::profile_metrics(opts.profile).ok_or_else(|| {
+        input(format!("unknown profile '{}'; choose one of {}", opts.profile, profile::PROFILES.join(", ")))
+    })?;
+    for s in &opts.skip_metrics {
+        if profile::metric(s).is_none() {
+            let names: Vec<&str> = profile::METRICS.iter().map(|m| m.name).collect();
+            return Err(input(format!("--skip-metrics: unknown metric '{s}' (metrics: {})", names.join(", "))));
+        }
+    }
+    let kept: Vec<&'static str> = all.into_iter().filter(|m| !opts.skip_metrics.iter().any(|s| s == m)).collect();
+    Ok(profile::computation_order(&kept))
+}
+
+fn summarize(
+    screen: &Screen<'_>,
+    with_de: bool,
+    opts: &EvaluateOptions<'_>,
+    reporter: &dyn Reporter,
+) -> Result<Summary> {
+    let name = screen.name.clone();
+    summary::summarize(screen, with_de, opts.memory_budget, &mut |done, total| reporter.progress(&name, done, total))
+}
+
+/// One prediction (or baseline) against the real data.
+#[allow(clippy::too_many_arguments)]
+fn evaluate_pair(
+    real: &Screen<'_>,
+    real_summary: &Summary,
+    pred: &Screen<'_>,
+    with_de: bool,
+    de_pred_path: Option<&Path>,
+    metrics: &[&'static str],
+    opts: &EvaluateOptions<'_>,
+    reporter: &dyn Reporter,
+) -> Result<Results> {
+    check_pair(real, pred)?;
+    for s in [real, pred] {
+        reporter.note(&format!(
+            "{}: {} cells × {} genes, {} perturbations; scale: {}",
+            s.name,
+            s.sizes.iter().sum::<usize>(),
+            s.n_genes(),
+            s.perturbations.len() - 1,
+            s.scale.reason
+        ));
+    }
+    let pred_summary = summarize(pred, with_de && de_pred_path.is_none(), opts, reporter)?;
+    warn_on_controls(real, real_summary, pred, &pred_summary, reporter);
+
+    let mut perturbations: Vec<String> =
+        real.perturbations.iter().filter(|p| p.as_str() != opts.control).cloned().collect();
+    perturbations.sort();
+
+    // DE tables: computed (once per file) or read.
+    let (mut de_real, mut de_pred) = (real_summary.de.clone(), pred_summary.de.clone());
+    let de_metrics = if with_de {
+        let real_table = match opts.de_real {
+            Some(p) => DeTable::read_csv(p)?,
+            None => de_real.clone().expect("computed"),
+        };
+        let pred_table = match de_pred_path {
+            Some(p) => DeTable::read_csv(p)?,
+            None => de_pred.clone().expect("computed"),
+        };
+        reporter.note(
+            "significance: pdex's Benjamini–Hochberg FDR over the genes of each perturbation (per-perturbation \
+             scope), float32 FDR < 0.05, as cell-eval 0.8.2",
+        );
+        Some(DeMetrics::new(&real_table, &pred_table)?)
+    } else {
+        de_real = None;
+        de_pred = None;
+        None
+    };
+
+    let pair = BulkPair::new(real_summary, &pred_summary, perturbations.clone(), &real.genes);
+    let mut columns = Vec::new();
+    for &m in metrics {
+        let spec = profile::metric(m).expect("registered");
+        let computed: Option<Vec<MetricColumn>> = match spec.source {
+            profile::Source::De => {
+                let Some(de) = &de_metrics else { continue };
+                let cols = de.compute(m).expect("a DE metric");
+                Some(align(cols, &de.perturbations, &perturbations))
+            }
+            profile::Source::AnnData => match m {
+                "pearson_edistance" => pearson_edistance(real, pred, &perturbations, reporter)?,
+                "clustering_agreement" => {
+                    return Err(input(
+                        "clustering_agreement is not available yet in cellcast; skip it with --skip-metrics \
+                         clustering_agreement",
+                    ))
+                }
+                _ => pair.compute(m).map(|c| vec![c]),
+            },
+        };
+        match computed {
+            // A metric whose per-perturbation dict came back empty leaves no column in
+            // cell-eval's pivot (e.g. the significant-gene metrics when nothing is significant).
+            Some(cols) => columns.extend(cols.into_iter().filter(|c| c.values.iter().any(Option::is_some))),
+            None => reporter
+                .warning(&format!("{m}: cell-eval fails on these inputs and leaves the column out; so does cellcast")),
+        }
+    }
+    Ok(Results {
+        celltype: None,
+        perturbations,
+        columns,
+        de_real,
+        de_pred,
+        baseline: None,
+        scores: None,
+        scales: vec![(real.name.clone(), real.scale.clone()), (pred.name.clone(), pred.scale.clone())],
+    })
+}
+
+/// DE metric columns come in the DE tables' perturbation order; the results rows are the
+/// AnnData perturbations (cell-eval pivots on the union, DE perturbations first).
+fn align(cols: Vec<MetricColumn>, from: &[String], to: &[String]) -> Vec<MetricColumn> {
+    cols.into_iter()
+        .map(|c| MetricColumn {
+            name: c.name,
+            values: to.iter().map(|p| from.iter().position(|q| q == p).and_then(|i| c.values[i])).collect(),
+        })
+        .collect()
+}
+
+/// cell-eval's `PerturbationAnndataPair` checks.
+fn check_pair(real: &Screen<'_>, pred: &Screen<'_>) -> Result<()> {
+    if real.genes != pred.genes {
+        let first = real.genes.iter().zip(&pred.genes).position(|(a, b)| a != b);
+        return Err(input(match first {
+            _ if real.genes.len() != pred.genes.len() => format!(
+                "{} has {} genes but {} has {}; cell-eval needs the same genes in the same order",
+                real.name,
+                real.genes.len(),
+                pred.name,
+                pred.genes.len()
+            ),
+            Some(j) => format!(
+                "gene {j} is '{}' in {} but '{}' in {}; cell-eval needs the same var_names in the same order",
+                real.genes[j], real.name, pred.genes[j], pred.name
+            ),
+            None => unreachable!("equal genes"),
+        }));
+    }
+    let set = |s: &Screen<'_>| {
+        let mut v = s.perturbations.clone();
+        v.sort();
+        v
+    };
+    let (a, b) = (set(real), set(pred));
+    if a != b {
+        let only_real: Vec<&String> = a.iter().filter(|p| !b.contains(p)).take(8).collect();
+        let only_pred: Vec<&String> = b.iter().filter(|p| !a.contains(p)).take(8).collect();
+        return Err(input(format!(
+            "the perturbations differ: only in {}: {only_real:?}; only in {}: {only_pred:?}. cell-eval evaluates \
+             the same perturbations in both files",
+            real.name, pred.name
+        )));
+    }
+    Ok(())
+}
+
+/// Warns when the prediction's control cells are not the real ones, and says what that moves.
+fn warn_on_controls(real: &Screen<'_>, rs: &Summary, pred: &Screen<'_>, ps: &Summary, reporter: &dyn Reporter) {
+    let (rc, pc) = (rs.bulk_row(rs.control), ps.bulk_row(ps.control));
+    let n_real = real.sizes[real.control];
+    let n_pred = pred.sizes[pred.control];
+    let max_diff = rc.iter().zip(pc).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    if n_real != n_pred || max_diff > 0.0 {
+        reporter.warning(&format!(
+            "the prediction's control cells differ from the real ones ({n_pred} vs {n_real} cells; control \
+             pseudobulks differ by up to {max_diff:.4}). Effects are measured against each file's own control, so \
+             this moves mae_delta, mse_delta, pearson_delta, discrimination_score_*, pearson_edistance and every DE \
+             metric (the prediction's DE is against its own control); mae and mse do not use the control"
+        ));
+    }
+}
+
+/// `pearson_edistance`; `None` (column left out) with fewer than two perturbations, where
+/// scipy's pearsonr raises.
+fn pearson_edistance(
+    real: &Screen<'_>,
+    pred: &Screen<'_>,
+    perturbations: &[String],
+    reporter: &dyn Reporter,
+) -> Result<Option<Vec<MetricColumn>>> {
+    use edistance::{energy_distance, mean_distance, Cells};
+    if perturbations.len() < 2 {
+        return Ok(None);
+    }
+    let distances = |s: &Screen<'_>| -> Result<Vec<f64>> {
+        reporter.note(&format!("{}: energy distances of {} perturbations", s.name, perturbations.len()));
+        let rows = s.rows_by_perturbation()?;
+        let dense = |g: usize| {
+            let r = &rows[g];
+            Cells::new(faer::Mat::from_fn(r.len(), s.n_genes(), |i, j| {
+                let (idx, v) = &r[i];
+                idx.binary_search(&(j as u32)).map_or(0.0, |k| v[k])
+            }))
+        };
+        let control = dense(s.control);
+        let sigma = mean_distance(s.precision, &control, None);
+        Ok(perturbations
+            .iter()
+            .map(|p| {
+                let g = s.perturbations.iter().position(|q| q == p).expect("checked");
+                energy_distance(s.precision, &dense(g), &control, sigma)
+            })
+            .collect())
+    };
+    let (dr, dp) = (distances(real)?, distances(pred)?);
+    let r = cellcast_stats::correlation::pearson(&dr, &dp);
+    Ok(Some(vec![MetricColumn { name: "pearson_edistance".into(), values: vec![Some(r); perturbations.len()] }]))
+}
+
+/// Cell-type masks for real, pred (and baseline), cell types in the real file's order of first
+/// appearance (pandas' `unique`).
+type Split = (String, Vec<Vec<bool>>);
+
+fn celltype_splits(
+    real: &dyn CellSource,
+    pred: &dyn CellSource,
+    baseline: Option<&dyn CellSource>,
+    column: &str,
+) -> Result<Vec<Option<Split>>> {
+    let labels = |s: &dyn CellSource| -> Result<Vec<Option<String>>> {
+        Ok(s.obs_column(column)
+            .map_err(|_| input(format!("{}: no obs column '{column}' (--celltype-column)", s.name())))?
+            .labels())
+    };
+    let real_labels = labels(real)?;
+    let mut order: Vec<String> = Vec::new();
+    for l in real_labels.iter().flatten() {
+        if !order.contains(l) {
+            order.push(l.clone());
+        }
+    }
+    let pred_labels = labels(pred)?;
+    let mut pred_types: Vec<&String> = pred_labels.iter().flatten().collect();
+    pred_types.sort();
+    pred_types.dedup();
+    if pred_types.len() != order.len() || order.iter().any(|t| !pred_types.contains(&t)) {
+        return Err(input(format!(
+            "the cell types of {} ({}) and {} ({}) differ; cell-eval evaluates the same cell types",
+            real.name(),
+            order.join(", "),
+            pred.name(),
+            pred_types.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let base_labels = baseline.map(labels).transpose()?;
+    Ok(order
+        .iter()
+        .map(|ct| {
+            let mask =
+                |l: &[Option<String>]| l.iter().map(|x| x.as_deref() == Some(ct.as_str())).collect::<Vec<bool>>();
+            let mut masks = vec![mask(&real_labels), mask(&pred_labels)];
+            if let Some(b) = &base_labels {
+                masks.push(mask(b));
+            }
+            Some((ct.clone(), masks))
+        })
+        .collect())
+}

@@ -1,0 +1,449 @@
+//! One AnnData file (real or predicted) read the way cell-eval reads it, without ever holding
+//! its matrix whole.
+//!
+//! [`Screen::open`] makes one pass over `X`: the perturbation labels, each cell's total, the
+//! per-gene count of stored values and what the values look like. From that it decides the
+//! scale as cell-eval's `guess_is_lognorm` does (integers → raw counts, normalised by
+//! `sc.pp.normalize_total` to the file's median total and log1p-transformed; decimals → log1p
+//! already, refused when negative or ≥ 15) unless the caller declares it. [`Screen::gene_chunk`]
+//! then streams `X` again and hands back a range of genes, each as its (cell, normalised value)
+//! pairs in cell order — as many genes per pass as the memory budget allows.
+
+use std::ops::Range;
+
+use cellcast_data::anndata::CellSource;
+use cellcast_data::h5ad::{MatrixEncoding, ValueType};
+
+use crate::error::{CellEvalError, Result};
+use crate::numeric::{median, Precision};
+
+/// The scale of a file's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// Raw (integer) counts.
+    Counts,
+    /// log1p-normalised expression.
+    Log1p,
+}
+
+impl Scale {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scale::Counts => "counts",
+            Scale::Log1p => "log1p",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scale> {
+        match s {
+            "counts" => Some(Scale::Counts),
+            "log1p" => Some(Scale::Log1p),
+            _ => None,
+        }
+    }
+}
+
+/// How a file's values are read: what was decided about their scale, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScaleChoice {
+    /// What the values are.
+    pub scale: Scale,
+    /// Whether the scale was declared by the caller rather than detected.
+    pub declared: bool,
+    /// Whether the counts were normalised (median total, then log1p) before anything else.
+    pub normalized: bool,
+    /// The total every cell was scaled to, when normalised.
+    pub target_sum: Option<f64>,
+    /// What pdex is told (`is_log1p`): cell-eval says `true` unless discrete data is allowed.
+    pub pdex_log1p: bool,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// How to read the files.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadOptions<'a> {
+    /// The obs column of perturbation labels.
+    pub pert_column: &'a str,
+    /// The control label.
+    pub control: &'a str,
+    /// Declared scale; `None` detects it as cell-eval does.
+    pub scale: Option<Scale>,
+    /// cell-eval's `--allow-discrete`: integer data is left as it is (not normalised) and pdex
+    /// is told the data is not log1p.
+    pub allow_discrete: bool,
+    /// Only these cells (a cell-type split); `None` reads all.
+    pub keep: Option<&'a [bool]>,
+}
+
+/// A file opened for evaluation (see the [module documentation](self)).
+pub struct Screen<'a> {
+    src: &'a dyn CellSource,
+    /// The file's path (or `AnnData (in memory)`), for messages.
+    pub name: String,
+    /// var_names, as stored.
+    pub genes: Vec<String>,
+    /// Perturbation labels in pdex's order: category order for a categorical column, sorted
+    /// otherwise (control included).
+    pub perturbations: Vec<String>,
+    /// The perturbation of every kept cell (index into `perturbations`), `u32::MAX` for cells
+    /// not kept.
+    pub perturbation_of_cell: Vec<u32>,
+    /// Cells of each perturbation.
+    pub sizes: Vec<usize>,
+    /// Index of the control in `perturbations`.
+    pub control: usize,
+    pub precision: Precision,
+    /// Whether `X` is stored sparse (pdex averages a sparse matrix differently from a dense one).
+    pub sparse: bool,
+    pub scale: ScaleChoice,
+    /// Per kept cell, the divisor of counts normalisation.
+    size_factor: Option<Vec<f64>>,
+    /// Stored non-zero values per gene among kept cells.
+    gene_nnz: Vec<u64>,
+    block_rows: usize,
+}
+
+/// What the first pass sees of the values.
+struct ValueScan {
+    has_decimals: bool,
+    min: f64,
+    max: f64,
+}
+
+impl<'a> Screen<'a> {
+    /// Reads labels and scans the values (see the [module documentation](self)).
+    pub fn open(src: &'a dyn CellSource, opts: &ReadOptions<'_>) -> Result<Screen<'a>> {
+        src.validate()?;
+        let name = src.name();
+        let (n_obs, n_vars) = src.shape();
+        if let Some(k) = opts.keep {
+            if k.len() != n_obs {
+                return Err(CellEvalError::Input(format!(
+                    "{name}: a selection of {} cells for {n_obs} cells",
+                    k.len()
+                )));
+            }
+        }
+        let kept = |c: usize| opts.keep.is_none_or(|k| k[c]);
+        let column = src.obs_column(opts.pert_column).map_err(|_| {
+            CellEvalError::Input(format!(
+                "{name}: no obs column '{}' (obs columns: {}); pass the perturbation column with --pert-column",
+                opts.pert_column,
+                src.obs_columns().join(", ")
+            ))
+        })?;
+        let grouping = column.grouping();
+        let missing = (0..n_obs).filter(|&c| kept(c) && grouping.of_cell[c].is_none()).count();
+        if missing > 0 {
+            let first = (0..n_obs).find(|&c| kept(c) && grouping.of_cell[c].is_none()).unwrap_or(0);
+            return Err(CellEvalError::Input(format!(
+                "{name}: obs/{}: {missing} cell(s) have no perturbation label (the first is cell {first}, '{}'); \
+                 cell-eval would score them as a perturbation named 'nan' in some metrics and drop them from \
+                 differential expression in others. Label or remove them.",
+                opts.pert_column,
+                src.obs_names().get(first).map(String::as_str).unwrap_or("?"),
+            )));
+        }
+        // Only perturbations some kept cell holds (a cell-type split keeps every category in
+        // cell-eval, and pdex then fails on the empty ones).
+        let mut sizes_all = vec![0usize; grouping.labels.len()];
+        for c in (0..n_obs).filter(|&c| kept(c)) {
+            sizes_all[grouping.of_cell[c].unwrap() as usize] += 1;
+        }
+        let mut remap = vec![u32::MAX; grouping.labels.len()];
+        let mut perturbations = Vec::new();
+        let mut sizes = Vec::new();
+        for (g, label) in grouping.labels.iter().enumerate() {
+            if sizes_all[g] > 0 {
+                remap[g] = perturbations.len() as u32;
+                perturbations.push(label.clone());
+                sizes.push(sizes_all[g]);
+            }
+        }
+        let perturbation_of_cell: Vec<u32> =
+            (0..n_obs).map(|c| if kept(c) { remap[grouping.of_cell[c].unwrap() as usize] } else { u32::MAX }).collect();
+        let control = perturbations.iter().position(|p| p == opts.control).ok_or_else(|| {
+            CellEvalError::Input(format!(
+                "{name}: control '{}' is not a label of obs/{} (labels: {}); pass it with --control",
+                opts.control,
+                opts.pert_column,
+                preview(&perturbations)
+            ))
+        })?;
+
+        let info = src.matrix_info(None)?;
+        let sparse = info.encoding != MatrixEncoding::Dense;
+        let block_rows = (4_000_000 / n_vars.max(1)).clamp(64, 65_536);
+        let mut totals = vec![0.0f64; n_obs];
+        let mut gene_nnz = vec![0u64; n_vars];
+        let mut scan = ValueScan { has_decimals: false, min: f64::INFINITY, max: f64::NEG_INFINITY };
+        for block in src.row_blocks(None, block_rows)? {
+            let block = block?;
+            for r in 0..block.rows.n_rows() {
+                let cell = block.start + r;
+                if !kept(cell) {
+                    continue;
+                }
+                let (idx, vals) = block.rows.row(r);
+                let mut stored = 0usize;
+                for (&j, &v) in idx.iter().zip(vals) {
+                    if v == 0.0 {
+                        continue;
+                    }
+                    stored += 1;
+                    gene_nnz[j as usize] += 1;
+                    totals[cell] += v;
+                    if v - v.trunc() > 1e-3 {
+                        scan.has_decimals = true;
+                    }
+                    scan.min = scan.min.min(v);
+                    scan.max = scan.max.max(v);
+                }
+                if stored < n_vars {
+                    scan.min = scan.min.min(0.0);
+                    scan.max = scan.max.max(0.0);
+                }
+            }
+        }
+        let integer_type = info.value_type.is_integer() || info.value_type == ValueType::Bool;
+        let mut precision = if info.value_type == ValueType::F64 { Precision::F64 } else { Precision::F32 };
+        let (scale, size_factor) = decide_scale(&name, opts, &scan, sparse, precision, &totals, &perturbation_of_cell)?;
+        if integer_type && !scale.normalized {
+            // Integers left as they are (--allow-discrete): cell-eval's pseudobulks of them are
+            // float64.
+            precision = Precision::F64;
+        }
+        Ok(Screen {
+            src,
+            name,
+            genes: src.var_names().to_vec(),
+            perturbations,
+            perturbation_of_cell,
+            sizes,
+            control,
+            precision,
+            sparse,
+            scale,
+            size_factor,
+            gene_nnz,
+            block_rows,
+        })
+    }
+
+    pub fn n_genes(&self) -> usize {
+        self.genes.len()
+    }
+
+    /// Gene ranges whose gathered values fit `budget_bytes` each (one range at least one gene).
+    pub fn gene_chunks(&self, budget_bytes: u64) -> Vec<Range<usize>> {
+        const BYTES_PER_VALUE: u64 = 12;
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut used = 0u64;
+        for (j, &nnz) in self.gene_nnz.iter().enumerate() {
+            let need = nnz * BYTES_PER_VALUE;
+            if j > start && used + need > budget_bytes {
+                out.push(start..j);
+                start = j;
+                used = 0;
+            }
+            used += need;
+        }
+        if start < self.gene_nnz.len() || out.is_empty() {
+            out.push(start..self.gene_nnz.len());
+        }
+        out
+    }
+
+    /// The genes `range`, each as (kept cell, normalised non-zero value) pairs in cell order.
+    pub fn gene_chunk(&self, range: Range<usize>) -> Result<GeneChunk> {
+        let width = range.len();
+        let mut cells: Vec<Vec<u32>> =
+            (0..width).map(|k| Vec::with_capacity(self.gene_nnz[range.start + k] as usize)).collect();
+        let mut values: Vec<Vec<f64>> = cells.iter().map(|c| Vec::with_capacity(c.capacity())).collect();
+        let p = self.precision;
+        for block in self.src.row_blocks(None, self.block_rows)? {
+            let block = block?;
+            for r in 0..block.rows.n_rows() {
+                let cell = block.start + r;
+                if self.perturbation_of_cell[cell] == u32::MAX {
+                    continue;
+                }
+                let (idx, vals) = block.rows.row(r);
+                let lo = idx.partition_point(|&j| (j as usize) < range.start);
+                for (&j, &v) in idx[lo..].iter().zip(&vals[lo..]) {
+                    let j = j as usize;
+                    if j >= range.end {
+                        break;
+                    }
+                    if v == 0.0 {
+                        continue;
+                    }
+                    let w = match &self.size_factor {
+                        Some(f) => p.ln_1p(p.round(v / f[cell])),
+                        None => v,
+                    };
+                    cells[j - range.start].push(cell as u32);
+                    values[j - range.start].push(w);
+                }
+            }
+        }
+        Ok(GeneChunk { start: range.start, cells, values })
+    }
+}
+
+/// One cell's non-zero values: (gene indices, values).
+pub type SparseRow = (Vec<u32>, Vec<f64>);
+
+/// Genes `start..start + cells.len()`: for each, its kept cells with a non-zero value (in cell
+/// order) and those values, normalised.
+pub struct GeneChunk {
+    pub start: usize,
+    pub cells: Vec<Vec<u32>>,
+    pub values: Vec<Vec<f64>>,
+}
+
+/// cell-eval's `guess_is_lognorm` and `_convert_to_normlog`, or the caller's declaration.
+fn decide_scale(
+    name: &str,
+    opts: &ReadOptions<'_>,
+    scan: &ValueScan,
+    sparse: bool,
+    precision: Precision,
+    totals: &[f64],
+    perturbation_of_cell: &[u32],
+) -> Result<(ScaleChoice, Option<Vec<f64>>)> {
+    let range = || format!("[{}, {}]", short(scan.min), short(scan.max));
+    let (scale, declared, reason) = match opts.scale {
+        Some(s) => (s, true, format!("declared {} (values in {})", s.name(), range())),
+        None if !scan.has_decimals => (
+            Scale::Counts,
+            false,
+            format!("every value is a whole number (values in {}), so cell-eval reads raw counts", range()),
+        ),
+        None => {
+            if scan.min < 0.0 {
+                return Err(CellEvalError::Input(format!(
+                    "{name}: X has negative values (min {}); cell-eval refuses them (both counts and log1p data \
+                     are >= 0). Give counts or log1p-normalised expression",
+                    short(scan.min)
+                )));
+            }
+            if !opts.allow_discrete && scan.max >= 15.0 {
+                return Err(CellEvalError::Input(format!(
+                    "{name}: X has decimals but values up to {} (>= 15), which cell-eval refuses as a mix of \
+                     scales; give log1p-normalised data, declare the scale with --scale, or pass --allow-discrete",
+                    short(scan.max)
+                )));
+            }
+            (
+                Scale::Log1p,
+                false,
+                format!("values have decimals and lie in {} (below 15), so cell-eval reads log1p data", range()),
+            )
+        }
+    };
+    let normalize = scale == Scale::Counts && !opts.allow_discrete;
+    if !normalize {
+        let reason =
+            if scale == Scale::Counts { format!("{reason}; --allow-discrete: left as they are") } else { reason };
+        let choice = ScaleChoice {
+            scale,
+            declared,
+            normalized: false,
+            target_sum: None,
+            pdex_log1p: !opts.allow_discrete,
+            reason,
+        };
+        return Ok((choice, None));
+    }
+    // scanpy's normalize_total: totals in the working precision; the target is the median total
+    // (a CSR matrix takes the median over every cell, a dense one over cells with counts).
+    let p = precision;
+    let kept_totals: Vec<f64> = totals
+        .iter()
+        .zip(perturbation_of_cell)
+        .filter(|(_, &g)| g != u32::MAX)
+        .map(|(&t, _)| p.round(t))
+        .filter(|&t| sparse || t > 0.0)
+        .collect();
+    let target = median(p, &kept_totals).unwrap_or(0.0);
+    if target <= 0.0 {
+        return Err(CellEvalError::Input(format!("{name}: every cell has zero counts; nothing to normalise")));
+    }
+    let factors = totals
+        .iter()
+        .map(|&t| {
+            let f = p.round(p.round(t) / target);
+            if f == 0.0 {
+                1.0
+            } else {
+                f
+            }
+        })
+        .collect();
+    let choice = ScaleChoice {
+        scale,
+        declared,
+        normalized: true,
+        target_sum: Some(target),
+        pdex_log1p: true,
+        reason: format!(
+            "{reason}; normalised each cell to the file's median total ({}) and log1p-transformed, as cell-eval does",
+            short(target)
+        ),
+    };
+    Ok((choice, Some(factors)))
+}
+
+fn short(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+pub(crate) fn preview(items: &[String]) -> String {
+    let shown: Vec<&str> = items.iter().take(12).map(String::as_str).collect();
+    if items.len() > shown.len() {
+        format!("{}, … ({} in all)", shown.join(", "), items.len())
+    } else {
+        shown.join(", ")
+    }
+}
+
+impl Screen<'_> {
+    /// Every kept cell's normalised row, by perturbation: for each perturbation, its cells (in
+    /// file order) as sparse rows (gene indices, values).
+    pub fn rows_by_perturbation(&self) -> Result<Vec<Vec<SparseRow>>> {
+        let mut out: Vec<Vec<SparseRow>> = self.sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
+        let p = self.precision;
+        for block in self.src.row_blocks(None, self.block_rows)? {
+            let block = block?;
+            for r in 0..block.rows.n_rows() {
+                let cell = block.start + r;
+                let g = self.perturbation_of_cell[cell];
+                if g == u32::MAX {
+                    continue;
+                }
+                let (idx, vals) = block.rows.row(r);
+                let mut ids = Vec::with_capacity(idx.len());
+                let mut values = Vec::with_capacity(idx.len());
+                for (&j, &v) in idx.iter().zip(vals) {
+                    if v == 0.0 {
+                        continue;
+                    }
+                    ids.push(j);
+                    values.push(match &self.size_factor {
+                        Some(f) => p.ln_1p(p.round(v / f[cell])),
+                        None => v,
+                    });
+                }
+                out[g as usize].push((ids, values));
+            }
+        }
+        Ok(out)
+    }
+}
