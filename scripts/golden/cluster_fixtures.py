@@ -165,7 +165,7 @@ def emit(case: str, names: list[str], real: np.ndarray, pred: np.ndarray, note: 
         **exp,
     }
     with open(d / "expected.json", "w") as f:
-        json.dump(doc, f, indent=1)
+        json.dump(doc, f, separators=(",", ":"))
     shown = exp.get("clustering_agreement", exp.get("error"))
     print(f"{case:28s} n={real.shape[0]:4d} d={real.shape[1]:4d} -> {shown}")
 
@@ -215,6 +215,9 @@ def main() -> None:
     norman = DATA / "perturbench_devel_norman19_mcfaline23_n5961x500.h5ad"
     if norman.exists():
         a = ad.read_h5ad(norman)
+        if "control" in set(a.obs["condition"].astype(str)):
+            real_case("real_norman19_mcfaline23", a, "condition", "control", 0.5, 8,
+                      f"{norman.name}, both datasets, pert column condition, control 'control', X as stored; pred = cells + N(0, 0.25)")
         for ds, noise in (("norman19", 0.3), ("mcfaline23", 0.3)):
             b = a[a.obs["dataset"] == ds]
             if "control" in set(b.obs["condition"].astype(str)):
@@ -240,8 +243,19 @@ def main() -> None:
         real = blobs(rng, n, d, k, spread)
         pred = real + rng.normal(0.0, noise, size=real.shape)
         synthetic(f"blobs_n{n}", real, pred, f"{k} gaussian blobs (sd {spread}) in {d} dims; pred = real + N(0, {noise}^2)")
+    # Pred noise of the order of the blob spread: partial agreement.
+    for n, d, k, spread, noise in ((30, 8, 4, 1.0, 2.5), (45, 10, 5, 1.0, 3.0), (70, 12, 6, 1.5, 4.0), (120, 16, 8, 1.5, 4.0)):
+        real = blobs(rng, n, d, k, spread)
+        pred = real + rng.normal(0.0, noise, size=real.shape)
+        synthetic(f"noisy_blobs_n{n}", real, pred, f"{k} gaussian blobs (sd {spread}) in {d} dims; pred = real + N(0, {noise}^2)")
+    # Past scikit-learn's 256-row chunk (several Y chunks in the kNN reduction).
+    real = blobs(rng, 300, 20, 10, 1.5)
+    synthetic("blobs_n300", real, real + rng.normal(0.0, 2.0, size=real.shape), "10 gaussian blobs (sd 1.5) in 20 dims, 300 rows; pred = real + N(0, 4)")
+    # Pred rows permuted: structure kept, identities lost.
+    real = blobs(rng, 40, 10, 5, 1.0)
+    synthetic("permuted_pred_n40", real, real[rng.permutation(40)], "pred = real rows in a random order")
     # Unstructured data: many near-equal modularity moves.
-    for n, d in ((20, 5), (80, 8), (200, 3)):
+    for n, d in ((20, 5), (35, 4), (80, 8), (200, 3)):
         real = rng.normal(size=(n, d))
         pred = rng.normal(size=(n, d))
         synthetic(f"uniform_n{n}", real, pred, f"independent N(0,1) real and pred, {d} dims")

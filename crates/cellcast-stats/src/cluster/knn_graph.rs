@@ -6,8 +6,9 @@
 //! `‖x‖² + (−2 x·y) + ‖y‖²` decomposition, scikit-learn's fixed-size max-heap and introsort (they
 //! decide the order of tied neighbours), umap's float32 bandwidth search and fuzzy union.
 
-use super::ClusterError;
+use super::{ClusterError, EXACT_KNN_MAX_ROWS};
 use crate::Matrix;
+use rayon::prelude::*;
 
 /// The symmetric connectivities matrix in CSR form (columns ascending within each row), values in
 /// float32 as umap-learn computes them. The diagonal is never stored.
@@ -55,12 +56,15 @@ pub(crate) struct Knn {
 
 /// Connectivities of scanpy's `pp.neighbors(n_neighbors=n_neighbors, use_rep="X")` (method
 /// "umap", metric "euclidean") on the rows of `x`, for the exact-kNN path scanpy takes below
-/// 8192 observations. `n_neighbors` counts the point itself, as in scanpy; it must be in
-/// `2..=n_rows - 1` (cell-eval passes `min(15, n_rows - 1)`).
+/// 8192 observations (larger inputs are an error). `n_neighbors` counts the point itself, as in
+/// scanpy; it must be in `2..=n_rows - 1` (cell-eval passes `min(15, n_rows - 1)`).
 pub fn knn_connectivities(x: &Matrix, n_neighbors: usize) -> Result<Connectivities, ClusterError> {
     let n = x.nrows();
     if n_neighbors < 2 || n_neighbors >= n {
         return Err(ClusterError::InvalidNeighbors { n_neighbors, n_rows: n });
+    }
+    if n > EXACT_KNN_MAX_ROWS {
+        return Err(ClusterError::ApproximateNeighbors { n });
     }
     check_input(x)?;
     let knn = scanpy_knn(x, n_neighbors);
@@ -77,8 +81,25 @@ pub(crate) fn check_input(x: &Matrix) -> Result<(), ClusterError> {
     Ok(())
 }
 
+/// A dot product in a fixed order (eight interleaved partial sums, then a pairwise combination
+/// and the tail). scikit-learn takes ‖x‖² from BLAS `ddot` and x·y from `dgemm`, whose orders
+/// differ; using one function for both keeps exact duplicates at distance exactly 0. Other
+/// distances differ from OpenBLAS's in the last bits only, far below the float32 rounding umap
+/// applies next.
 fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).fold(0.0, |s, (x, y)| s + x * y)
+    let mut acc = [0.0f64; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ta, tb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let mut s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (x, y) in ta.iter().zip(tb) {
+        s += x * y;
+    }
+    s
 }
 
 /// scikit-learn's `KNeighborsTransformer(algorithm="brute").fit_transform(x)` as scanpy uses it
@@ -90,33 +111,31 @@ pub(crate) fn scanpy_knn(x: &Matrix, n_neighbors: usize) -> Knn {
     let norms: Vec<f64> = x.rows().map(|r| dot(r, r)).collect();
     let mut idx = vec![0usize; n * big_k];
     let mut dist = vec![0f64; n * big_k];
-    let mut thread_vals = vec![0f64; big_k];
-    let mut thread_idx = vec![0isize; big_k];
-    let mut vals = vec![0f64; big_k];
-    let mut inds = vec![0isize; big_k];
-    for i in 0..n {
+    // Rows are independent, so the parallel result is the sequential one.
+    idx.par_chunks_mut(big_k).zip(dist.par_chunks_mut(big_k)).enumerate().for_each(|(i, (ri, rd))| {
         let xi = x.row(i);
-        // ArgKmin's parallel_on_Y strategy: the (single) thread heap, then the main heap.
-        thread_vals.fill(f64::MAX);
-        thread_idx.fill(-1);
+        // ArgKmin's parallel_on_Y strategy with one thread: a thread heap fed in column order,
+        // then the main heap fed from the thread heap's storage order.
+        let mut thread_vals = vec![f64::MAX; big_k];
+        let mut thread_idx = vec![-1isize; big_k];
         for j in 0..n {
             let middle = -2.0 * dot(xi, x.row(j));
             let sq = (norms[i] + middle) + norms[j];
             let sq = if sq > 0.0 { sq } else { 0.0 };
             heap_push(&mut thread_vals, &mut thread_idx, sq, j as isize);
         }
-        vals.fill(f64::MAX);
-        inds.fill(0);
+        let mut vals = vec![f64::MAX; big_k];
+        let mut inds = vec![0isize; big_k];
         for t in 0..big_k {
             heap_push(&mut vals, &mut inds, thread_vals[t], thread_idx[t]);
         }
         let maxd = 2 * ((big_k as f64).log2() as isize);
         introsort_2way(&mut vals, &mut inds, maxd);
         for t in 0..big_k {
-            idx[i * big_k + t] = inds[t] as usize;
-            dist[i * big_k + t] = (if vals[t] > 0.0 { vals[t] } else { 0.0 }).sqrt();
+            ri[t] = inds[t] as usize;
+            rd[t] = (if vals[t] > 0.0 { vals[t] } else { 0.0 }).sqrt();
         }
-    }
+    });
 
     // scanpy: the distances it keeps are a view of the sparse matrix's data, so zeroing the
     // diagonal of that matrix zeroes the self distances it passes on, unless it had to prepend a
@@ -152,24 +171,12 @@ fn heap_push(values: &mut [f64], indices: &mut [isize], val: f64, val_idx: isize
     loop {
         let left = 2 * current + 1;
         let right = left + 1;
-        let swap;
         if left >= size {
             break;
-        } else if right >= size {
-            if values[left] > val {
-                swap = left;
-            } else {
-                break;
-            }
-        } else if values[left] >= values[right] {
-            if val < values[left] {
-                swap = left;
-            } else {
-                break;
-            }
-        } else if val < values[right] {
-            swap = right;
-        } else {
+        }
+        // The larger child, the left one on ties (or when it is the only one).
+        let swap = if right >= size || values[left] >= values[right] { left } else { right };
+        if val >= values[swap] {
             break;
         }
         values[current] = values[swap];

@@ -26,6 +26,8 @@ pub const REAL_RESOLUTION: f64 = 1.0;
 pub const PRED_RESOLUTIONS: [f64; 7] = [0.2, 0.4, 0.6, 0.8, 1.0, 1.5, 2.0];
 /// Neighbourhood size cell-eval asks scanpy for (capped at n − 1).
 pub const N_NEIGHBORS: usize = 15;
+/// Largest row count for which scanpy (euclidean metric) computes exact neighbours.
+pub const EXACT_KNN_MAX_ROWS: usize = 8191;
 /// scanpy's default `random_state` for Leiden.
 pub const LEIDEN_SEED: u32 = 0;
 
@@ -47,6 +49,11 @@ pub enum ClusterError {
         "centroids contain NaN or infinite values; cell-eval's kNN (scikit-learn's input check) raises ValueError"
     )]
     NonFinite,
+    #[error(
+        "{n} perturbations: from {EXACT_KNN_MAX_ROWS} + 1 rows scanpy's neighbours come from \
+         pynndescent (approximate, randomised), which cellcast does not reproduce"
+    )]
+    ApproximateNeighbors { n: usize },
     #[error("n_neighbors must be in 2..={max}, got {n_neighbors}", max = n_rows.saturating_sub(1))]
     InvalidNeighbors { n_neighbors: usize, n_rows: usize },
 }
@@ -122,4 +129,47 @@ pub fn clustering_agreement_detail(
         pred_labels.push(labels);
     }
     Ok(ClusteringAgreementDetail { real_labels, pred_labels, ami, value })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(rows: &[&[f64]]) -> Matrix {
+        Matrix::from_rows(rows).unwrap()
+    }
+
+    #[test]
+    fn too_few_perturbations_is_cell_evals_error() {
+        let one = m(&[&[1.0, 2.0]]);
+        let two = m(&[&[1.0, 2.0], &[3.0, 4.0]]);
+        assert!(matches!(clustering_agreement(&one, &one), Err(ClusterError::TooFewPerturbations { n: 1, .. })));
+        assert!(matches!(clustering_agreement(&two, &two), Err(ClusterError::TooFewPerturbations { n: 2, .. })));
+        let empty = Matrix::filled(0, 3, 0.0);
+        assert!(matches!(clustering_agreement(&empty, &empty), Err(ClusterError::TooFewPerturbations { n: 0, .. })));
+    }
+
+    #[test]
+    fn bad_inputs_are_errors() {
+        let a = m(&[&[1.0, 2.0], &[3.0, 4.0], &[5.0, 7.0]]);
+        let b = m(&[&[1.0, 2.0], &[3.0, 4.0]]);
+        assert!(matches!(clustering_agreement(&a, &b), Err(ClusterError::ShapeMismatch { .. })));
+        let nan = m(&[&[1.0, f64::NAN], &[3.0, 4.0], &[5.0, 7.0]]);
+        assert_eq!(clustering_agreement(&a, &nan), Err(ClusterError::NonFinite));
+        let none = Matrix::filled(3, 0, 0.0);
+        assert!(matches!(clustering_agreement(&none, &none), Err(ClusterError::NoFeatures { .. })));
+        assert!(matches!(knn_connectivities(&a, 3), Err(ClusterError::InvalidNeighbors { .. })));
+        assert!(matches!(knn_connectivities(&a, 1), Err(ClusterError::InvalidNeighbors { .. })));
+    }
+
+    #[test]
+    fn degenerate_rows_give_a_value() {
+        let same = Matrix::filled(5, 2, 1.0);
+        let zero = Matrix::filled(5, 2, 0.0);
+        let real = m(&[&[0.0, 0.0], &[0.1, 0.0], &[5.0, 5.0], &[5.1, 5.0], &[9.0, 0.0]]);
+        for (a, b) in [(&same, &same), (&real, &zero), (&zero, &real), (&real, &same)] {
+            let v = clustering_agreement(a, b).unwrap();
+            assert!((0.0..=1.0).contains(&v), "{v}");
+        }
+    }
 }
