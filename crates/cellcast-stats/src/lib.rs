@@ -10,6 +10,8 @@
 //!   Wilcoxon rank-sum with or without tie correction, Benjamini–Hochberg), on sparse or dense cells;
 //! - [`correlation`]: scipy's Pearson and Spearman statistics;
 //! - [`classification`]: scikit-learn's average precision and ROC AUC;
+//! - [`cluster`]: cell-eval's `clustering_agreement` (scanpy's kNN graph, igraph's Leiden with
+//!   its random stream, scikit-learn's adjusted mutual information);
 //! - [`moments`], [`rank`]: means, variances, medians and tie-averaged ranks;
 //! - [`rng`]: the seeded generator behind every random step;
 //! - [`folds`]: scikit-learn's `KFold(shuffle=True)` layout and `GroupKFold` assignment;
@@ -19,6 +21,7 @@
 //!   sparse (CSR) counterpart.
 
 pub mod classification;
+pub mod cluster;
 pub mod correlation;
 pub mod de;
 pub mod folds;
