@@ -10,6 +10,7 @@
 //! Data flow per file: [`screen`] (labels, scale, one scan) → [`summary`] (pseudobulks and pdex,
 //! gene chunk by gene chunk) → [`de_metrics`] / [`bulk_metrics`] / [`edistance`] → [`describe`].
 
+pub mod baseline;
 pub mod bulk_metrics;
 pub mod de;
 pub mod de_metrics;
@@ -97,9 +98,37 @@ pub struct Results {
     /// With a baseline: the baseline's own results and the scores against it.
     pub baseline: Option<Box<Results>>,
     pub scores: Option<Vec<ScoreRow>>,
-    /// The scale decided for each file (real, pred).
-    pub scales: Vec<(String, ScaleChoice)>,
+    /// The scale decided for each file (real, pred), and their working precision.
+    pub scales: Vec<(String, ScaleChoice, numeric::Precision)>,
+    /// How the prediction's control cells compare with the real ones.
+    pub controls: ControlCheck,
+    /// Metrics of the profile that gave no column (cell-eval fails on them here), and why.
+    pub dropped: Vec<(String, String)>,
+    /// Where each DE table came from: `computed` or the path read.
+    pub de_sources: Option<(String, String)>,
 }
+
+/// The prediction's control cells against the real ones.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ControlCheck {
+    pub real_cells: usize,
+    pub pred_cells: usize,
+    /// The largest |difference| between the two control pseudobulks (0 when identical).
+    pub max_abs_difference: f64,
+}
+
+impl ControlCheck {
+    /// Same number of cells and the same pseudobulk up to summation order (cells may come in
+    /// another order).
+    pub fn identical(&self) -> bool {
+        self.real_cells == self.pred_cells && self.max_abs_difference <= 1e-9
+    }
+}
+
+/// The metrics a prediction's own control cells move (effects and DE are measured against each
+/// file's control).
+pub const CONTROL_DEPENDENT: &str = "mae_delta, mse_delta, pearson_delta, discrimination_score_*, pearson_edistance \
+     and every DE metric";
 
 impl Results {
     /// polars' `describe()` of every column: [`describe::STATISTICS`] rows.
@@ -206,6 +235,36 @@ pub fn evaluate(
     Ok(out)
 }
 
+/// `cell-eval baseline` of `real` (see [`baseline`]).
+pub fn build_baseline(
+    real: &dyn CellSource,
+    opts: &EvaluateOptions<'_>,
+    reporter: &dyn Reporter,
+) -> Result<baseline::Baseline> {
+    let screen = open_screen(real, opts, opts.real_scale, None)?;
+    reporter.note(&format!("{}: scale: {}", screen.name, screen.scale.reason));
+    let summary = summarize(&screen, false, opts, reporter)?;
+    baseline::baseline(&screen, &summary, real.obs_names())
+}
+
+/// pdex's table of one file whose scale is known to be log1p (a baseline cellcast wrote).
+pub fn log1p_differential_expression(
+    src: &dyn CellSource,
+    opts: &EvaluateOptions<'_>,
+    reporter: &dyn Reporter,
+) -> Result<DeTable> {
+    let ro = ReadOptions {
+        pert_column: opts.pert_column,
+        control: opts.control,
+        scale: Some(Scale::Log1p),
+        allow_discrete: false,
+        keep: None,
+    };
+    let screen = Screen::open(src, &ro)?;
+    let summary = summarize(&screen, true, opts, reporter)?;
+    Ok(summary.de.expect("asked for"))
+}
+
 fn open_screen<'s>(
     src: &'s dyn CellSource,
     opts: &EvaluateOptions<'_>,
@@ -271,7 +330,15 @@ fn evaluate_pair(
         ));
     }
     let pred_summary = summarize(pred, with_de && de_pred_path.is_none(), opts, reporter)?;
-    warn_on_controls(real, real_summary, pred, &pred_summary, reporter);
+    let controls = compare_controls(real, real_summary, pred, &pred_summary);
+    if !controls.identical() {
+        reporter.warning(&format!(
+            "the prediction's control cells differ from the real ones ({} vs {} cells; control pseudobulks differ \
+             by up to {:.4}). Effects are measured against each file's own control, so this moves \
+             {CONTROL_DEPENDENT}; mae and mse do not use the control",
+            controls.pred_cells, controls.real_cells, controls.max_abs_difference
+        ));
+    }
 
     let mut perturbations: Vec<String> =
         real.perturbations.iter().filter(|p| p.as_str() != opts.control).cloned().collect();
@@ -279,6 +346,8 @@ fn evaluate_pair(
 
     // DE tables: computed (once per file) or read.
     let (mut de_real, mut de_pred) = (real_summary.de.clone(), pred_summary.de.clone());
+    let source = |p: Option<&Path>| p.map_or("computed".to_string(), |p| p.display().to_string());
+    let de_sources = with_de.then(|| (source(opts.de_real), source(de_pred_path)));
     let de_metrics = if with_de {
         let real_table = match opts.de_real {
             Some(p) => DeTable::read_csv(p)?,
@@ -301,6 +370,7 @@ fn evaluate_pair(
 
     let pair = BulkPair::new(real_summary, &pred_summary, perturbations.clone(), &real.genes);
     let mut columns = Vec::new();
+    let mut dropped = Vec::new();
     for &m in metrics {
         let spec = profile::metric(m).expect("registered");
         let computed: Option<Vec<MetricColumn>> = match spec.source {
@@ -311,22 +381,33 @@ fn evaluate_pair(
             }
             profile::Source::AnnData => match m {
                 "pearson_edistance" => pearson_edistance(real, pred, &perturbations, reporter)?,
-                "clustering_agreement" => {
-                    return Err(input(
-                        "clustering_agreement is not available yet in cellcast; skip it with --skip-metrics \
-                         clustering_agreement",
-                    ))
-                }
+                "clustering_agreement" => match clustering_agreement(real_summary, &pred_summary, &perturbations) {
+                    Ok(v) => Some(vec![MetricColumn { name: m.into(), values: vec![Some(v); perturbations.len()] }]),
+                    Err(why) => {
+                        dropped.push((m.to_string(), why));
+                        continue;
+                    }
+                },
                 _ => pair.compute(m).map(|c| vec![c]),
             },
         };
         match computed {
-            // A metric whose per-perturbation dict came back empty leaves no column in
-            // cell-eval's pivot (e.g. the significant-gene metrics when nothing is significant).
-            Some(cols) => columns.extend(cols.into_iter().filter(|c| c.values.iter().any(Option::is_some))),
-            None => reporter
-                .warning(&format!("{m}: cell-eval fails on these inputs and leaves the column out; so does cellcast")),
+            Some(cols) => {
+                for c in cols {
+                    // A metric whose per-perturbation dict came back empty leaves no column in
+                    // cell-eval's pivot (the significant-gene metrics when nothing is significant).
+                    if c.values.iter().any(Option::is_some) {
+                        columns.push(c);
+                    } else {
+                        dropped.push((c.name.clone(), drop_reason(&c.name, perturbations.len())));
+                    }
+                }
+            }
+            None => dropped.push((m.to_string(), drop_reason(m, perturbations.len()))),
         }
+    }
+    for (m, why) in &dropped {
+        reporter.warning(&format!("{m}: {why}; cell-eval leaves the column out, and so does cellcast"));
     }
     Ok(Results {
         celltype: None,
@@ -336,8 +417,38 @@ fn evaluate_pair(
         de_pred,
         baseline: None,
         scores: None,
-        scales: vec![(real.name.clone(), real.scale.clone()), (pred.name.clone(), pred.scale.clone())],
+        scales: vec![
+            (real.name.clone(), real.scale.clone(), real.precision),
+            (pred.name.clone(), pred.scale.clone(), pred.precision),
+        ],
+        controls,
+        dropped,
+        de_sources,
     })
+}
+
+/// cell-eval's `ClusteringAgreement` on the float64 centroids of the perturbations (sorted,
+/// control excluded); an error (cell-eval raises, and leaves the column out) says why.
+fn clustering_agreement(real: &Summary, pred: &Summary, perturbations: &[String]) -> std::result::Result<f64, String> {
+    let centroids = |s: &Summary| {
+        let rows: Vec<&[f64]> = perturbations
+            .iter()
+            .map(|p| s.centroid_row(s.perturbations.iter().position(|q| q == p).expect("checked")))
+            .collect();
+        cellcast_stats::Matrix::from_rows(&rows).ok_or_else(|| "no perturbation".to_string())
+    };
+    cellcast_stats::cluster::clustering_agreement(&centroids(real)?, &centroids(pred)?).map_err(|e| e.to_string())
+}
+
+/// Why cell-eval gives no column for metric `m`.
+fn drop_reason(m: &str, n_perturbations: usize) -> String {
+    match m {
+        "pearson_edistance" => format!("Pearson's r needs at least two perturbations ({n_perturbations} here)"),
+        m if m.starts_with("discrimination_score") => {
+            "every gene is named like its perturbation, so no gene is left to compare".into()
+        }
+        _ => "no perturbation has a real significant gene".into(),
+    }
 }
 
 /// DE metric columns come in the DE tables' perturbation order; the results rows are the
@@ -388,19 +499,12 @@ fn check_pair(real: &Screen<'_>, pred: &Screen<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Warns when the prediction's control cells are not the real ones, and says what that moves.
-fn warn_on_controls(real: &Screen<'_>, rs: &Summary, pred: &Screen<'_>, ps: &Summary, reporter: &dyn Reporter) {
+fn compare_controls(real: &Screen<'_>, rs: &Summary, pred: &Screen<'_>, ps: &Summary) -> ControlCheck {
     let (rc, pc) = (rs.bulk_row(rs.control), ps.bulk_row(ps.control));
-    let n_real = real.sizes[real.control];
-    let n_pred = pred.sizes[pred.control];
-    let max_diff = rc.iter().zip(pc).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-    if n_real != n_pred || max_diff > 0.0 {
-        reporter.warning(&format!(
-            "the prediction's control cells differ from the real ones ({n_pred} vs {n_real} cells; control \
-             pseudobulks differ by up to {max_diff:.4}). Effects are measured against each file's own control, so \
-             this moves mae_delta, mse_delta, pearson_delta, discrimination_score_*, pearson_edistance and every DE \
-             metric (the prediction's DE is against its own control); mae and mse do not use the control"
-        ));
+    ControlCheck {
+        real_cells: real.sizes[real.control],
+        pred_cells: pred.sizes[pred.control],
+        max_abs_difference: rc.iter().zip(pc).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max),
     }
 }
 

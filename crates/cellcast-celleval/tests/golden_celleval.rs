@@ -75,8 +75,7 @@ fn rows(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
 
 /// Mismatches of one results table against cell-eval's.
 fn compare_results(ours: &Results, dir: &Path, case: &Value, prefix: &str, errors: &mut Vec<String>) {
-    let (mut header, mut body) = rows(&read_text(&locate(dir, case, &format!("{prefix}results.csv"))));
-    drop_clustering(&mut header, &mut body);
+    let (header, body) = rows(&read_text(&locate(dir, case, &format!("{prefix}results.csv"))));
     let names: Vec<&str> = ours.columns.iter().map(|c| c.name.as_str()).collect();
     let expected: Vec<&str> = header[1..].iter().map(String::as_str).collect();
     if names != expected {
@@ -99,8 +98,7 @@ fn compare_results(ours: &Results, dir: &Path, case: &Value, prefix: &str, error
             }
         }
     }
-    let (mut agg_header, mut agg) = rows(&read_text(&locate(dir, case, &format!("{prefix}agg_results.csv"))));
-    drop_clustering(&mut agg_header, &mut agg);
+    let (_, agg) = rows(&read_text(&locate(dir, case, &format!("{prefix}agg_results.csv"))));
     let ours_agg = ours.aggregate();
     for (s, row) in agg.iter().enumerate() {
         for (k, col) in ours.columns.iter().enumerate() {
@@ -116,16 +114,6 @@ fn compare_results(ours: &Results, dir: &Path, case: &Value, prefix: &str, error
                     row[0], col.name, ours_agg[k][s]
                 ));
             }
-        }
-    }
-}
-
-/// clustering_agreement is compared by cellcast-stats' own golden test.
-fn drop_clustering(header: &mut Vec<String>, body: &mut [Vec<String>]) {
-    if let Some(k) = header.iter().position(|h| h == "clustering_agreement") {
-        header.remove(k);
-        for r in body.iter_mut() {
-            r.remove(k);
         }
     }
 }
@@ -182,9 +170,8 @@ fn run_case(dir: &Path, case: &Value, run: &Value) -> Option<Vec<String>> {
     }
     let real = H5ad::open(&locate(dir, case, flag("-ar", "--adata-real").unwrap())).unwrap();
     let pred = H5ad::open(&locate(dir, case, flag("-ap", "--adata-pred").unwrap())).unwrap();
-    let mut skip: Vec<String> =
+    let skip: Vec<String> =
         flag("--skip-metrics", "--skip-metrics").map(|v| v.split(',').map(String::from).collect()).unwrap_or_default();
-    skip.push("clustering_agreement".into());
     let opts = EvaluateOptions {
         pert_column: flag("--pert-col", "--pert-col").unwrap_or("target"),
         control: flag("--control-pert", "--control-pert").unwrap_or("non-targeting"),
@@ -198,10 +185,8 @@ fn run_case(dir: &Path, case: &Value, run: &Value) -> Option<Vec<String>> {
     let sub = flag("-o", "--outdir").unwrap_or(".");
     let rel = |name: &str| if sub == "." { name.to_string() } else { format!("{sub}/{name}") };
     let mut errors = Vec::new();
-    for mut r in results {
+    for r in results {
         let prefix = r.celltype.as_ref().map(|c| format!("{}_", c.replace('/', "-"))).unwrap_or_default();
-        // cell-eval's clustering_agreement is compared by its own test (not here yet).
-        r.columns.retain(|c| c.name != "clustering_agreement");
         compare_results(&r, dir, case, &rel(&prefix), &mut errors);
         if let Some(de) = &r.de_real {
             compare_de(de, &locate(dir, case, &rel(&format!("{prefix}real_de.csv"))), &mut errors);

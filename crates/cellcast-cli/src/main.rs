@@ -25,6 +25,7 @@ macro_rules! outln {
 mod args;
 mod chem_cmd;
 mod demo;
+mod evaluate_cmd;
 mod genetic_cmd;
 mod observer;
 mod phenomics_cmd;
@@ -175,6 +176,11 @@ enum Command {
     /// Example: cellcast pseudobulk --h5ad cells.h5ad --group-column perturbation --out pseudobulk.csv
     #[command(long_about = pseudobulk_cmd::LONG_ABOUT)]
     Pseudobulk(pseudobulk_cmd::PseudobulkArgs),
+    /// Evaluate predicted single cells against real ones exactly as cell-eval 0.8.2 (the Virtual
+    /// Cell Challenge evaluator) does, and write its files; `evaluate baseline` makes the
+    /// challenge's baseline prediction.
+    #[command(long_about = evaluate_cmd::LONG_ABOUT)]
+    Evaluate(evaluate_cmd::EvaluateCommand),
     /// Target identification: rank the genes of each group of perturbed cells by how likely
     /// each is the perturbed one, and measure rankers on labelled screens.
     #[command(subcommand)]
@@ -462,6 +468,7 @@ fn main() -> ExitCode {
         Command::Synth(args) => demo::synth(&args),
         Command::Phenomics(args) => phenomics_cmd::run(&args),
         Command::Pseudobulk(args) => pseudobulk_cmd::run(&args),
+        Command::Evaluate(cmd) => evaluate_cmd::run(&cmd),
         Command::Targets(TargetsCommand::Rank(args)) => targets_cmd::rank(&args),
         Command::Targets(TargetsCommand::Evaluate(args)) => targets_cmd::evaluate(&args),
         Command::Task(TaskCommand::Genetic(args)) => genetic_cmd::run(&args),

@@ -27,6 +27,7 @@ pub mod cells;
 pub mod chem;
 pub mod de;
 pub mod demo;
+pub mod evaluate;
 pub mod genetic;
 pub mod panel;
 pub mod phenomics;
@@ -46,6 +47,7 @@ pub use observer::{Collect, Observer, Progress, Silent, Unit};
 /// The crates below the façade, for callers that need their vocabulary types (a `Matrix`, a
 /// `MorganParams`, a metric's `Params`).
 pub mod engine {
+    pub use cellcast_celleval as celleval;
     pub use cellcast_chem as chem;
     pub use cellcast_data as data;
     pub use cellcast_eval as eval;
