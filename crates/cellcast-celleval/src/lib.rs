@@ -18,6 +18,7 @@ pub mod describe;
 pub mod edistance;
 pub mod error;
 pub mod numeric;
+pub mod numpy_rng;
 pub mod pdex;
 pub mod profile;
 pub mod score;
@@ -33,6 +34,8 @@ pub use describe::MetricColumn;
 pub use error::{CellEvalError, Result};
 pub use score::ScoreRow;
 pub use screen::{Scale, ScaleChoice};
+
+use cellcast_metrics::celleval::Distance;
 
 use crate::bulk_metrics::BulkPair;
 use crate::de_metrics::DeMetrics;
@@ -63,6 +66,11 @@ pub struct EvaluateOptions<'a> {
     pub de_pred: Option<&'a Path>,
     /// Bytes of gathered values held at once per file (the memory bound of the DE pass).
     pub memory_budget: u64,
+    /// Also compute the data ceiling, with this seed (`--ceiling`, `--ceiling-seed`).
+    pub ceiling_seed: Option<u64>,
+    /// An obsm embedding for discrimination_score_l2 and _cosine (`--embed-key`; cell-eval
+    /// computes L1 and every other metric on X whatever this says).
+    pub embed_key: Option<&'a str>,
 }
 
 impl Default for EvaluateOptions<'_> {
@@ -79,6 +87,8 @@ impl Default for EvaluateOptions<'_> {
             de_real: None,
             de_pred: None,
             memory_budget: 1 << 30,
+            ceiling_seed: None,
+            embed_key: None,
         }
     }
 }
@@ -187,52 +197,210 @@ impl Reporter for Quiet {
     fn warning(&self, _: &str) {}
 }
 
-/// cell-eval's `run` (and, with `baseline`, `run` on the baseline then `score`).
+/// What one evaluation (one cell type, or all cells) gives.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// The cell type, when split by one.
+    pub celltype: Option<String>,
+    /// The prediction's results (none in ceiling-only mode).
+    pub results: Option<Results>,
+    /// The data ceiling, when asked for.
+    pub ceiling: Option<Ceiling>,
+}
+
+/// cell-eval's data ceiling: the real data split into two disjoint halves per perturbation,
+/// one scored as the prediction of the other.
+#[derive(Debug, Clone)]
+pub struct Ceiling {
+    /// The half-depth scores per perturbation (`ceiling_results.csv`).
+    pub results: Results,
+    /// Per column, the Spearman–Brown corrected mean 2r/(1+r) for the reliability metrics
+    /// (NaN where r ≤ 0 and for every other metric): `agg_ceiling_results.csv`.
+    pub corrected: Vec<(String, f64)>,
+    pub seed: u64,
+    /// Perturbations with fewer than two cells, left out of both halves.
+    pub dropped_perturbations: usize,
+}
+
+impl Ceiling {
+    /// `agg_ceiling_results.csv`: one row, a column per metric.
+    pub fn write_corrected(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let names: Vec<String> = self.corrected.iter().map(|(n, _)| de::csv_field(n)).collect();
+        writeln!(out, "{}", names.join(","))?;
+        let values: Vec<String> = self.corrected.iter().map(|(_, v)| describe::format_value(Some(*v))).collect();
+        writeln!(out, "{}", values.join(","))
+    }
+}
+
+/// The metrics the Spearman–Brown correction applies to (cell-eval's `SB_METRICS`).
+const SPEARMAN_BROWN: [&str; 20] = [
+    "pearson_delta",
+    "discrimination_score_l1",
+    "discrimination_score_l2",
+    "discrimination_score_cosine",
+    "overlap_at_N",
+    "overlap_at_50",
+    "overlap_at_100",
+    "overlap_at_200",
+    "overlap_at_500",
+    "precision_at_N",
+    "precision_at_50",
+    "precision_at_100",
+    "precision_at_200",
+    "precision_at_500",
+    "de_spearman_sig",
+    "de_spearman_lfc_sig",
+    "de_direction_match",
+    "de_sig_genes_recall",
+    "pr_auc",
+    "roc_auc",
+];
+
+/// cell-eval's `run`: `pred` against `real` (with `baseline`, also `run` on the baseline then
+/// `score`), and with `ceiling_seed` the data ceiling of `real`. Without `pred` only the ceiling
+/// is computed.
 pub fn evaluate(
     real: &dyn CellSource,
-    pred: &dyn CellSource,
+    pred: Option<&dyn CellSource>,
     baseline: Option<&dyn CellSource>,
     opts: &EvaluateOptions<'_>,
     reporter: &dyn Reporter,
-) -> Result<Vec<Results>> {
+) -> Result<Vec<Evaluation>> {
     let metrics = metric_list(opts)?;
+    if pred.is_none() && opts.ceiling_seed.is_none() {
+        return Err(input("give a prediction, or ask for the data ceiling alone"));
+    }
     let splits = match opts.celltype_column {
         None => vec![None],
         Some(col) => celltype_splits(real, pred, baseline, col)?,
     };
+    let with_de = opts.profile != "pds";
     let mut out = Vec::new();
     for split in &splits {
-        let keep = |k: usize| split.as_ref().map(|(_, masks)| masks[k].as_slice());
+        let keep = |k: usize| split.as_ref().and_then(|(_, masks)| masks.get(k)).and_then(|m| m.as_deref());
         let celltype = split.as_ref().map(|(ct, _)| ct.clone());
         if let Some(ct) = &celltype {
             reporter.note(&format!("cell type '{ct}'"));
         }
         let real_screen = open_screen(real, opts, opts.real_scale, keep(0))?;
-        let pred_screen = open_screen(pred, opts, opts.pred_scale, keep(1))?;
-        let with_de = opts.profile != "pds";
-        let real_summary = summarize(&real_screen, with_de && opts.de_real.is_none(), opts, reporter)?;
-        let mut results =
-            evaluate_pair(&real_screen, &real_summary, &pred_screen, with_de, opts.de_pred, &metrics, opts, reporter)?;
-        results.celltype = celltype.clone();
-        if let Some(b) = baseline {
-            let base_screen = open_screen(b, opts, None, keep(2))?;
-            let mut base =
-                evaluate_pair(&real_screen, &real_summary, &base_screen, with_de, None, &metrics, opts, reporter)?;
-            base.celltype = celltype.clone();
-            let names: Vec<String> = results.columns.iter().map(|c| c.name.clone()).collect();
-            let base_names: Vec<String> = base.columns.iter().map(|c| c.name.clone()).collect();
-            if names != base_names {
-                return Err(input(format!(
-                    "the baseline's results have columns {base_names:?} but the prediction's have {names:?}; \
-                     cell-eval score needs the same columns"
-                )));
+        let results = match pred {
+            None => None,
+            Some(pred) => {
+                let pred_screen = open_screen(pred, opts, opts.pred_scale, keep(1))?;
+                let real_summary = summarize(&real_screen, with_de && opts.de_real.is_none(), opts, reporter)?;
+                let mut results = evaluate_pair(
+                    &real_screen,
+                    &real_summary,
+                    &pred_screen,
+                    with_de,
+                    (opts.de_real, opts.de_pred),
+                    &metrics,
+                    opts,
+                    reporter,
+                )?;
+                results.celltype = celltype.clone();
+                if let Some(b) = baseline {
+                    let base_screen = open_screen(b, opts, None, keep(2))?;
+                    let mut base = evaluate_pair(
+                        &real_screen,
+                        &real_summary,
+                        &base_screen,
+                        with_de,
+                        (opts.de_real, None),
+                        &metrics,
+                        opts,
+                        reporter,
+                    )?;
+                    base.celltype = celltype.clone();
+                    let names: Vec<String> = results.columns.iter().map(|c| c.name.clone()).collect();
+                    let base_names: Vec<String> = base.columns.iter().map(|c| c.name.clone()).collect();
+                    if names != base_names {
+                        return Err(input(format!(
+                            "the baseline's results have columns {base_names:?} but the prediction's have {names:?}; \
+                             cell-eval score needs the same columns"
+                        )));
+                    }
+                    results.scores = Some(score::score_against_baseline(&names, &results.means(), &base.means()));
+                    results.baseline = Some(Box::new(base));
+                }
+                Some(results)
             }
-            results.scores = Some(score::score_against_baseline(&names, &results.means(), &base.means()));
-            results.baseline = Some(Box::new(base));
-        }
-        out.push(results);
+        };
+        let ceiling = match opts.ceiling_seed {
+            None => None,
+            Some(seed) => Some(ceiling(&real_screen, seed, with_de, &metrics, opts, reporter)?),
+        };
+        out.push(Evaluation { celltype, results, ceiling });
     }
     Ok(out)
+}
+
+/// cell-eval's `compute_ceiling` (see [`Ceiling`]): per perturbation (in pandas' groupby order,
+/// which is the screen's), `rng.permutation` of its cells; the first ⌊n/2⌋ go to the "real"
+/// half, the next ⌊n/2⌋ to the "predicted" one, halves ordered by perturbation then draw.
+fn ceiling(
+    real: &Screen<'_>,
+    seed: u64,
+    with_de: bool,
+    metrics: &[&'static str],
+    opts: &EvaluateOptions<'_>,
+    reporter: &dyn Reporter,
+) -> Result<Ceiling> {
+    let mut rng = numpy_rng::NumpyRng::new(seed);
+    let kept: Vec<usize> =
+        (0..real.perturbation_of_cell.len()).filter(|&c| real.perturbation_of_cell[c] != u32::MAX).collect();
+    let mut cells_of: Vec<Vec<usize>> = vec![Vec::new(); real.perturbations.len()];
+    for (k, &c) in kept.iter().enumerate() {
+        cells_of[real.perturbation_of_cell[c] as usize].push(k);
+    }
+    let n = real.perturbation_of_cell.len();
+    let (mut pos_a, mut pos_b) = (vec![u32::MAX; n], vec![u32::MAX; n]);
+    let (mut next_a, mut next_b) = (0u32, 0u32);
+    let mut dropped = 0;
+    for idx in &cells_of {
+        let perm = rng.permutation(idx);
+        let h = perm.len() / 2;
+        if h == 0 {
+            dropped += 1;
+            continue;
+        }
+        for &k in &perm[..h] {
+            pos_a[kept[k]] = next_a;
+            next_a += 1;
+        }
+        for &k in &perm[h..2 * h] {
+            pos_b[kept[k]] = next_b;
+            next_b += 1;
+        }
+    }
+    if dropped > 0 {
+        reporter.warning(&format!(
+            "ceiling: {dropped} perturbation(s) with fewer than 2 cells cannot be split and are left out; the \
+             ceiling is averaged over the other perturbations"
+        ));
+    }
+    if real.sizes[real.control] < 2 {
+        return Err(input(format!(
+            "{}: the control '{}' has fewer than 2 cells; the disjoint-split ceiling needs two halves",
+            real.name, opts.control
+        )));
+    }
+    reporter.note(&format!("ceiling: two disjoint halves of {} (seed {seed})", real.name));
+    let half_a = real.subset(pos_a)?;
+    let half_b = real.subset(pos_b)?;
+    let summary_a = summarize(&half_a, with_de, opts, reporter)?;
+    let results = evaluate_pair(&half_a, &summary_a, &half_b, with_de, (None, None), metrics, opts, reporter)?;
+    let corrected = results
+        .columns
+        .iter()
+        .map(|c| {
+            let present: Vec<f64> = c.values.iter().flatten().copied().collect();
+            let r = present.iter().sum::<f64>() / present.len() as f64;
+            let v = if SPEARMAN_BROWN.contains(&c.name.as_str()) && r > 0.0 { 2.0 * r / (1.0 + r) } else { f64::NAN };
+            (c.name.clone(), v)
+        })
+        .collect();
+    Ok(Ceiling { results, corrected, seed, dropped_perturbations: dropped })
 }
 
 /// `cell-eval baseline` of `real` (see [`baseline`]).
@@ -313,7 +481,7 @@ fn evaluate_pair(
     real_summary: &Summary,
     pred: &Screen<'_>,
     with_de: bool,
-    de_pred_path: Option<&Path>,
+    (de_real_path, de_pred_path): (Option<&Path>, Option<&Path>),
     metrics: &[&'static str],
     opts: &EvaluateOptions<'_>,
     reporter: &dyn Reporter,
@@ -347,9 +515,9 @@ fn evaluate_pair(
     // DE tables: computed (once per file) or read.
     let (mut de_real, mut de_pred) = (real_summary.de.clone(), pred_summary.de.clone());
     let source = |p: Option<&Path>| p.map_or("computed".to_string(), |p| p.display().to_string());
-    let de_sources = with_de.then(|| (source(opts.de_real), source(de_pred_path)));
+    let de_sources = with_de.then(|| (source(de_real_path), source(de_pred_path)));
     let de_metrics = if with_de {
-        let real_table = match opts.de_real {
+        let real_table = match de_real_path {
             Some(p) => DeTable::read_csv(p)?,
             None => de_real.clone().expect("computed"),
         };
@@ -388,6 +556,10 @@ fn evaluate_pair(
                         continue;
                     }
                 },
+                "discrimination_score_l2" | "discrimination_score_cosine" if opts.embed_key.is_some() => {
+                    let key = opts.embed_key.expect("checked");
+                    embedding_discrimination(m, real, pred, key, &perturbations)?
+                }
                 _ => pair.compute(m).map(|c| vec![c]),
             },
         };
@@ -425,6 +597,50 @@ fn evaluate_pair(
         dropped,
         de_sources,
     })
+}
+
+/// discrimination_score_l2 / _cosine on the perturbations' mean embeddings (`obsm[key]`),
+/// every dimension compared (no gene to drop in an embedding).
+fn embedding_discrimination(
+    metric: &str,
+    real: &Screen<'_>,
+    pred: &Screen<'_>,
+    key: &str,
+    perturbations: &[String],
+) -> Result<Option<Vec<MetricColumn>>> {
+    let effects = |s: &Screen<'_>| -> Result<(Vec<f64>, usize)> {
+        let e = s.obsm(key)?;
+        let dims = e.ncols();
+        let mut sums = vec![0.0; s.perturbations.len() * dims];
+        for (c, &g) in s.perturbation_of_cell.iter().enumerate() {
+            if g != u32::MAX {
+                for (acc, v) in sums[g as usize * dims..(g as usize + 1) * dims].iter_mut().zip(e.row(c)) {
+                    *acc += v;
+                }
+            }
+        }
+        let mean =
+            |g: usize| -> Vec<f64> { sums[g * dims..(g + 1) * dims].iter().map(|v| v / s.sizes[g] as f64).collect() };
+        let control = mean(s.control);
+        let mut out = Vec::with_capacity(perturbations.len() * dims);
+        for p in perturbations {
+            let g = s.perturbations.iter().position(|q| q == p).expect("checked");
+            out.extend(mean(g).iter().zip(&control).map(|(a, b)| a - b));
+        }
+        Ok((out, dims))
+    };
+    let ((real_e, dims), (pred_e, pred_dims)) = (effects(real)?, effects(pred)?);
+    if dims != pred_dims {
+        return Err(input(format!(
+            "obsm '{key}' has {dims} dimensions in {} but {pred_dims} in {}",
+            real.name, pred.name
+        )));
+    }
+    let unnamed = vec![String::new(); dims];
+    let labels: Vec<&str> = perturbations.iter().map(String::as_str).collect();
+    let d = if metric.ends_with("l2") { Distance::L2 } else { Distance::Cosine };
+    Ok(cellcast_metrics::celleval::discrimination_scores(&real_e, &pred_e, &unnamed, &labels, d)
+        .map(|v| vec![MetricColumn { name: metric.into(), values: v.into_iter().map(Some).collect() }]))
 }
 
 /// cell-eval's `ClusteringAgreement` on the float64 centroids of the perturbations (sorted,
@@ -545,13 +761,13 @@ fn pearson_edistance(
     Ok(Some(vec![MetricColumn { name: "pearson_edistance".into(), values: vec![Some(r); perturbations.len()] }]))
 }
 
-/// Cell-type masks for real, pred (and baseline), cell types in the real file's order of first
-/// appearance (pandas' `unique`).
-type Split = (String, Vec<Vec<bool>>);
+/// Cell-type masks for real, pred and baseline (`None` for a file not given), cell types in the
+/// real file's order of first appearance (pandas' `unique`).
+type Split = (String, Vec<Option<Vec<bool>>>);
 
 fn celltype_splits(
     real: &dyn CellSource,
-    pred: &dyn CellSource,
+    pred: Option<&dyn CellSource>,
     baseline: Option<&dyn CellSource>,
     column: &str,
 ) -> Result<Vec<Option<Split>>> {
@@ -567,29 +783,29 @@ fn celltype_splits(
             order.push(l.clone());
         }
     }
-    let pred_labels = labels(pred)?;
-    let mut pred_types: Vec<&String> = pred_labels.iter().flatten().collect();
-    pred_types.sort();
-    pred_types.dedup();
-    if pred_types.len() != order.len() || order.iter().any(|t| !pred_types.contains(&t)) {
-        return Err(input(format!(
-            "the cell types of {} ({}) and {} ({}) differ; cell-eval evaluates the same cell types",
-            real.name(),
-            order.join(", "),
-            pred.name(),
-            pred_types.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-        )));
+    let others: Vec<Option<Vec<Option<String>>>> =
+        [pred, baseline].iter().map(|s| s.map(labels).transpose()).collect::<Result<_>>()?;
+    for (src, l) in [pred, baseline].iter().zip(&others) {
+        let (Some(src), Some(l)) = (src, l) else { continue };
+        let mut types: Vec<&String> = l.iter().flatten().collect();
+        types.sort();
+        types.dedup();
+        if types.len() != order.len() || order.iter().any(|t| !types.contains(&t)) {
+            return Err(input(format!(
+                "the cell types of {} ({}) and {} ({}) differ; cell-eval evaluates the same cell types",
+                real.name(),
+                order.join(", "),
+                src.name(),
+                types.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            )));
+        }
     }
-    let base_labels = baseline.map(labels).transpose()?;
+    let mask = |l: &[Option<String>], ct: &str| l.iter().map(|x| x.as_deref() == Some(ct)).collect::<Vec<bool>>();
     Ok(order
         .iter()
         .map(|ct| {
-            let mask =
-                |l: &[Option<String>]| l.iter().map(|x| x.as_deref() == Some(ct.as_str())).collect::<Vec<bool>>();
-            let mut masks = vec![mask(&real_labels), mask(&pred_labels)];
-            if let Some(b) = &base_labels {
-                masks.push(mask(b));
-            }
+            let mut masks = vec![Some(mask(&real_labels, ct))];
+            masks.extend(others.iter().map(|l| l.as_ref().map(|l| mask(l, ct))));
             Some((ct.clone(), masks))
         })
         .collect())

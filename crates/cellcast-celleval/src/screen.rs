@@ -102,6 +102,9 @@ pub struct Screen<'a> {
     /// Stored non-zero values per gene among kept cells.
     gene_nnz: Vec<u64>,
     block_rows: usize,
+    /// For a reordered subset ([`Screen::subset`]): each cell's position in it. Sums run in this
+    /// order, as they run over the rows of the subset's AnnData in cell-eval.
+    pub position: Option<Vec<u32>>,
 }
 
 /// What the first pass sees of the values.
@@ -228,7 +231,72 @@ impl<'a> Screen<'a> {
             size_factor,
             gene_nnz,
             block_rows,
+            position: None,
         })
+    }
+
+    /// The cells with `position[cell] != u32::MAX`, in the order of their positions, read as
+    /// this screen reads them (same scale and normalisation factors: a subset of the normalised
+    /// data, as cell-eval's `adata[idx]`). Perturbations left without cells are dropped.
+    pub fn subset(&self, position: Vec<u32>) -> Result<Screen<'a>> {
+        let mut sizes_all = vec![0usize; self.perturbations.len()];
+        for (c, &g) in self.perturbation_of_cell.iter().enumerate() {
+            if g != u32::MAX && position[c] != u32::MAX {
+                sizes_all[g as usize] += 1;
+            }
+        }
+        let mut remap = vec![u32::MAX; sizes_all.len()];
+        let (mut perturbations, mut sizes) = (Vec::new(), Vec::new());
+        for (g, &n) in sizes_all.iter().enumerate() {
+            if n > 0 {
+                remap[g] = perturbations.len() as u32;
+                perturbations.push(self.perturbations[g].clone());
+                sizes.push(n);
+            }
+        }
+        let control = remap[self.control];
+        if control == u32::MAX {
+            return Err(CellEvalError::Input(format!(
+                "{}: the control '{}' has no cell in this subset",
+                self.name, self.perturbations[self.control]
+            )));
+        }
+        let perturbation_of_cell = self
+            .perturbation_of_cell
+            .iter()
+            .zip(&position)
+            .map(|(&g, &p)| if g == u32::MAX || p == u32::MAX { u32::MAX } else { remap[g as usize] })
+            .collect();
+        Ok(Screen {
+            src: self.src,
+            name: self.name.clone(),
+            genes: self.genes.clone(),
+            perturbations,
+            perturbation_of_cell,
+            sizes,
+            control: control as usize,
+            precision: self.precision,
+            sparse: self.sparse,
+            scale: self.scale.clone(),
+            size_factor: self.size_factor.clone(),
+            gene_nnz: self.gene_nnz.clone(),
+            block_rows: self.block_rows,
+            position: Some(position),
+        })
+    }
+
+    /// The file's `obsm[key]` (all cells of the file), refused if its rows are not the cells.
+    pub fn obsm(&self, key: &str) -> Result<cellcast_stats::Matrix> {
+        let m = self.src.obsm(key)?;
+        if m.nrows() != self.perturbation_of_cell.len() {
+            return Err(CellEvalError::Input(format!(
+                "{}: obsm '{key}' has {} rows for {} cells",
+                self.name,
+                m.nrows(),
+                self.perturbation_of_cell.len()
+            )));
+        }
+        Ok(m)
     }
 
     pub fn n_genes(&self) -> usize {
@@ -419,6 +487,7 @@ impl Screen<'_> {
     /// file order) as sparse rows (gene indices, values).
     pub fn rows_by_perturbation(&self) -> Result<Vec<Vec<SparseRow>>> {
         let mut out: Vec<Vec<SparseRow>> = self.sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
+        let mut cells: Vec<Vec<usize>> = self.sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
         let p = self.precision;
         for block in self.src.row_blocks(None, self.block_rows)? {
             let block = block?;
@@ -442,6 +511,15 @@ impl Screen<'_> {
                     });
                 }
                 out[g as usize].push((ids, values));
+                cells[g as usize].push(cell);
+            }
+        }
+        if let Some(pos) = &self.position {
+            for (rows, cells) in out.iter_mut().zip(&cells) {
+                let mut order: Vec<usize> = (0..rows.len()).collect();
+                order.sort_by_key(|&k| pos[cells[k]]);
+                let taken: Vec<SparseRow> = order.iter().map(|&k| std::mem::take(&mut rows[k])).collect();
+                *rows = taken;
             }
         }
         Ok(out)

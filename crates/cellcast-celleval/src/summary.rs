@@ -63,7 +63,12 @@ pub fn summarize(
     let mut centroid = vec![0.0; n_pert * n_genes];
     let mut de_mean = if with_de { vec![0.0; n_pert * n_genes] } else { Vec::new() };
     let mut tests = if with_de { vec![(0.0, 0.0); n_pert * n_genes] } else { Vec::new() };
-    let groups = Groups { of_cell: &screen.perturbation_of_cell, sizes: &screen.sizes, control: screen.control };
+    let groups = Groups {
+        of_cell: &screen.perturbation_of_cell,
+        sizes: &screen.sizes,
+        control: screen.control,
+        position: screen.position.as_deref(),
+    };
     let mut done = 0;
     for range in screen.gene_chunks(budget_bytes) {
         let chunk = screen.gene_chunk(range.clone())?;
@@ -104,6 +109,8 @@ struct Groups<'a> {
     of_cell: &'a [u32],
     sizes: &'a [usize],
     control: usize,
+    /// Cells' positions in a reordered subset: values are summed in this order.
+    position: Option<&'a [u32]>,
 }
 
 fn gene(screen: &Groups<'_>, rule: MeanRule, with_de: bool, cells: &[u32], values: &[f64]) -> GeneOut {
@@ -111,7 +118,16 @@ fn gene(screen: &Groups<'_>, rule: MeanRule, with_de: bool, cells: &[u32], value
     let p = rule.precision;
     // The gene's non-zero values per perturbation, in cell order.
     let mut by_pert: Vec<Vec<f64>> = vec![Vec::new(); n_pert];
-    for (&c, &v) in cells.iter().zip(values) {
+    let mut kept: Vec<(u32, f64)> = cells
+        .iter()
+        .zip(values)
+        .filter(|(&c, _)| screen.of_cell[c as usize] != u32::MAX)
+        .map(|(&c, &v)| (c, v))
+        .collect();
+    if let Some(pos) = screen.position {
+        kept.sort_by_key(|&(c, _)| pos[c as usize]);
+    }
+    for (c, v) in kept {
         by_pert[screen.of_cell[c as usize] as usize].push(v);
     }
     let mut out = GeneOut {

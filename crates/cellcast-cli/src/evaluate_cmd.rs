@@ -80,7 +80,8 @@ pub struct EvaluateArgs {
     #[arg(long, required = true)]
     pub real: Option<PathBuf>,
     /// The predicted cells (.h5ad): the same genes in the same order, the same perturbations.
-    #[arg(long, required = true)]
+    /// Optional with --ceiling (then only the ceiling is computed).
+    #[arg(long, required_unless_present = "ceiling")]
     pub pred: Option<PathBuf>,
     /// The obs column of perturbation labels, in both files.
     #[arg(long, required = true)]
@@ -106,6 +107,18 @@ pub struct EvaluateArgs {
     /// Metrics to leave out, comma-separated (e.g. clustering_agreement,pearson_edistance).
     #[arg(long, value_delimiter = ',')]
     pub skip_metrics: Vec<String>,
+    /// An obsm embedding for discrimination_score_l2 and _cosine (L1 and the rest use X, as
+    /// in cell-eval).
+    #[arg(long)]
+    pub embed_key: Option<String>,
+    /// Also estimate the data ceiling: the real data split into two disjoint halves per
+    /// perturbation, one scored as the other's prediction; writes ceiling_results.csv and
+    /// agg_ceiling_results.csv (Spearman–Brown corrected means).
+    #[arg(long)]
+    pub ceiling: bool,
+    /// Seed of the ceiling's split (numpy's default_rng, as cell-eval).
+    #[arg(long, default_value_t = 0, requires = "ceiling")]
+    pub ceiling_seed: u64,
     /// Leave integer data as it is instead of normalising it (cell-eval's --allow-discrete).
     #[arg(long)]
     pub allow_discrete: bool,
@@ -151,10 +164,9 @@ pub fn run(cmd: &EvaluateCommand) -> Result<()> {
 
 fn evaluate(args: &EvaluateArgs) -> Result<()> {
     let start = Instant::now();
-    let required = |v: &Option<PathBuf>| v.clone().expect("clap requires it");
     let opts = evaluate::EvaluateOptions {
-        real: CellsSource::H5ad(required(&args.real)),
-        pred: CellsSource::H5ad(required(&args.pred)),
+        real: CellsSource::H5ad(args.real.clone().expect("clap requires it")),
+        pred: args.pred.clone().map(CellsSource::H5ad),
         baseline: args.baseline.clone().map(CellsSource::H5ad),
         pert_column: args.pert_column.clone().expect("clap requires it"),
         control: args.control.clone().expect("clap requires it"),
@@ -167,21 +179,37 @@ fn evaluate(args: &EvaluateArgs) -> Result<()> {
         de_real: args.de_real.clone(),
         de_pred: args.de_pred.clone(),
         memory_budget: args.memory_budget as u64 * (1 << 20),
+        ceiling_seed: args.ceiling.then_some(args.ceiling_seed),
+        embed_key: args.embed_key.clone(),
         out: args.out.clone(),
     };
     let outcome = evaluate::evaluate(&opts, &Terminal::default())?;
-    for r in &outcome.results {
-        if let Some(ct) = &r.celltype {
+    for e in &outcome.evaluations {
+        if let Some(ct) = &e.celltype {
             println!("cell type {ct}");
         }
-        println!("{:<28} {:>12}", "metric", "mean");
-        for (c, m) in r.columns.iter().zip(r.means()) {
-            println!("{:<28} {:>12}", c.name, m.map_or("".into(), |v| format!("{v:.6}")));
-        }
-        if let Some(scores) = &r.scores {
-            println!("\n{:<28} {:>12}", "score vs baseline", "");
-            for s in scores {
-                println!("{:<28} {:>12.6}", s.metric, s.from_baseline);
+        let ceiling: Vec<(String, f64)> = e.ceiling.as_ref().map(|c| c.corrected.clone()).unwrap_or_default();
+        let mean = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.6}"));
+        match &e.results {
+            Some(r) => {
+                println!("{:<28} {:>12}{}", "metric", "mean", if ceiling.is_empty() { "" } else { "      ceiling" });
+                for (c, m) in r.columns.iter().zip(r.means()) {
+                    let ceil =
+                        ceiling.iter().find(|(n, _)| *n == c.name).map(|(_, v)| format!(" {:>12}", mean(Some(*v))));
+                    println!("{:<28} {:>12}{}", c.name, mean(m), ceil.unwrap_or_default());
+                }
+                if let Some(scores) = &r.scores {
+                    println!("\n{:<28} {:>12}", "score vs baseline", "");
+                    for s in scores {
+                        println!("{:<28} {:>12.6}", s.metric, s.from_baseline);
+                    }
+                }
+            }
+            None => {
+                println!("{:<28} {:>12}", "metric", "ceiling");
+                for (n, v) in &ceiling {
+                    println!("{:<28} {:>12}", n, mean(Some(*v)));
+                }
             }
         }
     }

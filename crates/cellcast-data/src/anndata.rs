@@ -46,6 +46,10 @@ pub trait CellSource {
     fn column_blocks(&self, layer: Option<&str>, block_cols: usize) -> Result<Blocks<'_, ColumnBlock>>;
     /// An error about `object` (`obs/condition`, `X/indptr`) of this source.
     fn error(&self, object: &str, message: String) -> DataError;
+    /// An `obsm` embedding (cells × dimensions), widened to f64. A view has none.
+    fn obsm(&self, name: &str) -> Result<cellcast_stats::Matrix> {
+        Err(self.error("obsm", format!("no obsm '{name}': pass the AnnData as an .h5ad file to use embeddings")))
+    }
     /// Checks what opening did not (a file is checked when opened; a view when read).
     fn validate(&self) -> Result<()> {
         Ok(())
@@ -99,6 +103,10 @@ impl CellSource for H5ad {
 
     fn error(&self, object: &str, message: String) -> DataError {
         DataError::H5ad { path: self.path().to_path_buf(), object: object.to_string(), message }
+    }
+
+    fn obsm(&self, name: &str) -> Result<cellcast_stats::Matrix> {
+        H5ad::obsm(self, name)
     }
 }
 

@@ -13,7 +13,7 @@ use cellcast_celleval as celleval;
 use cellcast_data::staging::StagedDir;
 
 pub use cellcast_celleval::profile::PROFILES;
-pub use cellcast_celleval::{DeTable, MetricColumn, Results, Scale, ScaleChoice, ScoreRow};
+pub use cellcast_celleval::{Ceiling, DeTable, Evaluation, MetricColumn, Results, Scale, ScaleChoice, ScoreRow};
 
 use crate::cells::CellsSource;
 use crate::{bail, Context, Error, ErrorKind, Observer, Progress, Result, Unit};
@@ -32,7 +32,8 @@ impl From<celleval::CellEvalError> for Error {
 #[derive(Debug, Clone)]
 pub struct EvaluateOptions<'a> {
     pub real: CellsSource<'a>,
-    pub pred: CellsSource<'a>,
+    /// The prediction; `None` computes only the data ceiling (`ceiling_seed` must be set).
+    pub pred: Option<CellsSource<'a>>,
     /// A baseline prediction (`evaluate baseline` makes one): scored like `pred`, then
     /// `score.csv` normalises `pred`'s means against it (cell-eval's `score`).
     pub baseline: Option<CellsSource<'a>>,
@@ -55,6 +56,10 @@ pub struct EvaluateOptions<'a> {
     pub de_pred: Option<PathBuf>,
     /// Bytes of gathered expression values held at once per file.
     pub memory_budget: u64,
+    /// Also estimate the data ceiling (cell-eval's `--ceiling`) with this seed.
+    pub ceiling_seed: Option<u64>,
+    /// An obsm embedding for discrimination_score_l2 and _cosine (cell-eval's `--embed-key`).
+    pub embed_key: Option<String>,
     /// The output folder; `None`: only return the results.
     pub out: Option<PathBuf>,
 }
@@ -63,7 +68,7 @@ impl Default for EvaluateOptions<'_> {
     fn default() -> Self {
         EvaluateOptions {
             real: CellsSource::default(),
-            pred: CellsSource::default(),
+            pred: None,
             baseline: None,
             pert_column: String::new(),
             control: String::new(),
@@ -76,6 +81,8 @@ impl Default for EvaluateOptions<'_> {
             de_real: None,
             de_pred: None,
             memory_budget: 1 << 30,
+            ceiling_seed: None,
+            embed_key: None,
             out: None,
         }
     }
@@ -95,20 +102,25 @@ impl EvaluateOptions<'_> {
         if self.memory_budget < 1 << 20 {
             bail!("the memory budget must be at least 1 MiB");
         }
+        if self.pred.is_none() && self.ceiling_seed.is_none() {
+            bail!("give a prediction (pred), or ask for the data ceiling alone (ceiling)");
+        }
+        if self.pred.is_none() && (self.baseline.is_some() || self.de_pred.is_some()) {
+            bail!("a baseline or a predicted DE table needs a prediction (pred)");
+        }
         self.real.validate()?;
-        self.pred.validate()?;
-        if let Some(b) = &self.baseline {
-            b.validate()?;
+        for s in self.pred.iter().chain(&self.baseline) {
+            s.validate()?;
         }
         Ok(())
     }
 }
 
-/// What [`evaluate`] gives: one [`Results`] per cell type (one in all without a cell-type
+/// What [`evaluate`] gives: one [`Evaluation`] per cell type (one in all without a cell-type
 /// column), the files written, and the `run.json` record.
 #[derive(Debug, Clone)]
 pub struct EvaluateOutcome {
-    pub results: Vec<Results>,
+    pub evaluations: Vec<Evaluation>,
     pub written: Vec<String>,
     pub run_json: String,
 }
@@ -149,7 +161,7 @@ impl celleval::Reporter for Relay<'_> {
 pub fn evaluate(opts: &EvaluateOptions<'_>, observer: &dyn Observer) -> Result<EvaluateOutcome> {
     opts.validate()?;
     let real = opts.real.open()?;
-    let pred = opts.pred.open()?;
+    let pred = opts.pred.as_ref().map(CellsSource::open).transpose()?;
     let baseline = opts.baseline.as_ref().map(CellsSource::open).transpose()?;
     let options = celleval::EvaluateOptions {
         pert_column: &opts.pert_column,
@@ -163,16 +175,23 @@ pub fn evaluate(opts: &EvaluateOptions<'_>, observer: &dyn Observer) -> Result<E
         de_real: opts.de_real.as_deref(),
         de_pred: opts.de_pred.as_deref(),
         memory_budget: opts.memory_budget,
+        ceiling_seed: opts.ceiling_seed,
+        embed_key: opts.embed_key.as_deref(),
     };
     let relay = Relay { observer, bar: Mutex::new(None) };
-    let results =
-        celleval::evaluate(real.source(), pred.source(), baseline.as_ref().map(|b| b.source()), &options, &relay)?;
-    let run_json = run_record(opts, &results);
+    let evaluations = celleval::evaluate(
+        real.source(),
+        pred.as_ref().map(|p| p.source()),
+        baseline.as_ref().map(|b| b.source()),
+        &options,
+        &relay,
+    )?;
+    let run_json = run_record(opts, &evaluations);
     let mut written = Vec::new();
     if let Some(out) = &opts.out {
         let stage = StagedDir::new(out)?;
-        for r in &results {
-            let prefix = r.celltype.as_ref().map(|c| format!("{}_", c.replace('/', "-"))).unwrap_or_default();
+        for e in &evaluations {
+            let prefix = e.celltype.as_ref().map(|c| format!("{}_", c.replace('/', "-"))).unwrap_or_default();
             let write = |name: &str, f: &dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>| -> Result<()> {
                 let path = stage.join(format!("{prefix}{name}"));
                 let file = std::fs::File::create(&path).with_context(|| format!("writing {}", path.display()))?;
@@ -181,6 +200,11 @@ pub fn evaluate(opts: &EvaluateOptions<'_>, observer: &dyn Observer) -> Result<E
                     .and_then(|_| std::io::Write::flush(&mut w))
                     .with_context(|| format!("writing {}", path.display()))
             };
+            if let Some(c) = &e.ceiling {
+                write("ceiling_results.csv", &|w| c.results.write_results(w))?;
+                write("agg_ceiling_results.csv", &|w| c.write_corrected(w))?;
+            }
+            let Some(r) = &e.results else { continue };
             write("results.csv", &|w| r.write_results(w))?;
             write("agg_results.csv", &|w| r.write_aggregate(w))?;
             if let Some(de) = &r.de_real {
@@ -203,7 +227,7 @@ pub fn evaluate(opts: &EvaluateOptions<'_>, observer: &dyn Observer) -> Result<E
         std::fs::write(&json_path, &run_json).with_context(|| format!("writing {}", json_path.display()))?;
         written = stage.commit()?;
     }
-    Ok(EvaluateOutcome { results, written, run_json })
+    Ok(EvaluateOutcome { evaluations, written, run_json })
 }
 
 /// Options of [`baseline`].
@@ -269,40 +293,50 @@ pub fn baseline(opts: &BaselineOptions<'_>, observer: &dyn Observer) -> Result<B
 
 /// `run.json`: the options, and per cell type the scale of each file and why, the control check,
 /// the FDR scope, where DE came from, the columns given and the metrics left out.
-fn run_record(opts: &EvaluateOptions<'_>, results: &[Results]) -> String {
+fn run_record(opts: &EvaluateOptions<'_>, evaluations: &[Evaluation]) -> String {
     use serde_json::json;
     let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
     let finite = |v: f64| v.is_finite().then_some(v);
-    let evaluations: Vec<serde_json::Value> = results
+    let results_record = |r: &Results| {
+        let c = &r.controls;
+        json!({
+            "files": r.scales.iter().map(|(name, s, p)| json!({
+                "file": name,
+                "scale": s.scale.name(),
+                "declared": s.declared,
+                "normalized": s.normalized,
+                "target_sum": s.target_sum,
+                "pdex_is_log1p": s.pdex_log1p,
+                "precision": p.name(),
+                "why": s.reason,
+            })).collect::<Vec<_>>(),
+            "controls": {
+                "identical": c.identical(),
+                "real_cells": c.real_cells,
+                "pred_cells": c.pred_cells,
+                "max_abs_pseudobulk_difference": finite(c.max_abs_difference),
+                "moves": if c.identical() { "nothing" } else { celleval::CONTROL_DEPENDENT },
+            },
+            "perturbations": r.perturbations.len(),
+            "columns": r.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            "left_out": r.dropped.iter().map(|(m, why)| json!({"metric": m, "why": why})).collect::<Vec<_>>(),
+            "de": r.de_sources.as_ref().map(|(real, pred)| json!({"real": real, "pred": pred})),
+            "score": r.scores.as_ref().map(|rows| rows.iter()
+                .map(|s| json!({"metric": s.metric, "from_baseline": finite(s.from_baseline)}))
+                .collect::<Vec<_>>()),
+        })
+    };
+    let evaluations: Vec<serde_json::Value> = evaluations
         .iter()
-        .map(|r| {
-            let c = &r.controls;
+        .map(|e| {
             json!({
-                "celltype": r.celltype,
-                "files": r.scales.iter().map(|(name, s, p)| json!({
-                    "file": name,
-                    "scale": s.scale.name(),
-                    "declared": s.declared,
-                    "normalized": s.normalized,
-                    "target_sum": s.target_sum,
-                    "pdex_is_log1p": s.pdex_log1p,
-                    "precision": p.name(),
-                    "why": s.reason,
-                })).collect::<Vec<_>>(),
-                "controls": {
-                    "identical": c.identical(),
-                    "real_cells": c.real_cells,
-                    "pred_cells": c.pred_cells,
-                    "max_abs_pseudobulk_difference": finite(c.max_abs_difference),
-                    "moves": if c.identical() { "nothing" } else { celleval::CONTROL_DEPENDENT },
-                },
-                "perturbations": r.perturbations.len(),
-                "columns": r.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
-                "left_out": r.dropped.iter().map(|(m, why)| json!({"metric": m, "why": why})).collect::<Vec<_>>(),
-                "de": r.de_sources.as_ref().map(|(real, pred)| json!({"real": real, "pred": pred})),
-                "score": r.scores.as_ref().map(|rows| rows.iter()
-                    .map(|s| json!({"metric": s.metric, "from_baseline": finite(s.from_baseline)}))
-                    .collect::<Vec<_>>()),
+                "celltype": e.celltype,
+                "results": e.results.as_ref().map(results_record),
+                "ceiling": e.ceiling.as_ref().map(|c| json!({
+                    "seed": c.seed,
+                    "perturbations_left_out": c.dropped_perturbations,
+                    "half_depth": results_record(&c.results),
+                })),
             })
         })
         .collect();
@@ -311,7 +345,7 @@ fn run_record(opts: &EvaluateOptions<'_>, results: &[Results]) -> String {
         "reference": "cell-eval 0.8.2 with pdex 0.3.0",
         "options": {
             "real": opts.real.name(),
-            "pred": opts.pred.name(),
+            "pred": opts.pred.as_ref().map(CellsSource::name),
             "baseline": opts.baseline.as_ref().map(CellsSource::name),
             "pert_column": opts.pert_column,
             "control": opts.control,
@@ -321,6 +355,8 @@ fn run_record(opts: &EvaluateOptions<'_>, results: &[Results]) -> String {
             "allow_discrete": opts.allow_discrete,
             "de_real": path(&opts.de_real),
             "de_pred": path(&opts.de_pred),
+            "embed_key": opts.embed_key,
+            "ceiling_seed": opts.ceiling_seed,
         },
         "fdr": {
             "method": "Benjamini-Hochberg (scipy false_discovery_control, as pdex)",
