@@ -36,6 +36,7 @@ pub use score::ScoreRow;
 pub use screen::{Scale, ScaleChoice};
 
 use cellcast_metrics::celleval::Distance;
+use rayon::prelude::*;
 
 use crate::bulk_metrics::BulkPair;
 use crate::de_metrics::DeMetrics;
@@ -738,23 +739,17 @@ fn pearson_edistance(
     }
     let distances = |s: &Screen<'_>| -> Result<Vec<f64>> {
         reporter.note(&format!("{}: energy distances of {} perturbations", s.name, perturbations.len()));
-        let rows = s.rows_by_perturbation()?;
-        let dense = |g: usize| {
-            let r = &rows[g];
-            Cells::new(faer::Mat::from_fn(r.len(), s.n_genes(), |i, j| {
-                let (idx, v) = &r[i];
-                idx.binary_search(&(j as u32)).map_or(0.0, |k| v[k])
-            }))
-        };
-        let control = dense(s.control);
-        let sigma = mean_distance(s.precision, &control, None);
-        Ok(perturbations
+        let mut rows = s.rows_by_perturbation()?;
+        let n_genes = s.n_genes();
+        let precision = s.precision;
+        let mut cells = |g: usize| Cells::new(std::mem::take(&mut rows[g]), n_genes);
+        let control = cells(s.control);
+        let sigma = mean_distance(precision, &control, None);
+        let groups: Vec<Cells> = perturbations
             .iter()
-            .map(|p| {
-                let g = s.perturbations.iter().position(|q| q == p).expect("checked");
-                energy_distance(s.precision, &dense(g), &control, sigma)
-            })
-            .collect())
+            .map(|p| cells(s.perturbations.iter().position(|q| q == p).expect("checked")))
+            .collect();
+        Ok(groups.par_iter().map(|x| energy_distance(precision, x, &control, sigma)).collect())
     };
     let (dr, dp) = (distances(real)?, distances(pred)?);
     let r = cellcast_stats::correlation::pearson(&dr, &dp);

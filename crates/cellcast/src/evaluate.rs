@@ -125,10 +125,13 @@ pub struct EvaluateOutcome {
     pub run_json: String,
 }
 
+/// The progress bar of the file being summarised: (file, genes done, bar).
+type FileBar = (String, usize, Box<dyn Progress>);
+
 /// Passes the evaluator's messages to an observer, with one progress bar per file pass.
 struct Relay<'o> {
     observer: &'o dyn Observer,
-    bar: Mutex<Option<(String, usize, Box<dyn Progress>)>>,
+    bar: Mutex<Option<FileBar>>,
 }
 
 impl celleval::Reporter for Relay<'_> {
