@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from . import _cellcast, chem, targets
 from ._cells import pseudobulk
+from ._evaluate import EvaluateResult, evaluate
 from ._errors import CellcastError, CellcastIOError, CellcastWarning, ComputeError, InputError
 from ._run import RunResult, run
 from ._score import ScoreResult, metrics, score
@@ -36,6 +37,8 @@ __all__ = [
     "chem",
     "split",
     "pseudobulk",
+    "evaluate",
+    "EvaluateResult",
     "targets",
     "run",
     "RunResult",

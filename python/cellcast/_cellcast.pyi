@@ -39,6 +39,24 @@ def pseudobulk(
 def targets_rank(
     cells: CellsArg, group_column: str, control: str, direction: str, layer: Optional[str]
 ) -> Dict[str, Any]: ...
+def evaluate(
+    real: CellsArg,
+    pred: Optional[CellsArg],
+    pert_column: str,
+    control: str,
+    profile: str,
+    celltype_column: Optional[str],
+    embed_key: Optional[str],
+    baseline: Optional[CellsArg],
+    de_real: Optional[str],
+    de_pred: Optional[str],
+    skip_metrics: List[str],
+    ceiling_seed: Optional[int],
+    allow_discrete: bool,
+    real_scale: Optional[str],
+    pred_scale: Optional[str],
+    out: Optional[str],
+) -> Dict[str, Any]: ...
 def run(
     task_dir: str, out: Optional[str], split: str, folds: int, seed: int, models: Optional[List[str]]
 ) -> Dict[str, Any]: ...

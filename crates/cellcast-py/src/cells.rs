@@ -130,7 +130,7 @@ fn obs_column(spec: &Bound<'_, PyAny>) -> PyResult<AnnColumn> {
 }
 
 /// The cells argument held: a path, or the dict `_cells.cells_arg` makes.
-struct HeldCells<'py> {
+pub(crate) struct HeldCells<'py> {
     path: Option<String>,
     x: Option<HeldMatrix<'py>>,
     layers: Vec<(String, HeldMatrix<'py>)>,
@@ -139,7 +139,7 @@ struct HeldCells<'py> {
     var_names: Vec<String>,
 }
 
-fn hold_cells<'py>(cells: &Bound<'py, PyAny>) -> PyResult<HeldCells<'py>> {
+pub(crate) fn hold_cells<'py>(cells: &Bound<'py, PyAny>) -> PyResult<HeldCells<'py>> {
     if let Ok(path) = cells.extract::<String>() {
         return Ok(HeldCells {
             path: Some(path),
@@ -174,7 +174,7 @@ fn hold_cells<'py>(cells: &Bound<'py, PyAny>) -> PyResult<HeldCells<'py>> {
 }
 
 impl HeldCells<'_> {
-    fn source(&self) -> PyResult<CellsSource<'_>> {
+    pub(crate) fn source(&self) -> PyResult<CellsSource<'_>> {
         if let Some(path) = &self.path {
             return Ok(CellsSource::H5ad(path.into()));
         }

@@ -5,6 +5,7 @@
 //! (defined in Python, `cellcast._errors`) by the façade's `ErrorKind`.
 
 mod cells;
+mod evaluate;
 
 use cellcast::engine::chem::MorganParams;
 use cellcast::engine::data::split::{Part, SplitMethod};
@@ -267,6 +268,7 @@ fn _cellcast(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cells::pseudobulk, m)?)?;
     m.add_function(wrap_pyfunction!(cells::targets_rank, m)?)?;
     m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(evaluate::evaluate, m)?)?;
     Ok(())
 }
 
