@@ -515,28 +515,24 @@ fn evaluate_pair(
     perturbations.sort();
 
     // DE tables: computed (once per file) or read.
-    let (mut de_real, mut de_pred) = (real_summary.de.clone(), pred_summary.de.clone());
     let source = |p: Option<&Path>| p.map_or("computed".to_string(), |p| p.display().to_string());
     let de_sources = with_de.then(|| (source(de_real_path), source(de_pred_path)));
     let de_metrics = if with_de {
-        let real_table = match de_real_path {
-            Some(p) => DeTable::read_csv(p)?,
-            None => de_real.clone().expect("computed"),
-        };
-        let pred_table = match de_pred_path {
-            Some(p) => DeTable::read_csv(p)?,
-            None => de_pred.clone().expect("computed"),
-        };
+        let (real_table, pred_table) =
+            (table_or_read(de_real_path, &real_summary.de)?, table_or_read(de_pred_path, &pred_summary.de)?);
         reporter.note(
             "significance: pdex's Benjamini–Hochberg FDR over the genes of each perturbation (per-perturbation \
              scope), float32 FDR < 0.05, as cell-eval 0.8.2",
         );
         Some(DeMetrics::new(&real_table, &pred_table)?)
     } else {
-        de_real = None;
-        de_pred = None;
         None
     };
+    // The computed tables go out with the results (the real one is shared with a baseline's
+    // evaluation, so it is copied; the prediction's is moved).
+    let de_real = real_summary.de.clone();
+    let mut pred_summary = pred_summary;
+    let de_pred = pred_summary.de.take();
 
     let pair = BulkPair::new(real_summary, &pred_summary, perturbations.clone(), &real.genes);
     let mut columns = Vec::new();
@@ -667,6 +663,14 @@ fn drop_reason(m: &str, n_perturbations: usize) -> String {
         }
         _ => "no perturbation has a real significant gene".into(),
     }
+}
+
+/// The DE table read from `path`, or the one computed.
+fn table_or_read<'t>(path: Option<&Path>, computed: &'t Option<DeTable>) -> Result<std::borrow::Cow<'t, DeTable>> {
+    Ok(match path {
+        Some(p) => std::borrow::Cow::Owned(DeTable::read_csv(p)?),
+        None => std::borrow::Cow::Borrowed(computed.as_ref().expect("computed when not given")),
+    })
 }
 
 /// DE metric columns come in the DE tables' perturbation order; the results rows are the
