@@ -59,8 +59,8 @@ fn k_blocks(k: usize) -> impl Iterator<Item = (usize, usize)> {
 /// OpenBLAS `ddot(n, a, 1, b, 1)` with its Haswell micro-kernel, one thread.
 pub(crate) fn ddot(a: &[f64], b: &[f64]) -> f64 {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU has FMA (checked just above).
+    if fma_available() {
+        // SAFETY: the CPU has AVX2 and FMA (checked just above).
         return unsafe { ddot_fma(a, b) };
     }
     ddot_impl(a, b)
@@ -117,8 +117,24 @@ pub(crate) fn gemm_dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// `dgemm`'s x·y in the `4x1` edge kernel's order (see the module notes).
+fn edge_4x1_dot(fma: bool, a: &[f64], b: &[f64], blocks: &[(usize, usize)]) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    if fma {
+        // SAFETY: `fma` comes from `fma_available`, which checked AVX2 and FMA.
+        return unsafe { edge_4x1_dot_fma(a, b, blocks) };
+    }
+    let _ = fma;
+    edge_4x1_dot_impl(a, b, blocks)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn edge_4x1_dot_fma(a: &[f64], b: &[f64], blocks: &[(usize, usize)]) -> f64 {
+    edge_4x1_dot_impl(a, b, blocks)
+}
+
 #[inline(always)]
-fn edge_4x1_dot(a: &[f64], b: &[f64], blocks: &[(usize, usize)]) -> f64 {
+fn edge_4x1_dot_impl(a: &[f64], b: &[f64], blocks: &[(usize, usize)]) -> f64 {
     let mut total = 0.0f64;
     for &(s, l) in blocks {
         let mut acc = [0.0f64; 4];
@@ -179,29 +195,30 @@ fn row_start(n: usize, i: usize) -> usize {
     i * n - (i * i.saturating_sub(1)) / 2
 }
 
+/// Whether the CPU has hardware FMA (then the kernels are compiled with it; without it
+/// `mul_add` is the C library's exactly rounded `fma`, same results, slower).
+fn fma_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Candidate rows per tile: two panels.
+const TILE_J: usize = 2 * PANEL;
+type Tile = [[f64; TILE_J]; PANEL];
+
 /// The `dgemm` Gram matrix of the rows of `x`.
 pub(crate) fn gram(x: &Matrix) -> Gram {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU has AVX2 and FMA (checked just above).
-        return unsafe { gram_fma(x) };
-    }
-    gram_impl(x)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn gram_fma(x: &Matrix) -> Gram {
-    gram_impl(x)
-}
-
-#[inline(always)]
-fn gram_impl(x: &Matrix) -> Gram {
     let (n, d) = (x.nrows(), x.ncols());
     let n_panels = n.div_ceil(PANEL);
     // Panels of PANEL rows, feature-major (`panel[t * PANEL + r]` = x[PANEL·p + r][t]), zero-padded.
-    let mut packed = vec![0.0f64; n_panels * PANEL * d];
-    for (p, panel) in packed.chunks_exact_mut(PANEL * d).enumerate() {
+    let mut packed = vec![0.0f64; (n_panels + 1) * PANEL * d];
+    for (p, panel) in packed.chunks_exact_mut(PANEL * d).take(n_panels).enumerate() {
         for r in 0..PANEL {
             let i = p * PANEL + r;
             if i < n {
@@ -211,6 +228,7 @@ fn gram_impl(x: &Matrix) -> Gram {
             }
         }
     }
+    let panel = |p: usize| &packed[p * PANEL * d..(p + 1) * PANEL * d];
     let mut data = vec![0.0f64; row_start(n, n)];
     // The rows of one panel are contiguous in the packed triangle: one task per panel.
     let mut chunks: Vec<&mut [f64]> = Vec::with_capacity(n_panels);
@@ -222,12 +240,12 @@ fn gram_impl(x: &Matrix) -> Gram {
         rest = tail;
     }
     let blocks: Vec<(usize, usize)> = k_blocks(d).collect();
+    let fma = fma_available();
     chunks.into_par_iter().enumerate().for_each(|(p, out)| {
-        let a = &packed[p * PANEL * d..(p + 1) * PANEL * d];
         let base = row_start(n, p * PANEL);
-        for q in p..n_panels {
-            let b = &packed[q * PANEL * d..(q + 1) * PANEL * d];
-            let tile = tile_dots(a, b, &blocks);
+        for q in (p..n_panels).step_by(2) {
+            // Panel n_panels is all zeros.
+            let tile = tile_dots(fma, panel(p), panel(q), panel((q + 1).min(n_panels)), &blocks);
             for (r, row) in tile.iter().enumerate() {
                 let i = p * PANEL + r;
                 if i >= n {
@@ -248,7 +266,7 @@ fn gram_impl(x: &Matrix) -> Gram {
                 .into_par_iter()
                 .map(|j| {
                     if in_full_group(n, j) {
-                        edge_4x1_dot(x.row(i), x.row(j), &blocks)
+                        edge_4x1_dot(fma, x.row(i), x.row(j), &blocks)
                     } else {
                         let (a, b) = if i <= j { (i, j) } else { (j, i) };
                         data[row_start(n, a) + (b - a)]
@@ -261,23 +279,41 @@ fn gram_impl(x: &Matrix) -> Gram {
     Gram { n, data, edge }
 }
 
-/// All PANEL × PANEL dot products of two packed panels, each one FMA chain per feature block,
-/// the block sums added in order.
+/// All dot products of one packed panel with two others (PANEL × 2·PANEL), each one FMA chain
+/// per feature block, the block sums added in order.
+fn tile_dots(fma: bool, a: &[f64], b0: &[f64], b1: &[f64], blocks: &[(usize, usize)]) -> Tile {
+    #[cfg(target_arch = "x86_64")]
+    if fma {
+        // SAFETY: `fma` comes from `fma_available`, which checked AVX2 and FMA.
+        return unsafe { tile_dots_fma(a, b0, b1, blocks) };
+    }
+    let _ = fma;
+    tile_dots_impl(a, b0, b1, blocks)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn tile_dots_fma(a: &[f64], b0: &[f64], b1: &[f64], blocks: &[(usize, usize)]) -> Tile {
+    tile_dots_impl(a, b0, b1, blocks)
+}
+
 #[inline(always)]
-fn tile_dots(a: &[f64], b: &[f64], blocks: &[(usize, usize)]) -> [[f64; PANEL]; PANEL] {
-    let mut total = [[0.0f64; PANEL]; PANEL];
+fn tile_dots_impl(a: &[f64], b0: &[f64], b1: &[f64], blocks: &[(usize, usize)]) -> Tile {
+    let mut total = [[0.0f64; TILE_J]; PANEL];
     for &(s, l) in blocks {
-        let mut acc = [[0.0f64; PANEL]; PANEL];
-        let (pa, pb) = (&a[s * PANEL..(s + l) * PANEL], &b[s * PANEL..(s + l) * PANEL]);
-        for (av, bv) in pa.chunks_exact(PANEL).zip(pb.chunks_exact(PANEL)) {
+        let mut acc = [[0.0f64; TILE_J]; PANEL];
+        let range = s * PANEL..(s + l) * PANEL;
+        let (pa, pb0, pb1) = (&a[range.clone()], &b0[range.clone()], &b1[range]);
+        for ((av, bv0), bv1) in pa.chunks_exact(PANEL).zip(pb0.chunks_exact(PANEL)).zip(pb1.chunks_exact(PANEL)) {
             for r in 0..PANEL {
                 for c in 0..PANEL {
-                    acc[r][c] = av[r].mul_add(bv[c], acc[r][c]);
+                    acc[r][c] = av[r].mul_add(bv0[c], acc[r][c]);
+                    acc[r][PANEL + c] = av[r].mul_add(bv1[c], acc[r][PANEL + c]);
                 }
             }
         }
         for r in 0..PANEL {
-            for c in 0..PANEL {
+            for c in 0..TILE_J {
                 total[r][c] += acc[r][c];
             }
         }
@@ -297,6 +333,18 @@ mod tests {
         assert_eq!(k_blocks(256).collect::<Vec<_>>(), vec![(0, 256)]);
         assert_eq!(k_blocks(257).collect::<Vec<_>>(), vec![(0, 128), (128, 129)]);
         assert_eq!(k_blocks(0).count(), 0);
+    }
+
+    #[test]
+    fn kernels_agree_with_and_without_hardware_fma() {
+        let d = 700;
+        let v: Vec<f64> = (0..3 * PANEL * d).map(|t| ((t * 7919 % 1000) as f64 / 37.0).sin()).collect();
+        let (a, b0, b1) = (&v[..PANEL * d], &v[PANEL * d..2 * PANEL * d], &v[2 * PANEL * d..]);
+        let blocks: Vec<_> = k_blocks(d).collect();
+        let fma = fma_available();
+        assert_eq!(tile_dots(false, a, b0, b1, &blocks), tile_dots(fma, a, b0, b1, &blocks));
+        assert_eq!(edge_4x1_dot(false, a, b0, &blocks).to_bits(), edge_4x1_dot(fma, a, b0, &blocks).to_bits());
+        assert_eq!(ddot_impl(a, b0).to_bits(), ddot(a, b0).to_bits());
     }
 
     #[test]
