@@ -25,25 +25,34 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import sys
 import warnings
 from importlib.metadata import version
 from pathlib import Path
 
-import anndata as ad
-import numpy as np
-import pandas as pd
-import scipy.sparse as sp
+# cell-eval's baseline groups with polars, whose group order (hence the float sum order of the
+# mean of means) depends on its thread count; one thread is deterministic and is what the
+# `cellcast evaluate` fixtures used. Must be set before polars is imported.
+os.environ["POLARS_MAX_THREADS"] = "1"
+
+import anndata as ad  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import scipy.sparse as sp  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 warnings.filterwarnings("ignore")
 logging.disable(logging.WARNING)
 
 import scanpy as sc  # noqa: E402
 from cell_eval import PerturbationAnndataPair  # noqa: E402
+from cell_eval._baseline import build_base_mean_adata  # noqa: E402
 from cell_eval.metrics._anndata import ClusteringAgreement  # noqa: E402
 from sklearn.metrics import adjusted_mutual_info_score  # noqa: E402
 from sklearn.neighbors import KNeighborsTransformer  # noqa: E402
+from sklearn.utils._openmp_helpers import _openmp_effective_n_threads  # noqa: E402
 
 sc.settings.verbosity = 0
 
@@ -161,6 +170,9 @@ def emit(case: str, names: list[str], real: np.ndarray, pred: np.ndarray, note: 
         "n_perturbations": int(real.shape[0]),
         "n_features": int(real.shape[1]),
         "resolutions": list(RESOLUTIONS),
+        # scikit-learn's OpenMP threads: the order of exactly tied neighbours past 256 rows
+        # depends on it.
+        "sklearn_threads": _openmp_effective_n_threads(),
         "celleval_check": check,
         **exp,
     }
@@ -203,6 +215,31 @@ def real_case(case: str, cells: ad.AnnData, pert_col: str, control: str, noise: 
     emit(case, names, np.asarray(real_c.X), np.asarray(pred_c.X), note, check)
 
 
+def baseline_case(case: str, cells: ad.AnnData, pert_col: str, control: str, note: str) -> None:
+    """Pred = `cell-eval baseline` (every perturbation's cells set to one mean vector)."""
+    cells = cells.copy()
+    for col in cells.obs.columns:
+        if isinstance(cells.obs[col].dtype, pd.CategoricalDtype):
+            cells.obs[col] = cells.obs[col].cat.remove_unused_categories()
+    pred = build_base_mean_adata(cells.copy(), pert_col=pert_col, control_pert=control)
+    if os.environ.get("CLUSTER_BASELINE_CHECK"):  # dev check against a `cell-eval baseline` h5ad
+        other = ad.read_h5ad(os.environ["CLUSTER_BASELINE_CHECK"])
+        assert np.array_equal(other.X.toarray(), pred.X.toarray() if sp.issparse(pred.X) else pred.X), case
+    real_c = ClusteringAgreement._centroid_ann(cells, pert_col, control)
+    pred_c = ClusteringAgreement._centroid_ann(pred, pert_col, control)
+    names = [str(v) for v in real_c.obs[pert_col]]
+    assert names == sorted(names) and names == [str(v) for v in pred_c.obs[pert_col]]
+    check = celleval_on_pair(cells, pred, pert_col, control)
+    emit(case, names, np.asarray(real_c.X, dtype=np.float64), np.asarray(pred_c.X, dtype=np.float64), note, check)
+
+
+def duplicate_rows(rng: np.random.Generator, groups: list[int], d: int) -> np.ndarray:
+    """Rows in exactly identical groups (sizes `groups`), log1p-like positive values, shuffled."""
+    rows = [np.tile(np.log1p(rng.gamma(0.5, 2.0, size=d)), (g, 1)) for g in groups]
+    x = np.vstack(rows)
+    return x[rng.permutation(x.shape[0])].copy()
+
+
 def main() -> None:
     print("cell-eval", version("cell-eval"), "scanpy", version("scanpy"), "igraph", version("igraph"),
           "umap-learn", version("umap-learn"), "scikit-learn", version("scikit-learn"))
@@ -223,6 +260,10 @@ def main() -> None:
             if "control" in set(b.obs["condition"].astype(str)):
                 real_case(f"real_{ds}", b, "condition", "control", noise, 7,
                           f"{norman.name}, obs dataset=={ds}, pert column condition, control 'control', X as stored; pred = cells + N(0, {noise}^2)")
+        b = a[a.obs["dataset"] == "norman19"]
+        baseline_case("real_norman19_baseline", b, "condition", "control",
+                      f"{norman.name}, obs dataset==norman19, X as stored; pred = cell-eval baseline (build_base_mean_adata: "
+                      "every perturbation's cells = the mean of the perturbation means), so the pred centroids are (nearly) identical rows")
     papalexi = DATA / "papalexi2021_thp1_eccite_rep1_n9428x299.h5ad"
     if papalexi.exists():
         p = ad.read_h5ad(papalexi)
@@ -282,6 +323,32 @@ def main() -> None:
     synthetic("zero_pred_n10", real, np.zeros_like(real), "pred all zero")
     synthetic("zero_real_n10", np.zeros_like(real), real.copy(), "real all zero")
     synthetic("identical_both_n4", np.ones((4, 3)), np.ones((4, 3)), "every row equal, real and pred")
+
+    # Exactly identical / duplicated rows with enough features that OpenBLAS's ddot (norms) and
+    # dgemm (products) round differently: duplicates sit at tiny nonzero distances in the
+    # reference. Sizes cover ddot's 16-wide body and tail, dgemm's feature blocks (256, then
+    # balanced halves), the 4x1 edge kernel (odd row counts; last row of each odd chunk) and a
+    # second scikit-learn chunk of odd size (n = 261).
+    for n, d in ((9, 600), (15, 37), (17, 300), (25, 64), (33, 100)):
+        real = blobs(rng, n, d, 3, 1.0)
+        row = np.log1p(rng.gamma(0.5, 2.0, size=d))
+        synthetic(f"identical_rows_n{n}_d{d}", real, np.tile(row, (n, 1)),
+                  f"3 blobs in {d} dims; pred = one log1p-like row repeated (a baseline prediction)")
+    for n, groups, d in ((20, [6, 5, 4, 3, 2], 200), (31, [10, 8, 7, 4, 2], 129), (24, [3] * 8, 45)):
+        real = blobs(rng, n, d, 4, 1.0)
+        synthetic(f"duplicate_groups_n{n}_d{d}", real, duplicate_rows(rng, groups, d),
+                  f"4 blobs in {d} dims; pred = groups of exactly identical rows, sizes {groups}")
+    real = blobs(rng, 261, 24, 6, 1.0)
+    pred = duplicate_rows(rng, [61, 50, 50, 40, 30, 30], 24)
+    synthetic("duplicate_groups_n261_d24", real, pred,
+              "6 blobs in 24 dims, 261 rows (chunks of 256 and 5); pred = six groups of identical rows")
+    # The same with scikit-learn on one OpenMP thread (as under OMP_NUM_THREADS=1): one thread
+    # heap instead of two, so exactly tied neighbours come out in another order.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        synthetic("duplicate_groups_n261_d24_omp1", real, pred,
+                  "duplicate_groups_n261_d24 with scikit-learn limited to one OpenMP thread")
+    synthetic("identical_both_n21_d40", np.tile(rng.normal(size=40), (21, 1)), np.tile(rng.normal(size=40), (21, 1)),
+              "real and pred each one row repeated 21 times, 40 dims")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 //! cell-eval's `clustering_agreement` against the golden fixtures of
 //! scripts/golden/cluster_fixtures.py (fixtures/golden/cluster/<case>/): connectivities bit for
-//! bit, Leiden labels identical at every resolution, AMI and the final value to 1e-12.
+//! bit (and scikit-learn's kNN distances), Leiden labels identical at every resolution, AMI and the final value to 1e-12.
 
 use cellcast_stats::cluster::{
-    clustering_agreement, clustering_agreement_detail, knn_connectivities, ClusterError, N_NEIGHBORS,
+    clustering_agreement, clustering_agreement_detail_with_threads, euclidean_kneighbors, knn_connectivities,
+    ClusterError, N_NEIGHBORS,
 };
 use cellcast_stats::Matrix;
 use serde_json::Value;
@@ -38,9 +39,9 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
     a == b || (a - b).abs() <= tol * a.abs().max(b.abs())
 }
 
-fn conn_matches(m: &Matrix, side: &Value) -> bool {
+fn conn_matches(m: &Matrix, side: &Value, threads: usize) -> bool {
     let k = N_NEIGHBORS.min(m.nrows() - 1);
-    let conn = knn_connectivities(m, k).unwrap();
+    let conn = knn_connectivities(m, k, threads).unwrap();
     let c = &side["connectivities"];
     let (rows, cols, vals) = (c["row"].as_array().unwrap(), c["col"].as_array().unwrap(), c["val"].as_array().unwrap());
     let got: Vec<(usize, usize, f32)> = conn.triplets().collect();
@@ -48,6 +49,38 @@ fn conn_matches(m: &Matrix, side: &Value) -> bool {
         && got.iter().zip(rows.iter().zip(cols).zip(vals)).all(|(&(i, j, v), ((r, cc), x))| {
             i as u64 == r.as_u64().unwrap() && j as u64 == cc.as_u64().unwrap() && v == num(x) as f32
         })
+}
+
+/// scikit-learn's raw kNN (k + 1 columns): indices identical, distances bit for bit.
+fn knn_matches(m: &Matrix, side: &Value, threads: usize) -> bool {
+    let k = N_NEIGHBORS.min(m.nrows() - 1) + 1;
+    let (idx, dist) = euclidean_kneighbors(m, k, threads).unwrap();
+    let want_idx: Vec<u64> = side["knn"]["indices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let want_dist: Vec<f64> =
+        side["knn"]["distances"].as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap()).map(num).collect();
+    if std::env::var("KNN_DEBUG").is_ok() {
+        for t in 0..idx.len() {
+            if idx[t] as u64 != want_idx[t] || dist[t].to_bits() != want_dist[t].to_bits() {
+                eprintln!(
+                    "first diff at {t} (row {}): {} {:e} vs {} {:e}",
+                    t / k,
+                    idx[t],
+                    dist[t],
+                    want_idx[t],
+                    want_dist[t]
+                );
+                break;
+            }
+        }
+    }
+    idx.iter().map(|&i| i as u64).eq(want_idx)
+        && dist.iter().map(|d| d.to_bits()).eq(want_dist.iter().map(|d| d.to_bits()))
 }
 
 #[test]
@@ -73,14 +106,21 @@ fn clustering_agreement_matches_cell_eval() {
             }
             continue;
         }
+        let threads = exp["sklearn_threads"].as_u64().unwrap() as usize;
         let mut problems = Vec::new();
-        if !conn_matches(&real, &exp["real"]) {
+        if !knn_matches(&real, &exp["real"], threads) {
+            problems.push("real knn".to_string());
+        }
+        if !knn_matches(&pred, &exp["pred"], threads) {
+            problems.push("pred knn".to_string());
+        }
+        if !conn_matches(&real, &exp["real"], threads) {
             problems.push("real connectivities".to_string());
         }
-        if !conn_matches(&pred, &exp["pred"]) {
+        if !conn_matches(&pred, &exp["pred"], threads) {
             problems.push("pred connectivities".to_string());
         }
-        let d = clustering_agreement_detail(&real, &pred).unwrap();
+        let d = clustering_agreement_detail_with_threads(&real, &pred, threads).unwrap();
         if d.real_labels != labels(&exp["real"]["labels"]["1.0"]) {
             problems.push("real labels".to_string());
         }

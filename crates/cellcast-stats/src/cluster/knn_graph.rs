@@ -3,10 +3,11 @@
 //! column, and umap-learn 0.5.12's `fuzzy_simplicial_set` connectivities (in float32).
 //!
 //! Every step keeps the reference's arithmetic: squared distances by the
-//! `‖x‖² + (−2 x·y) + ‖y‖²` decomposition, scikit-learn's fixed-size max-heap and introsort (they
+//! `‖x‖² + (−2 x·y) + ‖y‖²` decomposition with OpenBLAS's rounding of both terms (see
+//! [`super::openblas`]), scikit-learn's fixed-size max-heap and introsort (they
 //! decide the order of tied neighbours), umap's float32 bandwidth search and fuzzy union.
 
-use super::{ClusterError, EXACT_KNN_MAX_ROWS};
+use super::{openblas, ClusterError, EXACT_KNN_MAX_ROWS};
 use crate::Matrix;
 use rayon::prelude::*;
 
@@ -58,7 +59,12 @@ pub(crate) struct Knn {
 /// "umap", metric "euclidean") on the rows of `x`, for the exact-kNN path scanpy takes below
 /// 8192 observations (larger inputs are an error). `n_neighbors` counts the point itself, as in
 /// scanpy; it must be in `2..=n_rows - 1` (cell-eval passes `min(15, n_rows - 1)`).
-pub fn knn_connectivities(x: &Matrix, n_neighbors: usize) -> Result<Connectivities, ClusterError> {
+/// `sklearn_threads` is scikit-learn's OpenMP thread count (see [`super::REFERENCE_THREADS`]).
+pub fn knn_connectivities(
+    x: &Matrix,
+    n_neighbors: usize,
+    sklearn_threads: usize,
+) -> Result<Connectivities, ClusterError> {
     let n = x.nrows();
     if n_neighbors < 2 || n_neighbors >= n {
         return Err(ClusterError::InvalidNeighbors { n_neighbors, n_rows: n });
@@ -67,7 +73,7 @@ pub fn knn_connectivities(x: &Matrix, n_neighbors: usize) -> Result<Connectiviti
         return Err(ClusterError::ApproximateNeighbors { n });
     }
     check_input(x)?;
-    let knn = scanpy_knn(x, n_neighbors);
+    let knn = scanpy_knn(x, n_neighbors, sklearn_threads);
     Ok(umap_connectivities(&knn, n))
 }
 
@@ -81,53 +87,99 @@ pub(crate) fn check_input(x: &Matrix) -> Result<(), ClusterError> {
     Ok(())
 }
 
-/// A dot product in a fixed order (eight interleaved partial sums, then a pairwise combination
-/// and the tail). scikit-learn takes ‖x‖² from BLAS `ddot` and x·y from `dgemm`, whose orders
-/// differ; using one function for both keeps exact duplicates at distance exactly 0. Other
-/// distances differ from OpenBLAS's in the last bits only, far below the float32 rounding umap
-/// applies next.
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ta, tb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for l in 0..8 {
-            acc[l] += x[l] * y[l];
-        }
+/// scikit-learn's brute-force `kneighbors` of the rows of `x` among themselves (metric
+/// euclidean, float64): `k` neighbours per row, nearest first, the query point included (it is
+/// usually, not always, first), as `KNeighborsTransformer(algorithm="brute", n_neighbors=k - 1)`
+/// returns them before scanpy's bookkeeping. Distances are rounded as scikit-learn and its
+/// OpenBLAS round them, so exact duplicate rows sit at scikit-learn's tiny residual distances,
+/// not at 0. `k` must be in `1..=n_rows`; `sklearn_threads` (≥ 1) is scikit-learn's OpenMP
+/// thread count, which decides the order of exactly tied neighbours beyond 256 rows.
+pub fn euclidean_kneighbors(
+    x: &Matrix,
+    k: usize,
+    sklearn_threads: usize,
+) -> Result<(Vec<usize>, Vec<f64>), ClusterError> {
+    let n = x.nrows();
+    if k == 0 || k > n {
+        return Err(ClusterError::InvalidNeighbors { n_neighbors: k, n_rows: n });
     }
-    let mut s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    for (x, y) in ta.iter().zip(tb) {
-        s += x * y;
+    if n > EXACT_KNN_MAX_ROWS {
+        return Err(ClusterError::ApproximateNeighbors { n });
     }
-    s
+    check_input(x)?;
+    Ok(argkmin(x, k, sklearn_threads))
 }
 
-/// scikit-learn's `KNeighborsTransformer(algorithm="brute").fit_transform(x)` as scanpy uses it
-/// (k + 1 neighbours per row, the query point included), then scanpy's
-/// `_get_indices_distances_from_sparse_matrix` and its zeroing of the diagonal.
-pub(crate) fn scanpy_knn(x: &Matrix, n_neighbors: usize) -> Knn {
+/// scikit-learn's row chunk in its pairwise reductions (`pairwise_dist_chunk_size`).
+const CHUNK: usize = 256;
+
+/// scikit-learn's `ArgKmin` (euclidean specialisation) with `threads` OpenMP threads: squared
+/// distances `(‖x‖² + (−2 x·y)) + ‖y‖²` from OpenBLAS's `ddot` norms and `dgemm` products,
+/// fixed-size max-heaps, its introsort, then the square roots of the clipped values.
+///
+/// The heaps decide the order of exactly tied distances, and they depend on the strategy
+/// scikit-learn picks ("auto", X = Y): `parallel_on_X` when `4 · 256 · threads < n` (each row's
+/// heap fed directly, candidates in order), else `parallel_on_Y`: the 256-row candidate chunks
+/// are split statically over `min(chunks, threads)` threads (libgomp: the first `chunks % t`
+/// threads take one chunk more), each with its own heap, then those heaps are pushed in thread
+/// order, in storage order, into the row's heap.
+fn argkmin(x: &Matrix, big_k: usize, threads: usize) -> (Vec<usize>, Vec<f64>) {
     let n = x.nrows();
-    let big_k = n_neighbors + 1;
-    let norms: Vec<f64> = x.rows().map(|r| dot(r, r)).collect();
+    let threads = threads.max(1);
+    let norms: Vec<f64> = x.rows().map(|r| openblas::ddot(r, r)).collect();
+    let gram = openblas::gram(x);
+    let n_chunks = n.div_ceil(CHUNK);
+    // Candidate ranges of each thread heap; None = parallel_on_X (no thread heaps).
+    let parts: Option<Vec<(usize, usize)>> = if 4 * CHUNK * threads < n {
+        None
+    } else {
+        let t = n_chunks.min(threads);
+        let (q, r) = (n_chunks / t, n_chunks % t);
+        Some(
+            (0..t)
+                .map(|i| {
+                    let first = q * i + i.min(r);
+                    let last = first + q + usize::from(i < r);
+                    (first * CHUNK, (last * CHUNK).min(n))
+                })
+                .collect(),
+        )
+    };
     let mut idx = vec![0usize; n * big_k];
     let mut dist = vec![0f64; n * big_k];
     // Rows are independent, so the parallel result is the sequential one.
     idx.par_chunks_mut(big_k).zip(dist.par_chunks_mut(big_k)).enumerate().for_each(|(i, (ri, rd))| {
-        let xi = x.row(i);
-        // ArgKmin's parallel_on_Y strategy with one thread: a thread heap fed in column order,
-        // then the main heap fed from the thread heap's storage order.
-        let mut thread_vals = vec![f64::MAX; big_k];
-        let mut thread_idx = vec![-1isize; big_k];
-        for j in 0..n {
-            let middle = -2.0 * dot(xi, x.row(j));
+        let sq = |j: usize| {
+            let middle = -2.0 * gram.get_xy(i, j);
             let sq = (norms[i] + middle) + norms[j];
-            let sq = if sq > 0.0 { sq } else { 0.0 };
-            heap_push(&mut thread_vals, &mut thread_idx, sq, j as isize);
-        }
+            if sq > 0.0 {
+                sq
+            } else {
+                0.0
+            }
+        };
         let mut vals = vec![f64::MAX; big_k];
         let mut inds = vec![0isize; big_k];
-        for t in 0..big_k {
-            heap_push(&mut vals, &mut inds, thread_vals[t], thread_idx[t]);
+        match &parts {
+            None => {
+                for j in 0..n {
+                    heap_push(&mut vals, &mut inds, sq(j), j as isize);
+                }
+            }
+            Some(parts) => {
+                let mut thread_vals = vec![f64::MAX; big_k];
+                let mut thread_idx = vec![-1isize; big_k];
+                for &(a, b) in parts {
+                    thread_vals.fill(f64::MAX);
+                    thread_idx.fill(-1);
+                    for j in a..b {
+                        heap_push(&mut thread_vals, &mut thread_idx, sq(j), j as isize);
+                    }
+                    for t in 0..big_k {
+                        heap_push(&mut vals, &mut inds, thread_vals[t], thread_idx[t]);
+                    }
+                }
+            }
         }
         let maxd = 2 * ((big_k as f64).log2() as isize);
         introsort_2way(&mut vals, &mut inds, maxd);
@@ -136,6 +188,16 @@ pub(crate) fn scanpy_knn(x: &Matrix, n_neighbors: usize) -> Knn {
             rd[t] = (if vals[t] > 0.0 { vals[t] } else { 0.0 }).sqrt();
         }
     });
+    (idx, dist)
+}
+
+/// scikit-learn's `KNeighborsTransformer(algorithm="brute").fit_transform(x)` as scanpy uses it
+/// (k + 1 neighbours per row, the query point included), then scanpy's
+/// `_get_indices_distances_from_sparse_matrix` and its zeroing of the diagonal.
+pub(crate) fn scanpy_knn(x: &Matrix, n_neighbors: usize, sklearn_threads: usize) -> Knn {
+    let n = x.nrows();
+    let big_k = n_neighbors + 1;
+    let (idx, dist) = argkmin(x, big_k, sklearn_threads);
 
     // scanpy: the distances it keeps are a view of the sparse matrix's data, so zeroing the
     // diagonal of that matrix zeroes the self distances it passes on, unless it had to prepend a

@@ -13,8 +13,9 @@ mod knn_graph;
 mod leiden;
 mod mutual_info;
 mod numpy_random;
+mod openblas;
 
-pub use knn_graph::{knn_connectivities, Connectivities};
+pub use knn_graph::{euclidean_kneighbors, knn_connectivities, Connectivities};
 pub use leiden::leiden;
 pub use mutual_info::adjusted_mutual_info;
 
@@ -30,6 +31,12 @@ pub const N_NEIGHBORS: usize = 15;
 pub const EXACT_KNN_MAX_ROWS: usize = 8191;
 /// scanpy's default `random_state` for Leiden.
 pub const LEIDEN_SEED: u32 = 0;
+/// scikit-learn's OpenMP thread count in the reference runs: cell-eval run normally (no
+/// `OMP_NUM_THREADS`) on the 2-core machine the fixtures come from. It only decides the order of
+/// exactly tied neighbours beyond 256 perturbations (scikit-learn's chunk size), through the
+/// ArgKmin strategy and its per-thread heaps; the distances themselves do not depend on it (the
+/// BLAS calls run single-threaded).
+pub const REFERENCE_THREADS: usize = 2;
 
 /// Inputs on which cell-eval's metric raises instead of returning a value.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -82,6 +89,16 @@ pub fn clustering_agreement_detail(
     real_centroids: &Matrix,
     pred_centroids: &Matrix,
 ) -> Result<ClusteringAgreementDetail, ClusterError> {
+    clustering_agreement_detail_with_threads(real_centroids, pred_centroids, REFERENCE_THREADS)
+}
+
+/// [`clustering_agreement_detail`] as cell-eval computes it with scikit-learn on
+/// `sklearn_threads` OpenMP threads (e.g. 1 under `OMP_NUM_THREADS=1`); see [`REFERENCE_THREADS`].
+pub fn clustering_agreement_detail_with_threads(
+    real_centroids: &Matrix,
+    pred_centroids: &Matrix,
+    sklearn_threads: usize,
+) -> Result<ClusteringAgreementDetail, ClusterError> {
     let (real, pred) = (real_centroids, pred_centroids);
     if real.nrows() != pred.nrows() || real.ncols() != pred.ncols() {
         return Err(ClusterError::ShapeMismatch {
@@ -112,8 +129,8 @@ pub fn clustering_agreement_detail(
     knn_graph::check_input(real)?;
     knn_graph::check_input(pred)?;
     let k = N_NEIGHBORS.min(n - 1);
-    let real_conn = knn_connectivities(real, k)?;
-    let pred_conn = knn_connectivities(pred, k)?;
+    let real_conn = knn_connectivities(real, k, sklearn_threads)?;
+    let pred_conn = knn_connectivities(pred, k, sklearn_threads)?;
     let real_labels = leiden(&real_conn, REAL_RESOLUTION, LEIDEN_SEED);
     let mut pred_labels = Vec::with_capacity(PRED_RESOLUTIONS.len());
     let mut ami = Vec::with_capacity(PRED_RESOLUTIONS.len());
@@ -158,8 +175,8 @@ mod tests {
         assert_eq!(clustering_agreement(&a, &nan), Err(ClusterError::NonFinite));
         let none = Matrix::filled(3, 0, 0.0);
         assert!(matches!(clustering_agreement(&none, &none), Err(ClusterError::NoFeatures { .. })));
-        assert!(matches!(knn_connectivities(&a, 3), Err(ClusterError::InvalidNeighbors { .. })));
-        assert!(matches!(knn_connectivities(&a, 1), Err(ClusterError::InvalidNeighbors { .. })));
+        assert!(matches!(knn_connectivities(&a, 3, REFERENCE_THREADS), Err(ClusterError::InvalidNeighbors { .. })));
+        assert!(matches!(knn_connectivities(&a, 1, REFERENCE_THREADS), Err(ClusterError::InvalidNeighbors { .. })));
     }
 
     #[test]
