@@ -269,7 +269,7 @@ fn score_case(dir: &Path, case: &Value, run: &Value) -> Option<Vec<String>> {
         errors.push(format!("score rows: ours {ours:?}, cell-eval {theirs:?}"));
     } else {
         for (s, r) in scores.iter().zip(&body) {
-            if !close(Some(s.from_baseline), parse(&r[1])) && !known(dir, &run["name"], &s.metric) {
+            if !close(Some(s.from_baseline), parse(&r[1])) {
                 errors.push(format!("score {}: ours {}, cell-eval {}", s.metric, s.from_baseline, r[1]));
             }
         }
@@ -336,16 +336,6 @@ fn baseline_case(dir: &Path, case: &Value, run: &Value) -> Option<Vec<String>> {
     Some(errors)
 }
 
-/// Differences under investigation, reported but not failed on: clustering_agreement when
-/// every predicted centroid is the same vector (cell-eval's own baseline), where sklearn's
-/// distances leave BLAS rounding residuals between identical rows and cellcast's are exactly 0.
-fn known(dir: &Path, run: &Value, what: &str) -> bool {
-    let case = dir.file_name().unwrap().to_string_lossy();
-    case == "norman_baseline_vcc"
-        && matches!(run.as_str(), Some("run_base_full" | "score_full"))
-        && (what.contains("clustering_agreement") || what == "avg_score")
-}
-
 #[test]
 fn every_fixture_case_matches_cell_eval() {
     let root = fixtures();
@@ -364,14 +354,6 @@ fn every_fixture_case_matches_cell_eval() {
             let outcome = run_case(&dir, &case, run)
                 .or_else(|| score_case(&dir, &case, run))
                 .or_else(|| baseline_case(&dir, &case, run));
-            let outcome = outcome.map(|errors| {
-                let (known_diffs, errors): (Vec<String>, Vec<String>) =
-                    errors.into_iter().partition(|e| known(&dir, &run["name"], e));
-                if !known_diffs.is_empty() {
-                    eprintln!("{name}: {} known difference(s), e.g. {}", known_diffs.len(), known_diffs[0]);
-                }
-                errors
-            });
             match outcome {
                 None => eprintln!("{name}: not covered here"),
                 Some(errors) if errors.is_empty() => eprintln!("{name}: every value matches cell-eval"),
