@@ -15,6 +15,11 @@ Usage (the reference venv of scripts/golden/requirements-celleval.txt):
       --control-cells 38000 --density 0.06 --out /tmp/bench_vcc
   python scripts/bench/evaluate_vs_celleval.py run --dir /tmp/bench_vcc --profile vcc --cellcast target/release/cellcast \\
       --timeout 5400
+  # `cellcast synth --kind screen` (raw counts, 56% of values stored) as real, a thinned copy as pred:
+  cellcast synth --kind screen --genes 2000 --perturbations 75 --cells 490 --out /tmp/bench_synth/real
+  python scripts/bench/evaluate_vs_celleval.py thin --screen /tmp/bench_synth/real/screen.h5ad --out /tmp/bench_synth
+  python scripts/bench/evaluate_vs_celleval.py run --dir /tmp/bench_synth --profile full --pert-column perturbation \\
+      --control control
 """
 
 from __future__ import annotations
@@ -92,6 +97,21 @@ def generate(args: argparse.Namespace) -> None:
         json.dump(vars(args) | {"control_cells": control_cells, "cells_per_perturbation": per_pert}, f, indent=1)
 
 
+def thin(args: argparse.Namespace) -> None:
+    """real.h5ad = the screen's X and labels; pred.h5ad = its counts binomially thinned (p = 0.8)."""
+    import anndata as ad
+    import numpy as np
+
+    a = ad.read_h5ad(args.screen)
+    rng = np.random.default_rng(1)
+    x = a.X.tocsr().copy()
+    x.data = rng.binomial(x.data.astype(np.int64), 0.8).astype(np.float32)
+    x.eliminate_zeros()
+    obs = a.obs[["perturbation"]].copy()
+    ad.AnnData(X=a.X, obs=obs, var=a.var[[]].copy()).write_h5ad(os.path.join(args.out, "real.h5ad"))
+    ad.AnnData(X=x, obs=obs, var=a.var[[]].copy()).write_h5ad(os.path.join(args.out, "pred.h5ad"))
+
+
 def timed(cmd: list[str], timeout: float | None, env: dict | None = None) -> dict:
     t = time.time()
     try:
@@ -140,12 +160,12 @@ def run(args: argparse.Namespace) -> None:
     env = dict(os.environ, POLARS_MAX_THREADS=os.environ.get("POLARS_MAX_THREADS", "2"))
     if not args.skip_celleval:
         cmd = [os.path.join(os.path.dirname(sys.executable), "cell-eval"), "run", "-ar", real, "-ap", pred,
-               "--pert-col", "target_gene", "--control-pert", "non-targeting", "--profile", args.profile,
+               "--pert-col", args.pert_column, "--control-pert", args.control, "--profile", args.profile,
                "--num-threads", str(args.threads), "--outdir", ce_dir]
         out["cell-eval"] = timed(cmd, args.timeout, env)
         print("cell-eval", json.dumps({k: v for k, v in out["cell-eval"].items() if k != "stderr_tail"}), flush=True)
-    cmd = [args.cellcast, "evaluate", "--real", real, "--pred", pred, "--pert-column", "target_gene",
-           "--control", "non-targeting", "--profile", args.profile, "--out", cc_dir]
+    cmd = [args.cellcast, "evaluate", "--real", real, "--pred", pred, "--pert-column", args.pert_column,
+           "--control", args.control, "--profile", args.profile, "--out", cc_dir]
     out["cellcast"] = timed(cmd, args.timeout)
     print("cellcast", json.dumps({k: v for k, v in out["cellcast"].items() if k != "stderr_tail"}), flush=True)
     if out.get("cell-eval", {}).get("exit") == 0 and out["cellcast"]["exit"] == 0:
@@ -174,8 +194,13 @@ def main() -> None:
     r.add_argument("--threads", type=int, default=2)
     r.add_argument("--timeout", type=float, default=None)
     r.add_argument("--skip-celleval", action="store_true")
+    r.add_argument("--pert-column", default="target_gene")
+    r.add_argument("--control", default="non-targeting")
+    t = sub.add_parser("thin")
+    t.add_argument("--screen", required=True)
+    t.add_argument("--out", required=True)
     a = ap.parse_args()
-    generate(a) if a.cmd == "generate" else run(a)
+    {"generate": generate, "run": run, "thin": thin}[a.cmd](a)
 
 
 if __name__ == "__main__":
