@@ -108,6 +108,10 @@ pub fn mann_whitney(group: &[f64], n_group: usize, control: &SortedControl<'_>, 
     let nz_group = (n_group - group.len()) as f64;
     let mut rank_sum = nz_group * ((nz + 1.0) / 2.0);
     let mut tie_nz = control.tie_term;
+    // Where each distinct value of the group falls among the control's: a merge walk when the
+    // two lists are of similar length, binary searches when the control's is much longer.
+    let walk = control.values.len() < 16 * group.len().max(1);
+    let mut cursor = 0usize;
     let mut i = 0;
     while i < group.len() {
         let v = group[i];
@@ -116,8 +120,20 @@ pub fn mann_whitney(group: &[f64], n_group: usize, control: &SortedControl<'_>, 
             j += 1;
         }
         let in_group = (j - i) as f64;
-        let lo = control.values.partition_point(|&x| x < v);
-        let hi = lo + control.values[lo..].partition_point(|&x| x <= v);
+        let (lo, hi) = if walk {
+            while cursor < control.values.len() && control.values[cursor] < v {
+                cursor += 1;
+            }
+            let lo = cursor;
+            let mut hi = lo;
+            while hi < control.values.len() && control.values[hi] == v {
+                hi += 1;
+            }
+            (lo, hi)
+        } else {
+            let lo = control.values.partition_point(|&x| x < v);
+            (lo, lo + control.values[lo..].partition_point(|&x| x <= v))
+        };
         let in_ref = (hi - lo) as f64;
         let t = in_group + in_ref;
         // 1-based position of the block's first value among all cells, then its mean rank.

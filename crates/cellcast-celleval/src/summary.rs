@@ -150,7 +150,7 @@ fn gene(screen: &Groups<'_>, rule: MeanRule, with_de: bool, cells: &[u32], value
     let sorted: Vec<Vec<f64>> = by_pert
         .into_iter()
         .map(|mut v| {
-            v.sort_by(f64::total_cmp);
+            v.sort_unstable_by(f64::total_cmp);
             v
         })
         .collect();
