@@ -12,6 +12,8 @@
 
 pub mod baseline;
 pub mod bulk_metrics;
+pub mod ceiling;
+mod cell_metrics;
 pub mod de;
 pub mod de_metrics;
 pub mod describe;
@@ -23,25 +25,26 @@ pub mod pdex;
 pub mod profile;
 pub mod score;
 pub mod screen;
+mod splits;
 pub mod summary;
 
 use std::path::Path;
 
 use cellcast_data::anndata::CellSource;
 
+pub use ceiling::Ceiling;
 pub use de::DeTable;
 pub use describe::MetricColumn;
 pub use error::{CellEvalError, Result};
 pub use score::ScoreRow;
 pub use screen::{Scale, ScaleChoice};
 
-use cellcast_metrics::celleval::Distance;
-use rayon::prelude::*;
-
 use crate::bulk_metrics::BulkPair;
+use crate::cell_metrics::{clustering_agreement, embedding_discrimination, pearson_edistance};
 use crate::de_metrics::DeMetrics;
 use crate::error::input;
 use crate::screen::{ReadOptions, Screen};
+use crate::splits::celltype_splits;
 use crate::summary::Summary;
 
 /// What to evaluate and how (cell-eval's `run` arguments).
@@ -209,54 +212,6 @@ pub struct Evaluation {
     pub ceiling: Option<Ceiling>,
 }
 
-/// cell-eval's data ceiling: the real data split into two disjoint halves per perturbation,
-/// one scored as the prediction of the other.
-#[derive(Debug, Clone)]
-pub struct Ceiling {
-    /// The half-depth scores per perturbation (`ceiling_results.csv`).
-    pub results: Results,
-    /// Per column, the Spearman–Brown corrected mean 2r/(1+r) for the reliability metrics
-    /// (NaN where r ≤ 0 and for every other metric): `agg_ceiling_results.csv`.
-    pub corrected: Vec<(String, f64)>,
-    pub seed: u64,
-    /// Perturbations with fewer than two cells, left out of both halves.
-    pub dropped_perturbations: usize,
-}
-
-impl Ceiling {
-    /// `agg_ceiling_results.csv`: one row, a column per metric.
-    pub fn write_corrected(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        let names: Vec<String> = self.corrected.iter().map(|(n, _)| de::csv_field(n)).collect();
-        writeln!(out, "{}", names.join(","))?;
-        let values: Vec<String> = self.corrected.iter().map(|(_, v)| describe::format_value(Some(*v))).collect();
-        writeln!(out, "{}", values.join(","))
-    }
-}
-
-/// The metrics the Spearman–Brown correction applies to (cell-eval's `SB_METRICS`).
-const SPEARMAN_BROWN: [&str; 20] = [
-    "pearson_delta",
-    "discrimination_score_l1",
-    "discrimination_score_l2",
-    "discrimination_score_cosine",
-    "overlap_at_N",
-    "overlap_at_50",
-    "overlap_at_100",
-    "overlap_at_200",
-    "overlap_at_500",
-    "precision_at_N",
-    "precision_at_50",
-    "precision_at_100",
-    "precision_at_200",
-    "precision_at_500",
-    "de_spearman_sig",
-    "de_spearman_lfc_sig",
-    "de_direction_match",
-    "de_sig_genes_recall",
-    "pr_auc",
-    "roc_auc",
-];
-
 /// cell-eval's `run`: `pred` against `real` (with `baseline`, also `run` on the baseline then
 /// `score`), and with `ceiling_seed` the data ceiling of `real`. Without `pred` only the ceiling
 /// is computed.
@@ -329,79 +284,11 @@ pub fn evaluate(
         };
         let ceiling = match opts.ceiling_seed {
             None => None,
-            Some(seed) => Some(ceiling(&real_screen, seed, with_de, &metrics, opts, reporter)?),
+            Some(seed) => Some(ceiling::ceiling(&real_screen, seed, with_de, &metrics, opts, reporter)?),
         };
         out.push(Evaluation { celltype, results, ceiling });
     }
     Ok(out)
-}
-
-/// cell-eval's `compute_ceiling` (see [`Ceiling`]): per perturbation (in pandas' groupby order,
-/// which is the screen's), `rng.permutation` of its cells; the first ⌊n/2⌋ go to the "real"
-/// half, the next ⌊n/2⌋ to the "predicted" one, halves ordered by perturbation then draw.
-fn ceiling(
-    real: &Screen<'_>,
-    seed: u64,
-    with_de: bool,
-    metrics: &[&'static str],
-    opts: &EvaluateOptions<'_>,
-    reporter: &dyn Reporter,
-) -> Result<Ceiling> {
-    let mut rng = numpy_rng::NumpyRng::new(seed);
-    let kept: Vec<usize> =
-        (0..real.perturbation_of_cell.len()).filter(|&c| real.perturbation_of_cell[c] != u32::MAX).collect();
-    let mut cells_of: Vec<Vec<usize>> = vec![Vec::new(); real.perturbations.len()];
-    for (k, &c) in kept.iter().enumerate() {
-        cells_of[real.perturbation_of_cell[c] as usize].push(k);
-    }
-    let n = real.perturbation_of_cell.len();
-    let (mut pos_a, mut pos_b) = (vec![u32::MAX; n], vec![u32::MAX; n]);
-    let (mut next_a, mut next_b) = (0u32, 0u32);
-    let mut dropped = 0;
-    for idx in &cells_of {
-        let perm = rng.permutation(idx);
-        let h = perm.len() / 2;
-        if h == 0 {
-            dropped += 1;
-            continue;
-        }
-        for &k in &perm[..h] {
-            pos_a[kept[k]] = next_a;
-            next_a += 1;
-        }
-        for &k in &perm[h..2 * h] {
-            pos_b[kept[k]] = next_b;
-            next_b += 1;
-        }
-    }
-    if dropped > 0 {
-        reporter.warning(&format!(
-            "ceiling: {dropped} perturbation(s) with fewer than 2 cells cannot be split and are left out; the \
-             ceiling is averaged over the other perturbations"
-        ));
-    }
-    if real.sizes[real.control] < 2 {
-        return Err(input(format!(
-            "{}: the control '{}' has fewer than 2 cells; the disjoint-split ceiling needs two halves",
-            real.name, opts.control
-        )));
-    }
-    reporter.note(&format!("ceiling: two disjoint halves of {} (seed {seed})", real.name));
-    let half_a = real.subset(pos_a)?;
-    let half_b = real.subset(pos_b)?;
-    let summary_a = summarize(&half_a, with_de, opts, reporter)?;
-    let results = evaluate_pair(&half_a, &summary_a, &half_b, with_de, (None, None), metrics, opts, reporter)?;
-    let corrected = results
-        .columns
-        .iter()
-        .map(|c| {
-            let present: Vec<f64> = c.values.iter().flatten().copied().collect();
-            let r = present.iter().sum::<f64>() / present.len() as f64;
-            let v = if SPEARMAN_BROWN.contains(&c.name.as_str()) && r > 0.0 { 2.0 * r / (1.0 + r) } else { f64::NAN };
-            (c.name.clone(), v)
-        })
-        .collect();
-    Ok(Ceiling { results, corrected, seed, dropped_perturbations: dropped })
 }
 
 /// `cell-eval baseline` of `real` (see [`baseline`]).
@@ -465,7 +352,7 @@ fn metric_list(opts: &EvaluateOptions<'_>) -> Result<Vec<&'static str>> {
     Ok(profile::computation_order(&kept))
 }
 
-fn summarize(
+pub(crate) fn summarize(
     screen: &Screen<'_>,
     with_de: bool,
     opts: &EvaluateOptions<'_>,
@@ -477,7 +364,7 @@ fn summarize(
 
 /// One prediction (or baseline) against the real data.
 #[allow(clippy::too_many_arguments)]
-fn evaluate_pair(
+pub(crate) fn evaluate_pair(
     real: &Screen<'_>,
     real_summary: &Summary,
     pred: &Screen<'_>,
@@ -597,63 +484,6 @@ fn evaluate_pair(
     })
 }
 
-/// discrimination_score_l2 / _cosine on the perturbations' mean embeddings (`obsm[key]`),
-/// every dimension compared (no gene to drop in an embedding).
-fn embedding_discrimination(
-    metric: &str,
-    real: &Screen<'_>,
-    pred: &Screen<'_>,
-    key: &str,
-    perturbations: &[String],
-) -> Result<Option<Vec<MetricColumn>>> {
-    let effects = |s: &Screen<'_>| -> Result<(Vec<f64>, usize)> {
-        let e = s.obsm(key)?;
-        let dims = e.ncols();
-        let mut sums = vec![0.0; s.perturbations.len() * dims];
-        for (c, &g) in s.perturbation_of_cell.iter().enumerate() {
-            if g != u32::MAX {
-                for (acc, v) in sums[g as usize * dims..(g as usize + 1) * dims].iter_mut().zip(e.row(c)) {
-                    *acc += v;
-                }
-            }
-        }
-        let mean =
-            |g: usize| -> Vec<f64> { sums[g * dims..(g + 1) * dims].iter().map(|v| v / s.sizes[g] as f64).collect() };
-        let control = mean(s.control);
-        let mut out = Vec::with_capacity(perturbations.len() * dims);
-        for p in perturbations {
-            let g = s.perturbations.iter().position(|q| q == p).expect("checked");
-            out.extend(mean(g).iter().zip(&control).map(|(a, b)| a - b));
-        }
-        Ok((out, dims))
-    };
-    let ((real_e, dims), (pred_e, pred_dims)) = (effects(real)?, effects(pred)?);
-    if dims != pred_dims {
-        return Err(input(format!(
-            "obsm '{key}' has {dims} dimensions in {} but {pred_dims} in {}",
-            real.name, pred.name
-        )));
-    }
-    let unnamed = vec![String::new(); dims];
-    let labels: Vec<&str> = perturbations.iter().map(String::as_str).collect();
-    let d = if metric.ends_with("l2") { Distance::L2 } else { Distance::Cosine };
-    Ok(cellcast_metrics::celleval::discrimination_scores(&real_e, &pred_e, &unnamed, &labels, d)
-        .map(|v| vec![MetricColumn { name: metric.into(), values: v.into_iter().map(Some).collect() }]))
-}
-
-/// cell-eval's `ClusteringAgreement` on the float64 centroids of the perturbations (sorted,
-/// control excluded); an error (cell-eval raises, and leaves the column out) says why.
-fn clustering_agreement(real: &Summary, pred: &Summary, perturbations: &[String]) -> std::result::Result<f64, String> {
-    let centroids = |s: &Summary| {
-        let rows: Vec<&[f64]> = perturbations
-            .iter()
-            .map(|p| s.centroid_row(s.perturbations.iter().position(|q| q == p).expect("checked")))
-            .collect();
-        cellcast_stats::Matrix::from_rows(&rows).ok_or_else(|| "no perturbation".to_string())
-    };
-    cellcast_stats::cluster::clustering_agreement(&centroids(real)?, &centroids(pred)?).map_err(|e| e.to_string())
-}
-
 /// Why cell-eval gives no column for metric `m`.
 fn drop_reason(m: &str, n_perturbations: usize) -> String {
     match m {
@@ -728,85 +558,4 @@ fn compare_controls(real: &Screen<'_>, rs: &Summary, pred: &Screen<'_>, ps: &Sum
         pred_cells: pred.sizes[pred.control],
         max_abs_difference: rc.iter().zip(pc).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max),
     }
-}
-
-/// `pearson_edistance`; `None` (column left out) with fewer than two perturbations, where
-/// scipy's pearsonr raises.
-fn pearson_edistance(
-    real: &Screen<'_>,
-    pred: &Screen<'_>,
-    perturbations: &[String],
-    reporter: &dyn Reporter,
-) -> Result<Option<Vec<MetricColumn>>> {
-    use edistance::{energy_distance, mean_distance, Cells};
-    if perturbations.len() < 2 {
-        return Ok(None);
-    }
-    let distances = |s: &Screen<'_>| -> Result<Vec<f64>> {
-        reporter.note(&format!("{}: energy distances of {} perturbations", s.name, perturbations.len()));
-        let mut rows = s.rows_by_perturbation()?;
-        let n_genes = s.n_genes();
-        let precision = s.precision;
-        let mut cells = |g: usize| Cells::new(std::mem::take(&mut rows[g]), n_genes);
-        let control = cells(s.control);
-        let sigma = mean_distance(precision, &control, None);
-        let groups: Vec<Cells> = perturbations
-            .iter()
-            .map(|p| cells(s.perturbations.iter().position(|q| q == p).expect("checked")))
-            .collect();
-        Ok(groups.par_iter().map(|x| energy_distance(precision, x, &control, sigma)).collect())
-    };
-    let (dr, dp) = (distances(real)?, distances(pred)?);
-    let r = cellcast_stats::correlation::pearson(&dr, &dp);
-    Ok(Some(vec![MetricColumn { name: "pearson_edistance".into(), values: vec![Some(r); perturbations.len()] }]))
-}
-
-/// Cell-type masks for real, pred and baseline (`None` for a file not given), cell types in the
-/// real file's order of first appearance (pandas' `unique`).
-type Split = (String, Vec<Option<Vec<bool>>>);
-
-fn celltype_splits(
-    real: &dyn CellSource,
-    pred: Option<&dyn CellSource>,
-    baseline: Option<&dyn CellSource>,
-    column: &str,
-) -> Result<Vec<Option<Split>>> {
-    let labels = |s: &dyn CellSource| -> Result<Vec<Option<String>>> {
-        Ok(s.obs_column(column)
-            .map_err(|_| input(format!("{}: no obs column '{column}' (--celltype-column)", s.name())))?
-            .labels())
-    };
-    let real_labels = labels(real)?;
-    let mut order: Vec<String> = Vec::new();
-    for l in real_labels.iter().flatten() {
-        if !order.contains(l) {
-            order.push(l.clone());
-        }
-    }
-    let others: Vec<Option<Vec<Option<String>>>> =
-        [pred, baseline].iter().map(|s| s.map(labels).transpose()).collect::<Result<_>>()?;
-    for (src, l) in [pred, baseline].iter().zip(&others) {
-        let (Some(src), Some(l)) = (src, l) else { continue };
-        let mut types: Vec<&String> = l.iter().flatten().collect();
-        types.sort();
-        types.dedup();
-        if types.len() != order.len() || order.iter().any(|t| !types.contains(&t)) {
-            return Err(input(format!(
-                "the cell types of {} ({}) and {} ({}) differ; cell-eval evaluates the same cell types",
-                real.name(),
-                order.join(", "),
-                src.name(),
-                types.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-            )));
-        }
-    }
-    let mask = |l: &[Option<String>], ct: &str| l.iter().map(|x| x.as_deref() == Some(ct)).collect::<Vec<bool>>();
-    Ok(order
-        .iter()
-        .map(|ct| {
-            let mut masks = vec![Some(mask(&real_labels, ct))];
-            masks.extend(others.iter().map(|l| l.as_ref().map(|l| mask(l, ct))));
-            Some((ct.clone(), masks))
-        })
-        .collect())
 }
