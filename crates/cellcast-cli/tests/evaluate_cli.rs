@@ -190,3 +190,40 @@ fn bad_inputs_fail_cleanly_and_write_nothing() {
     assert!(e.contains("--pred"), "{e}");
     assert!(!out.exists(), "a failed evaluation left {}", out.display());
 }
+
+#[test]
+fn the_same_bytes_on_any_thread_count() {
+    let dir = case("papalexi_counts");
+    let tmp = temp_dir("evaluate-threads");
+    let run = |threads: &str| {
+        let out = tmp.join(format!("t{threads}"));
+        cellcast_ok([
+            "evaluate",
+            "--threads",
+            threads,
+            "--real",
+            s(&dir.join("real.h5ad")),
+            "--pred",
+            s(&dir.join("pred.h5ad")),
+            "--pert-column",
+            "target_top",
+            "--control",
+            "non-targeting",
+            "--ceiling",
+            "--out",
+            s(&out),
+        ]);
+        out
+    };
+    let (one, two) = (run("1"), run("2"));
+    for f in [
+        "results.csv",
+        "agg_results.csv",
+        "real_de.csv",
+        "pred_de.csv",
+        "ceiling_results.csv",
+        "agg_ceiling_results.csv",
+    ] {
+        assert_eq!(std::fs::read(one.join(f)).unwrap(), std::fs::read(two.join(f)).unwrap(), "{f}");
+    }
+}
