@@ -188,6 +188,9 @@ fn bad_inputs_fail_cleanly_and_write_nothing() {
     assert!(e.contains("unknown metric 'mea'"), "{e}");
     let e = run(&["--pert-column", "condition", "--control", "control"]);
     assert!(e.contains("--pred"), "{e}");
+    let e =
+        run(&["--pred", s(&pred), "--pert-column", "condition", "--control", "control", "--de-real", "/no/such.csv"]);
+    assert!(e.contains("/no/such.csv: no such DE table"), "{e}");
     assert!(!out.exists(), "a failed evaluation left {}", out.display());
 }
 

@@ -108,6 +108,12 @@ impl EvaluateOptions<'_> {
         if self.pred.is_none() && (self.baseline.is_some() || self.de_pred.is_some()) {
             bail!("a baseline or a predicted DE table needs a prediction (pred)");
         }
+        // A DE table is read after both files are summarised: check it is there first.
+        for p in self.de_real.iter().chain(&self.de_pred) {
+            if !p.is_file() {
+                return Err(Error::new(ErrorKind::Io, format!("{}: no such DE table (file not found)", p.display())));
+            }
+        }
         self.real.validate()?;
         for s in self.pred.iter().chain(&self.baseline) {
             s.validate()?;
