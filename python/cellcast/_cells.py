@@ -78,7 +78,7 @@ def obs_column_spec(name: str, s: pd.Series) -> Tuple[Any, ...]:
     return ("text", values)
 
 
-def cells_arg(adata: Any, columns: Sequence[str], layer: Optional[str]) -> Any:
+def cells_arg(adata: Any, columns: Sequence[str], layer: Optional[str], obsm: Sequence[str] = ()) -> Any:
     """A path (str) or the in-memory AnnData as a dict the native module borrows from: X (or only
     the layer asked for), the obs columns the workflow reads, and the obs and var names."""
     if is_path(adata):
@@ -102,7 +102,13 @@ def cells_arg(adata: Any, columns: Sequence[str], layer: Optional[str]) -> Any:
         raise InputError("the AnnData has no X; pass layer=NAME")
     # X crosses even when a layer is read (borrowed, no copy): the view is checked whole.
     x = None if adata.X is None else matrix_spec(adata.X)
+    embeddings = {}
+    for key in obsm:
+        if key not in adata.obsm:
+            raise InputError(f"obsm has no '{key}' (obsm: {', '.join(adata.obsm.keys()) or 'none'})")
+        embeddings[key] = np.ascontiguousarray(np.asarray(adata.obsm[key], dtype=np.float64))
     return {
+        "obsm": embeddings,
         "x": x,
         "layers": layers,
         "obs_names": [str(n) for n in adata.obs_names],

@@ -105,7 +105,7 @@ def evaluate(
     celltype_column : str, optional
         Evaluate each cell type on its own.
     embed_key : str, optional
-        An obsm embedding for discrimination_score_l2 and _cosine (files only).
+        An obsm embedding for discrimination_score_l2 and _cosine.
     baseline : anndata.AnnData or path, optional
         A baseline prediction (``cellcast evaluate baseline``): adds ``scores``.
     de_real, de_pred : path, optional
@@ -133,7 +133,7 @@ def evaluate(
     columns = [pert_column] + ([celltype_column] if celltype_column else [])
 
     def cells(a: Any) -> Any:
-        return None if a is None else cells_arg(a, columns, None)
+        return None if a is None else cells_arg(a, columns, None, [embed_key] if embed_key else [])
 
     res = _cellcast.evaluate(
         cells(real),

@@ -92,3 +92,12 @@ def test_refused_inputs_name_the_problem():
         cellcast.evaluate(ad.read_h5ad(d / "real.h5ad"), d / "pred.h5ad", pert_column="nope", control="control")
     with pytest.raises(cellcast.InputError, match="ceiling"):
         cellcast.evaluate(d / "real.h5ad", pert_column="condition", control="control")
+
+
+def test_embedding_from_an_anndata_in_memory():
+    d = CASES / "synthetic_dense_f64_nondefault"
+    real, pred = ad.read_h5ad(d / "real.h5ad"), ad.read_h5ad(d / "pred.h5ad")
+    r = cellcast.evaluate(real, pred, pert_column="guide_target", control="NT-ctrl", embed_key="X_emb")
+    assert_frame_close(r.results, d / "results.csv")
+    with pytest.raises(cellcast.InputError, match="obsm has no 'nope'"):
+        cellcast.evaluate(real, pred, pert_column="guide_target", control="NT-ctrl", embed_key="nope")

@@ -48,7 +48,7 @@ pub trait CellSource {
     fn error(&self, object: &str, message: String) -> DataError;
     /// An `obsm` embedding (cells × dimensions), widened to f64. A view has none.
     fn obsm(&self, name: &str) -> Result<cellcast_stats::Matrix> {
-        Err(self.error("obsm", format!("no obsm '{name}': pass the AnnData as an .h5ad file to use embeddings")))
+        Err(self.error("obsm", format!("no obsm '{name}'")))
     }
     /// Checks what opening did not (a file is checked when opened; a view when read).
     fn validate(&self) -> Result<()> {
@@ -404,6 +404,8 @@ pub struct AnnDataView<'a> {
     pub obs: Vec<(String, AnnColumn)>,
     pub var_names: Vec<String>,
     pub var: Vec<(String, AnnColumn)>,
+    /// obsm embeddings (cells × dimensions), copied: they are small.
+    pub obsm: Vec<(String, cellcast_stats::Matrix)>,
 }
 
 impl<'a> AnnDataView<'a> {
@@ -417,6 +419,7 @@ impl<'a> AnnDataView<'a> {
             obs: Vec::new(),
             var_names: (0..n_vars).map(|j| j.to_string()).collect(),
             var: Vec::new(),
+            obsm: Vec::new(),
         }
     }
 
@@ -512,6 +515,19 @@ impl<'a> AnnDataView<'a> {
 impl CellSource for AnnDataView<'_> {
     fn name(&self) -> String {
         "AnnData (in memory)".to_string()
+    }
+
+    fn obsm(&self, name: &str) -> Result<cellcast_stats::Matrix> {
+        self.obsm.iter().find(|(n, _)| n == name).map(|(_, m)| m.clone()).ok_or_else(|| {
+            let names: Vec<&str> = self.obsm.iter().map(|(n, _)| n.as_str()).collect();
+            self.error(
+                "obsm",
+                format!(
+                    "no obsm '{name}' (given: {})",
+                    if names.is_empty() { "none".into() } else { names.join(", ") }
+                ),
+            )
+        })
     }
 
     fn shape(&self) -> (usize, usize) {

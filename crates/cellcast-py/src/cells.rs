@@ -137,6 +137,7 @@ pub(crate) struct HeldCells<'py> {
     obs_names: Vec<String>,
     obs: Vec<(String, AnnColumn)>,
     var_names: Vec<String>,
+    obsm: Vec<(String, cellcast::engine::stats::Matrix)>,
 }
 
 pub(crate) fn hold_cells<'py>(cells: &Bound<'py, PyAny>) -> PyResult<HeldCells<'py>> {
@@ -148,6 +149,7 @@ pub(crate) fn hold_cells<'py>(cells: &Bound<'py, PyAny>) -> PyResult<HeldCells<'
             obs_names: vec![],
             obs: vec![],
             var_names: vec![],
+            obsm: vec![],
         });
     }
     let d = cells.cast::<PyDict>()?;
@@ -163,6 +165,18 @@ pub(crate) fn hold_cells<'py>(cells: &Bound<'py, PyAny>) -> PyResult<HeldCells<'
         let item = item?;
         obs.push((item.get_item(0)?.extract::<String>()?, obs_column(&item.get_item(1)?)?));
     }
+    // obsm embeddings (optional key): 2-d float64 arrays, copied (they are small).
+    let mut obsm = Vec::new();
+    if let Some(m) = d.get_item("obsm")? {
+        for (k, v) in m.cast::<PyDict>()?.iter() {
+            let a: numpy::PyReadonlyArray2<'_, f64> = v.extract()?;
+            let a = a.as_array();
+            let (r, c) = a.dim();
+            let matrix = cellcast::engine::stats::Matrix::from_row_major(r, c, a.iter().copied().collect())
+                .ok_or_else(|| PyValueError::new_err("obsm: inconsistent shape"))?;
+            obsm.push((k.extract::<String>()?, matrix));
+        }
+    }
     Ok(HeldCells {
         path: None,
         x,
@@ -170,6 +184,7 @@ pub(crate) fn hold_cells<'py>(cells: &Bound<'py, PyAny>) -> PyResult<HeldCells<'
         obs_names: get("obs_names")?.extract()?,
         obs,
         var_names: get("var_names")?.extract()?,
+        obsm,
     })
 }
 
@@ -192,6 +207,7 @@ impl HeldCells<'_> {
             obs: self.obs.clone(),
             var_names: self.var_names.clone(),
             var: Vec::new(),
+            obsm: self.obsm.clone(),
         }))
     }
 }

@@ -184,6 +184,7 @@ fn check_file(path: &Path, max_rank_columns: usize) {
                 obs: obs.clone(),
                 var_names: h5.var_names().to_vec(),
                 var: var.clone(),
+                obsm: Vec::new(),
             };
             let memory = CellsSource::Memory(view);
             let what = format!("{} as {kind} {dtype}", path.display());
@@ -304,6 +305,7 @@ fn bad_views_are_refused_with_the_element_named() {
         obs: vec![("g".into(), AnnColumn::Text(vec![Some("a".into()), Some("b".into())]))],
         var_names: names(3),
         var: Vec::new(),
+        obsm: Vec::new(),
     };
     let refused = |v: AnnDataView<'_>| {
         let opts = PseudobulkOptions { cells: CellsSource::Memory(v), group_column: "g".into(), ..Default::default() };
