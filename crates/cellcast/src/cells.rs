@@ -14,6 +14,9 @@ use crate::{bail, Context, Observer, Result};
 
 /// The cells a workflow reads: an AnnData file, or an AnnData in memory (the Python package
 /// passes an `anndata.AnnData` this way, without writing a file). Both give the same numbers.
+// One source is made per call and moved into the options: boxing the larger variant would
+// only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum CellsSource<'a> {
     /// An `.h5ad` file, streamed.
