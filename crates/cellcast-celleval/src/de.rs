@@ -86,8 +86,11 @@ impl DeTable {
     pub fn read_csv(path: &Path) -> Result<DeTable> {
         let name = path.display().to_string();
         let file = std::fs::File::open(path).map_err(|error| CellEvalError::Io { path: name.clone(), error })?;
-        let reader: Box<dyn std::io::Read> =
-            if name.ends_with(".gz") { Box::new(flate2_reader(file)) } else { Box::new(file) };
+        let reader: Box<dyn std::io::Read> = if name.ends_with(".gz") {
+            Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file)))
+        } else {
+            Box::new(file)
+        };
         let mut csv = csv::ReaderBuilder::new().from_reader(std::io::BufReader::new(reader));
         let header: Vec<String> = csv
             .headers()
@@ -170,10 +173,6 @@ impl DeTable {
         t.sort();
         t
     }
-}
-
-fn flate2_reader(file: std::fs::File) -> impl std::io::Read {
-    flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file))
 }
 
 /// Numbers as polars reads them, including `NaN`, `inf`, `-inf`.

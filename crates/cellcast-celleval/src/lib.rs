@@ -100,8 +100,6 @@ impl Default for EvaluateOptions<'_> {
 /// The results of one evaluation (one cell type, or all cells).
 #[derive(Debug, Clone)]
 pub struct Results {
-    /// The cell type, when split by one.
-    pub celltype: Option<String>,
     /// Perturbations (rows), sorted as cell-eval sorts them.
     pub perturbations: Vec<String>,
     /// One column per metric, in cell-eval's order.
@@ -254,10 +252,9 @@ pub fn evaluate(
                     opts,
                     reporter,
                 )?;
-                results.celltype = celltype.clone();
                 if let Some(b) = baseline {
                     let base_screen = open_screen(b, opts, None, keep(2))?;
-                    let mut base = evaluate_pair(
+                    let base = evaluate_pair(
                         &real_screen,
                         &real_summary,
                         &base_screen,
@@ -267,7 +264,6 @@ pub fn evaluate(
                         opts,
                         reporter,
                     )?;
-                    base.celltype = celltype.clone();
                     let names: Vec<String> = results.columns.iter().map(|c| c.name.clone()).collect();
                     let base_names: Vec<String> = base.columns.iter().map(|c| c.name.clone()).collect();
                     if names != base_names {
@@ -467,7 +463,6 @@ pub(crate) fn evaluate_pair(
         reporter.warning(&format!("{m}: {why}; cell-eval leaves the column out, and so does cellcast"));
     }
     Ok(Results {
-        celltype: None,
         perturbations,
         columns,
         de_real,

@@ -184,35 +184,7 @@ fn evaluate(args: &EvaluateArgs) -> Result<()> {
         out: args.out.clone(),
     };
     let outcome = evaluate::evaluate(&opts, &Terminal::default())?;
-    for e in &outcome.evaluations {
-        if let Some(ct) = &e.celltype {
-            println!("cell type {ct}");
-        }
-        let ceiling: Vec<(String, f64)> = e.ceiling.as_ref().map(|c| c.corrected.clone()).unwrap_or_default();
-        let mean = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.6}"));
-        match &e.results {
-            Some(r) => {
-                println!("{:<28} {:>12}{}", "metric", "mean", if ceiling.is_empty() { "" } else { "      ceiling" });
-                for (c, m) in r.columns.iter().zip(r.means()) {
-                    let ceil =
-                        ceiling.iter().find(|(n, _)| *n == c.name).map(|(_, v)| format!(" {:>12}", mean(Some(*v))));
-                    println!("{:<28} {:>12}{}", c.name, mean(m), ceil.unwrap_or_default());
-                }
-                if let Some(scores) = &r.scores {
-                    println!("\n{:<28} {:>12}", "score vs baseline", "");
-                    for s in scores {
-                        println!("{:<28} {:>12.6}", s.metric, s.from_baseline);
-                    }
-                }
-            }
-            None => {
-                println!("{:<28} {:>12}", "metric", "ceiling");
-                for (n, v) in &ceiling {
-                    println!("{:<28} {:>12}", n, mean(Some(*v)));
-                }
-            }
-        }
-    }
+    print!("{}", outcome.summary());
     eprintln!(
         "wrote {} ({}) in {:.2} s",
         opts.out.as_ref().expect("clap requires it").display(),

@@ -134,6 +134,47 @@ pub struct EvaluateOutcome {
 /// The progress bar of the file being summarised: (file, genes done, bar).
 type FileBar = (String, usize, Box<dyn Progress>);
 
+impl EvaluateOutcome {
+    /// The means as a table to read: one line per metric (with the ceiling beside it when
+    /// computed), then the scores against the baseline; one block per cell type.
+    pub fn summary(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let mean = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.6}"));
+        for e in &self.evaluations {
+            if let Some(ct) = &e.celltype {
+                let _ = writeln!(out, "cell type {ct}");
+            }
+            let ceiling: &[(String, f64)] = e.ceiling.as_ref().map_or(&[], |c| c.corrected.as_slice());
+            let Some(r) = &e.results else {
+                let _ = writeln!(out, "{:<28} {:>12}", "metric", "ceiling");
+                for (n, v) in ceiling {
+                    let _ = writeln!(out, "{n:<28} {:>12}", mean(Some(*v)));
+                }
+                continue;
+            };
+            let _ = writeln!(
+                out,
+                "{:<28} {:>12}{}",
+                "metric",
+                "mean",
+                if ceiling.is_empty() { "" } else { "      ceiling" }
+            );
+            for (c, m) in r.columns.iter().zip(r.means()) {
+                let ceil = ceiling.iter().find(|(n, _)| *n == c.name).map(|(_, v)| format!(" {:>12}", mean(Some(*v))));
+                let _ = writeln!(out, "{:<28} {:>12}{}", c.name, mean(m), ceil.unwrap_or_default());
+            }
+            if let Some(scores) = &r.scores {
+                let _ = writeln!(out, "\n{:<28}", "score vs baseline");
+                for s in scores {
+                    let _ = writeln!(out, "{:<28} {:>12.6}", s.metric, s.from_baseline);
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Passes the evaluator's messages to an observer, with one progress bar per file pass.
 struct Relay<'o> {
     observer: &'o dyn Observer,
