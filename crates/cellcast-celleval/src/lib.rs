@@ -229,6 +229,12 @@ pub fn evaluate(
         Some(col) => celltype_splits(real, pred, baseline, col)?,
     };
     let with_de = opts.profile != "pds";
+    if with_de {
+        reporter.note(
+            "significance: pdex's Benjamini–Hochberg FDR over the genes of each perturbation (per-perturbation \
+             scope), float32 FDR < 0.05, as cell-eval 0.8.2",
+        );
+    }
     let mut out = Vec::new();
     for split in &splits {
         let keep = |k: usize| split.as_ref().and_then(|(_, masks)| masks.get(k)).and_then(|m| m.as_deref());
@@ -403,10 +409,6 @@ pub(crate) fn evaluate_pair(
     let de_metrics = if with_de {
         let (real_table, pred_table) =
             (table_or_read(de_real_path, &real_summary.de)?, table_or_read(de_pred_path, &pred_summary.de)?);
-        reporter.note(
-            "significance: pdex's Benjamini–Hochberg FDR over the genes of each perturbation (per-perturbation \
-             scope), float32 FDR < 0.05, as cell-eval 0.8.2",
-        );
         Some(DeMetrics::new(&real_table, &pred_table)?)
     } else {
         None
