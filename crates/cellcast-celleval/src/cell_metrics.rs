@@ -79,7 +79,7 @@ pub(crate) fn pearson_edistance(
     perturbations: &[String],
     reporter: &dyn Reporter,
 ) -> Result<Option<Vec<MetricColumn>>> {
-    use crate::edistance::{energy_distance, mean_distance, Cells};
+    use crate::edistance::{dense_kernel, energy_distance, mean_distance, Cells};
     if perturbations.len() < 2 {
         return Ok(None);
     }
@@ -88,14 +88,19 @@ pub(crate) fn pearson_edistance(
         let mut rows = s.rows_by_perturbation()?;
         let n_genes = s.n_genes();
         let precision = s.precision;
-        let mut cells = |g: usize| Cells::new(std::mem::take(&mut rows[g]), n_genes);
-        let control = cells(s.control);
+        let stored: usize = rows.iter().flatten().map(|(idx, _)| idx.len()).sum();
+        let n_cells: usize = rows.iter().map(Vec::len).sum();
+        let dense = dense_kernel(stored as f64 / (n_cells * n_genes).max(1) as f64);
+        let control = Cells::new(std::mem::take(&mut rows[s.control]), n_genes, dense);
         let sigma = mean_distance(precision, &control, None);
-        let groups: Vec<Cells> = perturbations
+        let sets: Vec<_> = perturbations
             .iter()
-            .map(|p| cells(s.perturbations.iter().position(|q| q == p).expect("checked")))
+            .map(|p| std::mem::take(&mut rows[s.perturbations.iter().position(|q| q == p).expect("checked")]))
             .collect();
-        Ok(groups.par_iter().map(|x| energy_distance(precision, x, &control, sigma)).collect())
+        Ok(sets
+            .into_par_iter()
+            .map(|set| energy_distance(precision, &Cells::new(set, n_genes, dense), &control, sigma))
+            .collect())
     };
     let (dr, dp) = (distances(real)?, distances(pred)?);
     let r = cellcast_stats::correlation::pearson(&dr, &dp);

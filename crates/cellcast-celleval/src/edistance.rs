@@ -4,50 +4,65 @@
 //!
 //! Distances are scikit-learn's `euclidean_distances`: √(max(‖x‖² − 2x·y + ‖y‖², 0)), computed
 //! in float64 and rounded to the data's precision before the square root (its float32 "upcast"
-//! path), with a zero diagonal for a set against itself. The cells stay sparse, and so do the
-//! products: x·y accumulates over the genes both cells express, in gene order — scipy's sparse
-//! product, which is what scikit-learn runs on sparse cells (about 1/density² fewer operations
-//! than a dense product). Each mean is numpy's pairwise sum over the distance matrix in
-//! row-major order, streamed row by row, never stored whole.
+//! path), with a zero diagonal for a set against itself. Each mean is numpy's pairwise sum over
+//! the distance matrix in row-major order, produced a block of rows at a time, never stored
+//! whole.
+//!
+//! The products x·y come from one of two kernels. Sparse cells take scipy's sparse product,
+//! which is what scikit-learn runs on them: x·y accumulates over the genes both cells express,
+//! in gene order, about 1/density² fewer operations than a dense product. Cells of a denser file
+//! take faer's dense product, whose sums run in another order (a difference far below the
+//! float32 rounding of the distances). A set against itself computes only the upper half of its
+//! products (x·y = y·x exactly in scipy's order too) when they fit in memory.
 
-use faer::Mat;
+use std::collections::HashMap;
 
-use crate::numeric::Precision;
+use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{self, BlockStructure};
+use faer::{Accum, Mat, MatMut, Par};
 
-/// Cells as sparse rows (one perturbation's, or the control's), genes ascending.
+use crate::numeric::{pairwise_sum_of, Leaves, Precision};
+use crate::screen::SparseRow;
+
+/// Above this product of densities a dense product is the faster: per pair of cells the sparse
+/// one costs density² · genes scattered multiply-adds, the dense one genes multiply-adds in SIMD
+/// lanes, each about 30 times cheaper.
+const DENSE_ABOVE_DENSITY_SQUARED: f64 = 1.0 / 32.0;
+/// The largest dense copy of one set of cells; a larger set keeps the sparse kernel.
+const MAX_DENSE_BYTES: usize = 256 << 20;
+/// The largest self-product held whole (to compute only its upper half).
+const MAX_GRAM_BYTES: usize = 64 << 20;
+/// Distances computed per block of rows.
+const BLOCK_BYTES: usize = 16 << 20;
+
+/// Whether the cells of a file with this share of stored values take the dense kernel.
+pub fn dense_kernel(density: f64) -> bool {
+    density * density > DENSE_ABOVE_DENSITY_SQUARED
+}
+
+/// Cells (one perturbation's, or the control's), genes ascending.
 pub struct Cells {
-    rows: Vec<(Vec<u32>, Vec<f64>)>,
-    /// The rows as columns (compressed): gene k's (cell, value) pairs are
-    /// `entries[starts[k]..starts[k + 1]]`, for products against them.
-    starts: Vec<usize>,
-    entries: Vec<(u32, f64)>,
+    rows: Vec<SparseRow>,
     /// ‖row‖², summed in stored order (scipy's `csr_row_norms`).
     norms: Vec<f64>,
     /// A 128-bit fingerprint of each row: rows with the same fingerprint are the same profile,
     /// at distance exactly 0 (see [`mean_distance`]).
     fingerprints: Vec<u128>,
     n_genes: usize,
+    form: Form,
+}
+
+enum Form {
+    /// genes × cells: a cell is a contiguous column.
+    Dense(Mat<f64>),
+    /// The rows as columns: gene k's cells and values are `cells[starts[k]..starts[k + 1]]`,
+    /// cells ascending.
+    Sparse { starts: Vec<usize>, cells: Vec<u32>, values: Vec<f64> },
 }
 
 impl Cells {
-    pub fn new(rows: Vec<(Vec<u32>, Vec<f64>)>, n_genes: usize) -> Cells {
-        let mut starts = vec![0usize; n_genes + 1];
-        for (idx, _) in &rows {
-            for &j in idx {
-                starts[j as usize + 1] += 1;
-            }
-        }
-        for k in 0..n_genes {
-            starts[k + 1] += starts[k];
-        }
-        let mut fill = starts.clone();
-        let mut entries = vec![(0u32, 0.0); starts[n_genes]];
-        for (i, (idx, v)) in rows.iter().enumerate() {
-            for (&j, &x) in idx.iter().zip(v) {
-                entries[fill[j as usize]] = (i as u32, x);
-                fill[j as usize] += 1;
-            }
-        }
+    /// `dense`: take the dense kernel (see [`dense_kernel`]) if the copy fits.
+    pub fn new(rows: Vec<SparseRow>, n_genes: usize, dense: bool) -> Cells {
         let norms = rows.iter().map(|(_, v)| v.iter().fold(0.0, |acc, x| acc + x * x)).collect();
         let fingerprints = rows
             .iter()
@@ -62,7 +77,31 @@ impl Cells {
                 (u128::from(a) << 64) | u128::from(b)
             })
             .collect();
-        Cells { rows, starts, entries, norms, fingerprints, n_genes }
+        let form = if dense && rows.len() * n_genes * 8 <= MAX_DENSE_BYTES {
+            Form::Dense(densify(&rows, n_genes))
+        } else {
+            let mut starts = vec![0usize; n_genes + 1];
+            for (idx, _) in &rows {
+                for &j in idx {
+                    starts[j as usize + 1] += 1;
+                }
+            }
+            for k in 0..n_genes {
+                starts[k + 1] += starts[k];
+            }
+            let mut fill = starts.clone();
+            let mut cells = vec![0u32; starts[n_genes]];
+            let mut values = vec![0.0; starts[n_genes]];
+            for (i, (idx, v)) in rows.iter().enumerate() {
+                for (&j, &x) in idx.iter().zip(v) {
+                    cells[fill[j as usize]] = i as u32;
+                    values[fill[j as usize]] = x;
+                    fill[j as usize] += 1;
+                }
+            }
+            Form::Sparse { starts, cells, values }
+        };
+        Cells { rows, norms, fingerprints, n_genes, form }
     }
 
     pub fn len(&self) -> usize {
@@ -72,122 +111,196 @@ impl Cells {
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
-
-    /// Stored values per cell.
-    fn mean_row_nnz(&self) -> f64 {
-        self.entries.len() as f64 / self.rows.len().max(1) as f64
-    }
-
-    /// Rows `lo..hi` as a dense matrix.
-    fn dense(&self, lo: usize, hi: usize) -> Mat<f64> {
-        let mut m = Mat::<f64>::zeros(hi - lo, self.n_genes);
-        for (i, (idx, v)) in self.rows[lo..hi].iter().enumerate() {
-            for (&j, &x) in idx.iter().zip(v) {
-                m[(i, j as usize)] = x;
-            }
-        }
-        m
-    }
 }
 
-/// numpy's `pairwise_sum` over a stream of `n` values, consumed in order.
-struct PairwiseStream<'a> {
-    p: Precision,
-    next: &'a mut dyn FnMut() -> f64,
+/// `rows` as a genes × cells matrix.
+fn densify(rows: &[SparseRow], n_genes: usize) -> Mat<f64> {
+    let mut m = Mat::<f64>::zeros(n_genes, rows.len());
+    for (i, (idx, v)) in rows.iter().enumerate() {
+        let col = m.col_mut(i);
+        let col = col.try_as_col_major_mut().expect("a column of an owned matrix is contiguous").as_slice_mut();
+        for (&j, &x) in idx.iter().zip(v) {
+            col[j as usize] = x;
+        }
+    }
+    m
 }
 
-impl PairwiseStream<'_> {
-    fn sum(&mut self, n: usize) -> f64 {
-        let p = self.p;
-        if n < 8 {
-            let mut r = 0.0;
-            for _ in 0..n {
-                r = p.round(r + (self.next)());
-            }
-            return r;
+/// The products of rows `r0..r0 + nb` of `a` with every row of `b`, into `out` (row r's
+/// products contiguous: `out[r * m..(r + 1) * m]`).
+fn products(a: &Cells, b: &Cells, r0: usize, nb: usize, out: &mut [f64]) {
+    let m = b.len();
+    match &b.form {
+        Form::Dense(bd) => {
+            let block;
+            let ad = match &a.form {
+                Form::Dense(ad) => ad.as_ref().subcols(r0, nb),
+                Form::Sparse { .. } => {
+                    block = densify(&a.rows[r0..r0 + nb], a.n_genes);
+                    block.as_ref()
+                }
+            };
+            let dst = MatMut::from_column_major_slice_mut(out, m, nb);
+            matmul(dst, Accum::Replace, bd.transpose(), ad, 1.0, Par::Seq);
         }
-        if n <= 128 {
-            let mut r = [0.0; 8];
-            for v in r.iter_mut() {
-                *v = (self.next)();
-            }
-            let full = n - n % 8;
-            for _ in (8..full).step_by(8) {
-                for v in r.iter_mut() {
-                    *v = p.round(*v + (self.next)());
+        Form::Sparse { starts, cells, values } => {
+            out.iter_mut().for_each(|d| *d = 0.0);
+            for (r, (idx, v)) in a.rows[r0..r0 + nb].iter().enumerate() {
+                let dots = &mut out[r * m..(r + 1) * m];
+                for (&k, &x) in idx.iter().zip(v) {
+                    let (lo, hi) = (starts[k as usize], starts[k as usize + 1]);
+                    for (&j, &y) in cells[lo..hi].iter().zip(&values[lo..hi]) {
+                        dots[j as usize] += x * y;
+                    }
                 }
             }
-            let left = p.round(p.round(r[0] + r[1]) + p.round(r[2] + r[3]));
-            let right = p.round(p.round(r[4] + r[5]) + p.round(r[6] + r[7]));
-            let mut res = p.round(left + right);
-            for _ in full..n {
-                res = p.round(res + (self.next)());
-            }
-            return res;
         }
-        let mut half = n / 2;
-        half -= half % 8;
-        let a = self.sum(half);
-        let b = self.sum(n - half);
-        p.round(a + b)
+    }
+}
+
+/// The whole products of `a` with itself (column-major n × n, symmetric), computing the upper
+/// half only; `None` when they would not fit.
+fn self_products(a: &Cells) -> Option<Vec<f64>> {
+    let n = a.len();
+    if n * n * 8 > MAX_GRAM_BYTES {
+        return None;
+    }
+    let mut g = vec![0.0; n * n];
+    match &a.form {
+        Form::Dense(ad) => triangular::matmul(
+            MatMut::from_column_major_slice_mut(&mut g, n, n),
+            BlockStructure::TriangularUpper,
+            Accum::Replace,
+            ad.transpose(),
+            BlockStructure::Rectangular,
+            ad.as_ref(),
+            BlockStructure::Rectangular,
+            1.0,
+            Par::Seq,
+        ),
+        Form::Sparse { starts, cells, values } => {
+            // Entry (i, j ≥ i) in column j, accumulated over row i's genes in order.
+            for (i, (idx, v)) in a.rows.iter().enumerate() {
+                for (&k, &x) in idx.iter().zip(v) {
+                    let (lo, hi) = (starts[k as usize], starts[k as usize + 1]);
+                    let from = lo + cells[lo..hi].partition_point(|&c| (c as usize) < i);
+                    for (&j, &y) in cells[from..hi].iter().zip(&values[from..hi]) {
+                        g[j as usize * n + i] += x * y;
+                    }
+                }
+            }
+        }
+    }
+    for j in 0..n {
+        for i in j + 1..n {
+            g[j * n + i] = g[i * n + j];
+        }
+    }
+    Some(g)
+}
+
+/// The distance matrix of `a` against `b`, row-major, a block of rows at a time.
+struct DistanceRows<'c> {
+    p: Precision,
+    a: &'c Cells,
+    b: &'c Cells,
+    same: bool,
+    /// The whole self-products, when held (row i is column i).
+    gram: Option<Vec<f64>>,
+    /// For a fingerprint of `a`, the rows of `b` with it.
+    twins: HashMap<u128, Vec<u32>>,
+    block: usize,
+    first: usize,
+    rows: usize,
+    dots: Vec<f64>,
+    distances: Vec<f64>,
+}
+
+impl<'c> DistanceRows<'c> {
+    fn new(p: Precision, a: &'c Cells, b: Option<&'c Cells>) -> DistanceRows<'c> {
+        let same = b.is_none();
+        let b = b.unwrap_or(a);
+        let m = b.len();
+        let mut twins: HashMap<u128, Vec<u32>> = HashMap::new();
+        for (j, f) in b.fingerprints.iter().enumerate() {
+            twins.entry(*f).or_default().push(j as u32);
+        }
+        twins.retain(|f, _| a.fingerprints.contains(f) || same);
+        // A leaf of numpy's sum (≤ 128 values) must lie within one block.
+        let block = (BLOCK_BYTES / (8 * m)).max(128 / m + 2).min(a.len());
+        DistanceRows {
+            p,
+            a,
+            b,
+            same,
+            gram: if same { self_products(a) } else { None },
+            twins,
+            block,
+            first: 0,
+            rows: 0,
+            dots: Vec::new(),
+            distances: Vec::new(),
+        }
+    }
+
+    /// Computes rows `r0..` (a block of them).
+    fn fill(&mut self, r0: usize) {
+        let (a, b, p) = (self.a, self.b, self.p);
+        let m = b.len();
+        let nb = self.block.min(a.len() - r0);
+        self.dots.resize(nb * m, 0.0);
+        match &self.gram {
+            Some(g) => self.dots.copy_from_slice(&g[r0 * m..(r0 + nb) * m]),
+            None => products(a, b, r0, nb, &mut self.dots),
+        }
+        self.distances.resize(nb * m, 0.0);
+        for r in 0..nb {
+            let i = r0 + r;
+            let dots = &self.dots[r * m..(r + 1) * m];
+            let out = &mut self.distances[r * m..(r + 1) * m];
+            let norm_i = a.norms[i];
+            for ((d, &dot), &norm_j) in out.iter_mut().zip(dots).zip(&b.norms) {
+                let d2 = p.round((-2.0 * dot + norm_i) + norm_j).max(0.0);
+                *d = p.round(d2.sqrt());
+            }
+            // Identical profiles are at distance 0. Through the Gram formula a rounding
+            // residual can remain there, whose sign depends on the summation order;
+            // cell-eval's comes out ≤ 0 (clipped to 0), which is what makes a baseline's
+            // constant predictions give constant energy distances.
+            if self.same {
+                out[i] = 0.0;
+            }
+            if let Some(js) = self.twins.get(&a.fingerprints[i]) {
+                for &j in js {
+                    out[j as usize] = 0.0;
+                }
+            }
+        }
+        self.first = r0;
+        self.rows = nb;
+    }
+}
+
+impl Leaves for DistanceRows<'_> {
+    fn leaf(&mut self, lo: usize, n: usize) -> &[f64] {
+        let m = self.b.len();
+        let (r0, last) = (lo / m, (lo + n - 1) / m);
+        if r0 < self.first || last >= self.first + self.rows {
+            self.fill(r0);
+        }
+        let at = lo - self.first * m;
+        &self.distances[at..at + n]
     }
 }
 
 /// The mean Euclidean distance between the rows of `a` and of `b` (`b = None`: `a` against
 /// itself, diagonal zero), as `sklearn.metrics.pairwise_distances(a, b).mean()`.
 pub fn mean_distance(p: Precision, a: &Cells, b: Option<&Cells>) -> f64 {
-    let same = b.is_none();
-    let b = b.unwrap_or(a);
-    let (n, m) = (a.len(), b.len());
+    let (n, m) = (a.len(), b.unwrap_or(a).len());
     if n == 0 || m == 0 {
         return f64::NAN;
     }
-    // The sparse product costs (stored values of a row) × (cells per gene of b) per row; a dense
-    // one costs n_genes × m per row at SIMD speed. Dense cells take faer's product, whose sums
-    // run in another order than scipy's (a difference far below the float32 rounding of the
-    // distances).
-    let sparse_cost = a.mean_row_nnz() * (b.entries.len() as f64 / a.n_genes.max(1) as f64);
-    let dense = sparse_cost * 8.0 > m as f64;
-    let b_dense = dense.then(|| b.dense(0, m));
-    const BLOCK: usize = 256;
-    let mut gram = Mat::<f64>::zeros(0, 0);
-    let mut row = usize::MAX;
-    let mut dots = vec![0.0; m];
-    let mut index = 0usize;
-    let mut next = || {
-        let (i, j) = (index / m, index % m);
-        index += 1;
-        if i != row {
-            row = i;
-            if let Some(bd) = &b_dense {
-                if i % BLOCK == 0 {
-                    cellcast_stats::linalg::fixed_parallelism();
-                    gram = a.dense(i, (i + BLOCK).min(n)) * bd.transpose();
-                }
-                for (jj, d) in dots.iter_mut().enumerate() {
-                    *d = gram[(i % BLOCK, jj)];
-                }
-            } else {
-                dots.iter_mut().for_each(|d| *d = 0.0);
-                let (idx, v) = &a.rows[i];
-                for (&k, &x) in idx.iter().zip(v) {
-                    for &(jj, y) in &b.entries[b.starts[k as usize]..b.starts[k as usize + 1]] {
-                        dots[jj as usize] += x * y;
-                    }
-                }
-            }
-        }
-        // Identical profiles are at distance 0. Through the Gram formula a rounding residual
-        // can remain there, whose sign depends on the summation order; cell-eval's comes out
-        // ≤ 0 (clipped to 0), which is what makes a baseline's constant predictions give
-        // constant energy distances.
-        if (same && i == j) || a.fingerprints[i] == b.fingerprints[j] {
-            return 0.0;
-        }
-        let d2 = p.round((-2.0 * dots[j] + a.norms[i]) + b.norms[j]).max(0.0);
-        p.round(d2.sqrt())
-    };
-    let total = PairwiseStream { p, next: &mut next }.sum(n * m);
+    let total = pairwise_sum_of(p, &mut DistanceRows::new(p, a, b), 0, n * m);
     p.round(total / (n * m) as f64)
 }
 
@@ -203,24 +316,48 @@ pub fn energy_distance(p: Precision, x: &Cells, control: &Cells, sigma_control: 
 mod tests {
     use super::*;
 
-    #[test]
-    fn streamed_pairwise_sum_equals_numpy_order() {
-        let v: Vec<f64> = (0..1000).map(|i| ((i * 37 % 101) as f64 * 0.013).sin() as f32 as f64).collect();
-        let mut k = 0;
-        let mut next = || {
-            k += 1;
-            v[k - 1]
-        };
-        let s = PairwiseStream { p: Precision::F32, next: &mut next }.sum(v.len());
-        assert_eq!(s, Precision::F32.sum(&v));
+    fn points() -> Vec<SparseRow> {
+        // Points 0, 3 and 4 on a line, and (1, 2) in the plane.
+        vec![(vec![], vec![]), (vec![0], vec![3.0]), (vec![0], vec![4.0]), (vec![0, 1], vec![1.0, 2.0])]
     }
 
     #[test]
-    fn distances_of_known_points() {
-        // Points 0, 3 and 4 on a line: self distances 0,3,4 / 3,0,1 / 4,1,0 → mean 16/9.
-        let a = Cells::new(vec![(vec![], vec![]), (vec![0], vec![3.0]), (vec![0], vec![4.0])], 1);
-        assert!((mean_distance(Precision::F64, &a, None) - 16.0 / 9.0).abs() < 1e-15);
-        let b = Cells::new(vec![(vec![0], vec![1.0])], 1);
-        assert!((mean_distance(Precision::F64, &a, Some(&b)) - 6.0 / 3.0).abs() < 1e-15);
+    fn distances_of_known_points_on_both_kernels() {
+        for dense in [false, true] {
+            let a = Cells::new(points()[..3].to_vec(), 2, dense);
+            // Self distances 0,3,4 / 3,0,1 / 4,1,0 → mean 16/9.
+            assert!((mean_distance(Precision::F64, &a, None) - 16.0 / 9.0).abs() < 1e-15);
+            let b = Cells::new(vec![(vec![0], vec![1.0])], 2, dense);
+            assert!((mean_distance(Precision::F64, &a, Some(&b)) - 6.0 / 3.0).abs() < 1e-15);
+            // Against (1, 2): √5, √8, √13.
+            let c = Cells::new(points()[3..].to_vec(), 2, !dense);
+            let want = (5f64.sqrt() + 8f64.sqrt() + 13f64.sqrt()) / 3.0;
+            assert!((mean_distance(Precision::F64, &a, Some(&c)) - want).abs() < 1e-15);
+            assert!((mean_distance(Precision::F64, &c, Some(&a)) - want).abs() < 1e-15);
+        }
+    }
+
+    #[test]
+    fn blocks_give_numpys_row_major_pairwise_sum() {
+        // 300 × 300 distances (more than one leaf per row, rows split across leaves), summed
+        // block by block, equal the float32 pairwise sum of the whole matrix.
+        let rows: Vec<SparseRow> = (0..300)
+            .map(|i| (vec![0, 1], vec![((i * 37 % 101) as f64 * 0.013).sin() as f32 as f64, (i % 7) as f64]))
+            .collect();
+        let cells = Cells::new(rows.clone(), 2, false);
+        let p = Precision::F32;
+        let mut whole = Vec::new();
+        for (i, (_, x)) in rows.iter().enumerate() {
+            for (j, (_, y)) in rows.iter().enumerate() {
+                let dot = x[0] * y[0] + x[1] * y[1];
+                let d2 = p.round((-2.0 * dot + cells.norms[i]) + cells.norms[j]).max(0.0);
+                whole.push(if i == j || x == y { 0.0 } else { p.round(d2.sqrt()) });
+            }
+        }
+        let want = p.round(p.sum(&whole) / whole.len() as f64);
+        assert_eq!(mean_distance(p, &cells, None), want);
+        let mut stream = DistanceRows::new(p, &cells, None);
+        stream.block = 3;
+        assert_eq!(p.round(pairwise_sum_of(p, &mut stream, 0, 90_000) / 90_000.0), want);
     }
 }

@@ -130,11 +130,29 @@ fn log1p_steps(x: f32) -> f32 {
 /// are summed with eight interleaved accumulators, longer runs are split in two at a multiple
 /// of eight.
 fn pairwise_sum(p: Precision, a: &[f64]) -> f64 {
-    let n = a.len();
-    if n < 8 {
-        return p.sum_sequential(a.iter().copied());
+    pairwise_sum_of(p, &mut &*a, 0, a.len())
+}
+
+/// A sequence numpy's pairwise summation reads in order, a leaf of at most 128 values at a
+/// time, so it can be produced block by block instead of held whole.
+pub trait Leaves {
+    /// The `n` values from index `lo`; calls come with increasing `lo`.
+    fn leaf(&mut self, lo: usize, n: usize) -> &[f64];
+}
+
+impl Leaves for &[f64] {
+    fn leaf(&mut self, lo: usize, n: usize) -> &[f64] {
+        &self[lo..lo + n]
     }
+}
+
+/// numpy's pairwise summation of the `n` values of `values` from index `lo`.
+pub fn pairwise_sum_of(p: Precision, values: &mut dyn Leaves, lo: usize, n: usize) -> f64 {
     if n <= 128 {
+        let a = values.leaf(lo, n);
+        if n < 8 {
+            return p.sum_sequential(a.iter().copied());
+        }
         let mut r = [0.0; 8];
         r.copy_from_slice(&a[..8]);
         let full = n - n % 8;
@@ -155,7 +173,8 @@ fn pairwise_sum(p: Precision, a: &[f64]) -> f64 {
     }
     let mut half = n / 2;
     half -= half % 8;
-    p.round(pairwise_sum(p, &a[..half]) + pairwise_sum(p, &a[half..]))
+    let left = pairwise_sum_of(p, values, lo, half);
+    p.round(left + pairwise_sum_of(p, values, lo + half, n - half))
 }
 
 /// numpy's `np.median` of a 1-D array in this precision: the middle value, or the mean of the

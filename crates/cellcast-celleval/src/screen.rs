@@ -177,7 +177,7 @@ impl<'a> Screen<'a> {
 
         let info = src.matrix_info(None)?;
         let sparse = info.encoding != MatrixEncoding::Dense;
-        let block_rows = (4_000_000 / n_vars.max(1)).clamp(64, 65_536);
+        let block_rows = (500_000 / n_vars.max(1)).clamp(64, 65_536);
         let mut totals = vec![0.0f64; n_obs];
         let mut gene_nnz = vec![0u64; n_vars];
         let mut scan = ValueScan { has_decimals: false, min: f64::INFINITY, max: f64::NEG_INFINITY };
@@ -303,6 +303,15 @@ impl<'a> Screen<'a> {
         self.genes.len()
     }
 
+    /// How `cell`'s values are read.
+    pub(crate) fn normalizer(&self, cell: usize) -> CellValues {
+        CellValues {
+            precision: self.precision,
+            factor: self.size_factor.as_ref().map(|f| f[cell]),
+            memo: [f64::NAN; 64],
+        }
+    }
+
     /// Gene ranges whose gathered values fit `budget_bytes` each (one range at least one gene).
     pub fn gene_chunks(&self, budget_bytes: u64) -> Vec<Range<usize>> {
         const BYTES_PER_VALUE: u64 = 12;
@@ -330,7 +339,6 @@ impl<'a> Screen<'a> {
         let mut cells: Vec<Vec<u32>> =
             (0..width).map(|k| Vec::with_capacity(self.gene_nnz[range.start + k] as usize)).collect();
         let mut values: Vec<Vec<f64>> = cells.iter().map(|c| Vec::with_capacity(c.capacity())).collect();
-        let p = self.precision;
         for block in self.src.row_blocks(None, self.block_rows)? {
             let block = block?;
             for r in 0..block.rows.n_rows() {
@@ -339,6 +347,7 @@ impl<'a> Screen<'a> {
                     continue;
                 }
                 let (idx, vals) = block.rows.row(r);
+                let mut normalize = self.normalizer(cell);
                 let lo = idx.partition_point(|&j| (j as usize) < range.start);
                 for (&j, &v) in idx[lo..].iter().zip(&vals[lo..]) {
                     let j = j as usize;
@@ -348,16 +357,38 @@ impl<'a> Screen<'a> {
                     if v == 0.0 {
                         continue;
                     }
-                    let w = match &self.size_factor {
-                        Some(f) => p.ln_1p(p.round(v / f[cell])),
-                        None => v,
-                    };
                     cells[j - range.start].push(cell as u32);
-                    values[j - range.start].push(w);
+                    values[j - range.start].push(normalize.value(v));
                 }
             }
         }
         Ok(GeneChunk { start: range.start, cells, values })
+    }
+}
+
+/// One cell's stored values as cell-eval reads them: log1p(x / factor) in the working precision
+/// for normalised counts, as stored otherwise.
+pub(crate) struct CellValues {
+    precision: Precision,
+    factor: Option<f64>,
+    /// log1p(k / factor) of whole counts k < 64 — most stored counts — once computed (NaN
+    /// before): log1p is the costliest step of a pass over the file.
+    memo: [f64; 64],
+}
+
+impl CellValues {
+    #[inline]
+    pub fn value(&mut self, v: f64) -> f64 {
+        let Some(f) = self.factor else { return v };
+        let p = self.precision;
+        let k = v as usize;
+        if k < self.memo.len() && k as f64 == v {
+            if self.memo[k].is_nan() {
+                self.memo[k] = p.ln_1p(p.round(v / f));
+            }
+            return self.memo[k];
+        }
+        p.ln_1p(p.round(v / f))
     }
 }
 
@@ -488,7 +519,6 @@ impl Screen<'_> {
     pub fn rows_by_perturbation(&self) -> Result<Vec<Vec<SparseRow>>> {
         let mut out: Vec<Vec<SparseRow>> = self.sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
         let mut cells: Vec<Vec<usize>> = self.sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
-        let p = self.precision;
         for block in self.src.row_blocks(None, self.block_rows)? {
             let block = block?;
             for r in 0..block.rows.n_rows() {
@@ -498,6 +528,7 @@ impl Screen<'_> {
                     continue;
                 }
                 let (idx, vals) = block.rows.row(r);
+                let mut normalize = self.normalizer(cell);
                 let mut ids = Vec::with_capacity(idx.len());
                 let mut values = Vec::with_capacity(idx.len());
                 for (&j, &v) in idx.iter().zip(vals) {
@@ -505,10 +536,7 @@ impl Screen<'_> {
                         continue;
                     }
                     ids.push(j);
-                    values.push(match &self.size_factor {
-                        Some(f) => p.ln_1p(p.round(v / f[cell])),
-                        None => v,
-                    });
+                    values.push(normalize.value(v));
                 }
                 out[g as usize].push((ids, values));
                 cells[g as usize].push(cell);

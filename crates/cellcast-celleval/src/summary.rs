@@ -76,7 +76,7 @@ pub fn summarize(
             .cells
             .par_iter()
             .zip(&chunk.values)
-            .map(|(cells, values)| gene(&groups, rule, with_de, cells, values))
+            .map_init(Scratch::default, |scratch, (cells, values)| gene(&groups, rule, with_de, cells, values, scratch))
             .collect();
         for (k, out) in outs.into_iter().enumerate() {
             let j = range.start + k;
@@ -113,32 +113,52 @@ struct Groups<'a> {
     position: Option<&'a [u32]>,
 }
 
-fn gene(screen: &Groups<'_>, rule: MeanRule, with_de: bool, cells: &[u32], values: &[f64]) -> GeneOut {
+/// What the per-gene work reuses from one gene to the next (one per worker).
+#[derive(Default)]
+struct Scratch {
+    kept: Vec<(u32, f64)>,
+    /// The gene's non-zero values grouped by perturbation (`starts`), in cell order.
+    grouped: Vec<f64>,
+    starts: Vec<usize>,
+    fill: Vec<usize>,
+    keys: Vec<u32>,
+}
+
+fn gene(screen: &Groups<'_>, rule: MeanRule, with_de: bool, cells: &[u32], values: &[f64], s: &mut Scratch) -> GeneOut {
     let n_pert = screen.sizes.len();
     let p = rule.precision;
-    // The gene's non-zero values per perturbation, in cell order.
-    let mut by_pert: Vec<Vec<f64>> = vec![Vec::new(); n_pert];
-    let mut kept: Vec<(u32, f64)> = cells
-        .iter()
-        .zip(values)
-        .filter(|(&c, _)| screen.of_cell[c as usize] != u32::MAX)
-        .map(|(&c, &v)| (c, v))
-        .collect();
+    s.kept.clear();
+    s.kept.extend(
+        cells.iter().zip(values).filter(|(&c, _)| screen.of_cell[c as usize] != u32::MAX).map(|(&c, &v)| (c, v)),
+    );
     if let Some(pos) = screen.position {
-        kept.sort_by_key(|&(c, _)| pos[c as usize]);
+        s.kept.sort_by_key(|&(c, _)| pos[c as usize]);
     }
-    for (c, v) in kept {
-        by_pert[screen.of_cell[c as usize] as usize].push(v);
+    s.starts.clear();
+    s.starts.resize(n_pert + 1, 0);
+    for &(c, _) in &s.kept {
+        s.starts[screen.of_cell[c as usize] as usize + 1] += 1;
     }
+    for g in 0..n_pert {
+        s.starts[g + 1] += s.starts[g];
+    }
+    s.fill.clone_from(&s.starts);
+    s.grouped.resize(s.kept.len(), 0.0);
+    for &(c, v) in &s.kept {
+        let g = screen.of_cell[c as usize] as usize;
+        s.grouped[s.fill[g]] = v;
+        s.fill[g] += 1;
+    }
+    let group = |g: usize| s.starts[g]..s.starts[g + 1];
     let mut out = GeneOut {
         bulk: Vec::with_capacity(n_pert),
         centroid: Vec::with_capacity(n_pert),
         de_mean: Vec::new(),
         test: Vec::new(),
     };
-    for (g, v) in by_pert.iter().enumerate() {
+    for g in 0..n_pert {
         let n = screen.sizes[g] as f64;
-        let sum: f64 = v.iter().sum();
+        let sum: f64 = s.grouped[group(g)].iter().sum();
         // polars' mean of a float32 column is its float64 mean rounded to float32.
         out.bulk.push(p.round(sum / n));
         out.centroid.push(sum / n);
@@ -146,26 +166,44 @@ fn gene(screen: &Groups<'_>, rule: MeanRule, with_de: bool, cells: &[u32], value
     if !with_de {
         return out;
     }
-    out.de_mean = by_pert.iter().enumerate().map(|(g, v)| rule.pseudobulk(v, screen.sizes[g])).collect();
-    let sorted: Vec<Vec<f64>> = by_pert
-        .into_iter()
-        .map(|mut v| {
-            v.sort_unstable_by(f64::total_cmp);
-            v
-        })
-        .collect();
-    let control = SortedControl::new(&sorted[screen.control]);
+    out.de_mean = (0..n_pert).map(|g| rule.pseudobulk(&s.grouped[group(g)], screen.sizes[g])).collect();
+    for g in 0..n_pert {
+        let range = s.starts[g]..s.starts[g + 1];
+        sort_ascending(p, &mut s.grouped[range], &mut s.keys);
+    }
+    let control = SortedControl::new(&s.grouped[group(screen.control)]);
     let n_ref = screen.sizes[screen.control];
     out.test = (0..n_pert)
         .map(|g| {
             if g == screen.control {
                 (f64::NAN, f64::NAN)
             } else {
-                pdex::mann_whitney(&sorted[g], screen.sizes[g], &control, n_ref)
+                pdex::mann_whitney(&s.grouped[group(g)], screen.sizes[g], &control, n_ref)
             }
         })
         .collect();
     out
+}
+
+/// Sorts `v` ascending (IEEE total order). float32 values sort as 32-bit keys, about twice as
+/// fast as comparing them as f64.
+fn sort_ascending(p: Precision, v: &mut [f64], keys: &mut Vec<u32>) {
+    if p == Precision::F64 {
+        v.sort_unstable_by(f64::total_cmp);
+        return;
+    }
+    // The bits of a float32, flipped so that unsigned order is its total order.
+    let key = |x: f64| {
+        let b = (x as f32).to_bits();
+        b ^ (((b as i32) >> 31) as u32 | 0x8000_0000)
+    };
+    let value = |k: u32| f64::from(f32::from_bits(if k & 0x8000_0000 != 0 { k ^ 0x8000_0000 } else { !k }));
+    keys.clear();
+    keys.extend(v.iter().map(|&x| key(x)));
+    keys.sort_unstable();
+    for (x, &k) in v.iter_mut().zip(keys.iter()) {
+        *x = value(k);
+    }
 }
 
 /// pdex's table: perturbations (control excluded) in the screen's order, genes in var order.
@@ -202,5 +240,23 @@ fn de_table(screen: &Screen<'_>, de_mean: &[f64], tests: &[(f64, f64)]) -> DeTab
         features: screen.genes.clone(),
         rows,
         mean_precision: Some(p),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn float32_keys_sort_in_total_order() {
+        let tiny = 2f64.powi(-100);
+        let mut v = vec![3.5, -0.0, tiny, -2.0, 0.0, f64::from(f32::MAX), -tiny, 7.25, -7.25, 1.0];
+        let mut want = v.clone();
+        want.sort_by(f64::total_cmp);
+        sort_ascending(Precision::F32, &mut v, &mut Vec::new());
+        assert_eq!(
+            v.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            want.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
     }
 }
