@@ -53,12 +53,11 @@ pub fn baseline(screen: &Screen<'_>, summary: &Summary, obs_names: &[String]) ->
             indptr.push(data.len());
         }
     }
-    let rows = screen.rows_by_perturbation()?;
-    let control_cells: Vec<usize> = (0..screen.perturbation_of_cell.len())
-        .filter(|&c| screen.perturbation_of_cell[c] as usize == screen.control)
-        .collect();
-    for ((idx, vals), &cell) in rows[screen.control].iter().zip(&control_cells) {
-        names.push(obs_names[cell].clone());
+    let rows = screen.cell_rows()?;
+    let control_rows = &screen.rows_by_perturbation(&rows)[screen.control];
+    for &r in control_rows {
+        let (idx, vals) = rows.row(r);
+        names.push(obs_names[rows.cell(r)].clone());
         codes.push(screen.control as u32);
         indices.extend_from_slice(idx);
         data.extend_from_slice(vals);
@@ -71,6 +70,6 @@ pub fn baseline(screen: &Screen<'_>, summary: &Summary, obs_names: &[String]) ->
         obs_names: names,
         codes,
         perturbations: summary.perturbations.clone(),
-        control_cells: control_cells.len(),
+        control_cells: control_rows.len(),
     })
 }

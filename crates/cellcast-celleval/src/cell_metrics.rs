@@ -85,22 +85,20 @@ pub(crate) fn pearson_edistance(
     }
     let distances = |s: &Screen<'_>| -> Result<Vec<f64>> {
         reporter.note(&format!("{}: energy distances of {} perturbations", s.name, perturbations.len()));
-        let mut rows = s.rows_by_perturbation()?;
+        let rows = s.cell_rows()?;
+        let by_perturbation = s.rows_by_perturbation(&rows);
         let n_genes = s.n_genes();
         let precision = s.precision;
-        let stored: usize = rows.iter().flatten().map(|(idx, _)| idx.len()).sum();
-        let n_cells: usize = rows.iter().map(Vec::len).sum();
-        let dense = dense_kernel(stored as f64 / (n_cells * n_genes).max(1) as f64);
-        let control = Cells::new(std::mem::take(&mut rows[s.control]), n_genes, dense);
+        let cells = |g: usize, dense: bool| {
+            Cells::new(by_perturbation[g].iter().map(|&r| rows.row(r)).collect(), n_genes, dense)
+        };
+        let stored: usize = (0..rows.len()).map(|r| rows.row(r).0.len()).sum();
+        let dense = dense_kernel(stored as f64 / (rows.len() * n_genes).max(1) as f64);
+        let control = cells(s.control, dense);
         let sigma = mean_distance(precision, &control, None);
-        let sets: Vec<_> = perturbations
-            .iter()
-            .map(|p| std::mem::take(&mut rows[s.perturbations.iter().position(|q| q == p).expect("checked")]))
-            .collect();
-        Ok(sets
-            .into_par_iter()
-            .map(|set| energy_distance(precision, &Cells::new(set, n_genes, dense), &control, sigma))
-            .collect())
+        let groups: Vec<usize> =
+            perturbations.iter().map(|p| s.perturbations.iter().position(|q| q == p).expect("checked")).collect();
+        Ok(groups.into_par_iter().map(|g| energy_distance(precision, &cells(g, dense), &control, sigma)).collect())
     };
     let (dr, dp) = (distances(real)?, distances(pred)?);
     let r = cellcast_stats::correlation::pearson(&dr, &dp);

@@ -41,8 +41,8 @@ pub fn dense_kernel(density: f64) -> bool {
 }
 
 /// Cells (one perturbation's, or the control's), genes ascending.
-pub struct Cells {
-    rows: Vec<SparseRow>,
+pub struct Cells<'r> {
+    rows: Vec<SparseRow<'r>>,
     /// ‖row‖², summed in stored order (scipy's `csr_row_norms`).
     norms: Vec<f64>,
     /// A 128-bit fingerprint of each row: rows with the same fingerprint are the same profile,
@@ -60,16 +60,16 @@ enum Form {
     Sparse { starts: Vec<usize>, cells: Vec<u32>, values: Vec<f64> },
 }
 
-impl Cells {
+impl<'r> Cells<'r> {
     /// `dense`: take the dense kernel (see [`dense_kernel`]) if the copy fits.
-    pub fn new(rows: Vec<SparseRow>, n_genes: usize, dense: bool) -> Cells {
+    pub fn new(rows: Vec<SparseRow<'r>>, n_genes: usize, dense: bool) -> Cells<'r> {
         let norms = rows.iter().map(|(_, v)| v.iter().fold(0.0, |acc, x| acc + x * x)).collect();
         let fingerprints = rows
             .iter()
             .map(|(idx, v)| {
                 // Two independent FNV-1a style streams over the (gene, value) pairs.
                 let (mut a, mut b) = (0xcbf2_9ce4_8422_2325u64, 0x8422_2325_cbf2_9ce4u64);
-                for (&j, &x) in idx.iter().zip(v) {
+                for (&j, &x) in idx.iter().zip(v.iter()) {
                     let w = x.to_bits() ^ (u64::from(j) << 52);
                     a = (a ^ w).wrapping_mul(0x0000_0100_0000_01b3);
                     b = (b ^ w.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
@@ -82,7 +82,7 @@ impl Cells {
         } else {
             let mut starts = vec![0usize; n_genes + 1];
             for (idx, _) in &rows {
-                for &j in idx {
+                for &j in idx.iter() {
                     starts[j as usize + 1] += 1;
                 }
             }
@@ -93,7 +93,7 @@ impl Cells {
             let mut cells = vec![0u32; starts[n_genes]];
             let mut values = vec![0.0; starts[n_genes]];
             for (i, (idx, v)) in rows.iter().enumerate() {
-                for (&j, &x) in idx.iter().zip(v) {
+                for (&j, &x) in idx.iter().zip(v.iter()) {
                     cells[fill[j as usize]] = i as u32;
                     values[fill[j as usize]] = x;
                     fill[j as usize] += 1;
@@ -114,12 +114,12 @@ impl Cells {
 }
 
 /// `rows` as a genes × cells matrix.
-fn densify(rows: &[SparseRow], n_genes: usize) -> Mat<f64> {
+fn densify(rows: &[SparseRow<'_>], n_genes: usize) -> Mat<f64> {
     let mut m = Mat::<f64>::zeros(n_genes, rows.len());
     for (i, (idx, v)) in rows.iter().enumerate() {
         let col = m.col_mut(i);
         let col = col.try_as_col_major_mut().expect("a column of an owned matrix is contiguous").as_slice_mut();
-        for (&j, &x) in idx.iter().zip(v) {
+        for (&j, &x) in idx.iter().zip(v.iter()) {
             col[j as usize] = x;
         }
     }
@@ -128,7 +128,7 @@ fn densify(rows: &[SparseRow], n_genes: usize) -> Mat<f64> {
 
 /// The products of rows `r0..r0 + nb` of `a` with every row of `b`, into `out` (row r's
 /// products contiguous: `out[r * m..(r + 1) * m]`).
-fn products(a: &Cells, b: &Cells, r0: usize, nb: usize, out: &mut [f64]) {
+fn products(a: &Cells<'_>, b: &Cells<'_>, r0: usize, nb: usize, out: &mut [f64]) {
     let m = b.len();
     match &b.form {
         Form::Dense(bd) => {
@@ -147,7 +147,7 @@ fn products(a: &Cells, b: &Cells, r0: usize, nb: usize, out: &mut [f64]) {
             out.iter_mut().for_each(|d| *d = 0.0);
             for (r, (idx, v)) in a.rows[r0..r0 + nb].iter().enumerate() {
                 let dots = &mut out[r * m..(r + 1) * m];
-                for (&k, &x) in idx.iter().zip(v) {
+                for (&k, &x) in idx.iter().zip(v.iter()) {
                     let (lo, hi) = (starts[k as usize], starts[k as usize + 1]);
                     for (&j, &y) in cells[lo..hi].iter().zip(&values[lo..hi]) {
                         dots[j as usize] += x * y;
@@ -160,7 +160,7 @@ fn products(a: &Cells, b: &Cells, r0: usize, nb: usize, out: &mut [f64]) {
 
 /// The whole products of `a` with itself (column-major n × n, symmetric), computing the upper
 /// half only; `None` when they would not fit.
-fn self_products(a: &Cells) -> Option<Vec<f64>> {
+fn self_products(a: &Cells<'_>) -> Option<Vec<f64>> {
     let n = a.len();
     if n * n * 8 > MAX_GRAM_BYTES {
         return None;
@@ -181,7 +181,7 @@ fn self_products(a: &Cells) -> Option<Vec<f64>> {
         Form::Sparse { starts, cells, values } => {
             // Entry (i, j ≥ i) in column j, accumulated over row i's genes in order.
             for (i, (idx, v)) in a.rows.iter().enumerate() {
-                for (&k, &x) in idx.iter().zip(v) {
+                for (&k, &x) in idx.iter().zip(v.iter()) {
                     let (lo, hi) = (starts[k as usize], starts[k as usize + 1]);
                     let from = lo + cells[lo..hi].partition_point(|&c| (c as usize) < i);
                     for (&j, &y) in cells[from..hi].iter().zip(&values[from..hi]) {
@@ -202,8 +202,8 @@ fn self_products(a: &Cells) -> Option<Vec<f64>> {
 /// The distance matrix of `a` against `b`, row-major, a block of rows at a time.
 struct DistanceRows<'c> {
     p: Precision,
-    a: &'c Cells,
-    b: &'c Cells,
+    a: &'c Cells<'c>,
+    b: &'c Cells<'c>,
     same: bool,
     /// The whole self-products, when held (row i is column i).
     gram: Option<Vec<f64>>,
@@ -217,7 +217,7 @@ struct DistanceRows<'c> {
 }
 
 impl<'c> DistanceRows<'c> {
-    fn new(p: Precision, a: &'c Cells, b: Option<&'c Cells>) -> DistanceRows<'c> {
+    fn new(p: Precision, a: &'c Cells<'c>, b: Option<&'c Cells<'c>>) -> DistanceRows<'c> {
         let same = b.is_none();
         let b = b.unwrap_or(a);
         let m = b.len();
@@ -295,7 +295,7 @@ impl Leaves for DistanceRows<'_> {
 
 /// The mean Euclidean distance between the rows of `a` and of `b` (`b = None`: `a` against
 /// itself, diagonal zero), as `sklearn.metrics.pairwise_distances(a, b).mean()`.
-pub fn mean_distance(p: Precision, a: &Cells, b: Option<&Cells>) -> f64 {
+pub fn mean_distance(p: Precision, a: &Cells<'_>, b: Option<&Cells<'_>>) -> f64 {
     let (n, m) = (a.len(), b.unwrap_or(a).len());
     if n == 0 || m == 0 {
         return f64::NAN;
@@ -306,7 +306,7 @@ pub fn mean_distance(p: Precision, a: &Cells, b: Option<&Cells>) -> f64 {
 
 /// The energy distance between `x` and the control `control`, given the control's mean
 /// self-distance: 2δ − σx − σc, in precision `p`.
-pub fn energy_distance(p: Precision, x: &Cells, control: &Cells, sigma_control: f64) -> f64 {
+pub fn energy_distance(p: Precision, x: &Cells<'_>, control: &Cells<'_>, sigma_control: f64) -> f64 {
     let sigma_x = mean_distance(p, x, None);
     let delta = mean_distance(p, x, Some(control));
     p.round(p.round(2.0 * delta - sigma_x) - sigma_control)
@@ -316,9 +316,9 @@ pub fn energy_distance(p: Precision, x: &Cells, control: &Cells, sigma_control: 
 mod tests {
     use super::*;
 
-    fn points() -> Vec<SparseRow> {
+    fn points() -> Vec<SparseRow<'static>> {
         // Points 0, 3 and 4 on a line, and (1, 2) in the plane.
-        vec![(vec![], vec![]), (vec![0], vec![3.0]), (vec![0], vec![4.0]), (vec![0, 1], vec![1.0, 2.0])]
+        vec![(&[], &[]), (&[0], &[3.0]), (&[0], &[4.0]), (&[0, 1], &[1.0, 2.0])]
     }
 
     #[test]
@@ -327,7 +327,7 @@ mod tests {
             let a = Cells::new(points()[..3].to_vec(), 2, dense);
             // Self distances 0,3,4 / 3,0,1 / 4,1,0 → mean 16/9.
             assert!((mean_distance(Precision::F64, &a, None) - 16.0 / 9.0).abs() < 1e-15);
-            let b = Cells::new(vec![(vec![0], vec![1.0])], 2, dense);
+            let b = Cells::new(vec![(&[0], &[1.0])], 2, dense);
             assert!((mean_distance(Precision::F64, &a, Some(&b)) - 6.0 / 3.0).abs() < 1e-15);
             // Against (1, 2): √5, √8, √13.
             let c = Cells::new(points()[3..].to_vec(), 2, !dense);
@@ -341,9 +341,9 @@ mod tests {
     fn blocks_give_numpys_row_major_pairwise_sum() {
         // 300 × 300 distances (more than one leaf per row, rows split across leaves), summed
         // block by block, equal the float32 pairwise sum of the whole matrix.
-        let rows: Vec<SparseRow> = (0..300)
-            .map(|i| (vec![0, 1], vec![((i * 37 % 101) as f64 * 0.013).sin() as f32 as f64, (i % 7) as f64]))
-            .collect();
+        let values: Vec<[f64; 2]> =
+            (0..300).map(|i| [((i * 37 % 101) as f64 * 0.013).sin() as f32 as f64, (i % 7) as f64]).collect();
+        let rows: Vec<SparseRow<'_>> = values.iter().map(|v| (&[0u32, 1][..], &v[..])).collect();
         let cells = Cells::new(rows.clone(), 2, false);
         let p = Precision::F32;
         let mut whole = Vec::new();

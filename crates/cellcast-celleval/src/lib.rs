@@ -68,7 +68,9 @@ pub struct EvaluateOptions<'a> {
     /// DE tables to use instead of computing them (`--de-real`, `--de-pred`).
     pub de_real: Option<&'a Path>,
     pub de_pred: Option<&'a Path>,
-    /// Bytes of gathered values held at once per file (the memory bound of the DE pass).
+    /// Bytes of expression values held per file: a file whose values fit is read once and kept
+    /// (12 bytes a stored value), a larger one is streamed again for every pass; and the values
+    /// the DE pass gathers at once.
     pub memory_budget: u64,
     /// Also compute the data ceiling, with this seed (`--ceiling`, `--ceiling-seed`).
     pub ceiling_seed: Option<u64>,
@@ -317,6 +319,7 @@ pub fn log1p_differential_expression(
         scale: Some(Scale::Log1p),
         allow_discrete: false,
         keep: None,
+        hold_bytes: opts.memory_budget,
     };
     let screen = Screen::open(src, &ro)?;
     let summary = summarize(&screen, true, opts, reporter)?;
@@ -335,6 +338,7 @@ fn open_screen<'s>(
         scale,
         allow_discrete: opts.allow_discrete,
         keep,
+        hold_bytes: opts.memory_budget,
     };
     Screen::open(src, &ro)
 }

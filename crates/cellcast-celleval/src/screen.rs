@@ -6,10 +6,17 @@
 //! scale as cell-eval's `guess_is_lognorm` does (integers → raw counts, normalised by
 //! `sc.pp.normalize_total` to the file's median total and log1p-transformed; decimals → log1p
 //! already, refused when negative or ≥ 15) unless the caller declares it. [`Screen::gene_chunk`]
-//! then streams `X` again and hands back a range of genes, each as its (cell, normalised value)
-//! pairs in cell order — as many genes per pass as the memory budget allows.
+//! then hands back a range of genes, each as its (cell, normalised value) pairs in cell order —
+//! as many genes per pass as the memory budget allows — and [`Screen::cell_rows`] the cells'
+//! normalised rows. When the file's stored values fit the budget the first pass keeps them
+//! ([`CellRows`], normalised once) and the file is read only once; otherwise every pass streams
+//! `X` again.
 
+use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use cellcast_data::anndata::CellSource;
 use cellcast_data::h5ad::{MatrixEncoding, ValueType};
@@ -74,6 +81,9 @@ pub struct ReadOptions<'a> {
     pub allow_discrete: bool,
     /// Only these cells (a cell-type split); `None` reads all.
     pub keep: Option<&'a [bool]>,
+    /// Keep the values read in memory when they take at most this many bytes
+    /// ([`CellRows::BYTES_PER_VALUE`] each); 0 streams the file on every pass.
+    pub hold_bytes: u64,
 }
 
 /// A file opened for evaluation (see the [module documentation](self)).
@@ -105,6 +115,60 @@ pub struct Screen<'a> {
     /// For a reordered subset ([`Screen::subset`]): each cell's position in it. Sums run in this
     /// order, as they run over the rows of the subset's AnnData in cell-eval.
     pub position: Option<Vec<u32>>,
+    /// The kept cells' normalised values, when they fit the budget (shared with subsets).
+    held: Option<Arc<CellRows>>,
+}
+
+/// Cells' non-zero values, row by row (compressed), in file order.
+#[derive(Debug, Clone, Default)]
+pub struct CellRows {
+    /// The file row of each row.
+    cells: Vec<u32>,
+    indptr: Vec<usize>,
+    genes: Vec<u32>,
+    values: Vec<f64>,
+}
+
+impl CellRows {
+    /// Memory per value held: its gene (u32) and its value (f64).
+    pub const BYTES_PER_VALUE: u64 = 12;
+
+    fn with_capacity(rows: usize, values: usize) -> CellRows {
+        let mut indptr = Vec::with_capacity(rows + 1);
+        indptr.push(0);
+        CellRows {
+            cells: Vec::with_capacity(rows),
+            indptr,
+            genes: Vec::with_capacity(values),
+            values: Vec::with_capacity(values),
+        }
+    }
+
+    fn push(&mut self, cell: usize, genes: &[u32], values: &[f64]) {
+        self.cells.push(cell as u32);
+        self.genes.extend_from_slice(genes);
+        self.values.extend_from_slice(values);
+        self.indptr.push(self.values.len());
+    }
+
+    pub fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+
+    /// The file row of row `r`.
+    pub fn cell(&self, r: usize) -> usize {
+        self.cells[r] as usize
+    }
+
+    /// Row `r`: (gene indices ascending, values).
+    pub fn row(&self, r: usize) -> (&[u32], &[f64]) {
+        let span = self.indptr[r]..self.indptr[r + 1];
+        (&self.genes[span.clone()], &self.values[span])
+    }
 }
 
 /// What the first pass sees of the values.
@@ -181,6 +245,9 @@ impl<'a> Screen<'a> {
         let mut totals = vec![0.0f64; n_obs];
         let mut gene_nnz = vec![0u64; n_vars];
         let mut scan = ValueScan { has_decimals: false, min: f64::INFINITY, max: f64::NEG_INFINITY };
+        let mut held = (info.stored.saturating_mul(CellRows::BYTES_PER_VALUE) <= opts.hold_bytes)
+            .then(|| CellRows::with_capacity(n_obs, info.stored as usize));
+        let (mut genes, mut values) = (Vec::new(), Vec::new());
         for block in src.row_blocks(None, block_rows)? {
             let block = block?;
             for r in 0..block.rows.n_rows() {
@@ -189,12 +256,14 @@ impl<'a> Screen<'a> {
                     continue;
                 }
                 let (idx, vals) = block.rows.row(r);
-                let mut stored = 0usize;
+                genes.clear();
+                values.clear();
                 for (&j, &v) in idx.iter().zip(vals) {
                     if v == 0.0 {
                         continue;
                     }
-                    stored += 1;
+                    genes.push(j);
+                    values.push(v);
                     gene_nnz[j as usize] += 1;
                     totals[cell] += v;
                     if v - v.trunc() > 1e-3 {
@@ -203,9 +272,12 @@ impl<'a> Screen<'a> {
                     scan.min = scan.min.min(v);
                     scan.max = scan.max.max(v);
                 }
-                if stored < n_vars {
+                if values.len() < n_vars {
                     scan.min = scan.min.min(0.0);
                     scan.max = scan.max.max(0.0);
+                }
+                if let Some(h) = &mut held {
+                    h.push(cell, &genes, &values);
                 }
             }
         }
@@ -216,6 +288,14 @@ impl<'a> Screen<'a> {
             // Integers left as they are (--allow-discrete): cell-eval's pseudobulks of them are
             // float64.
             precision = Precision::F64;
+        }
+        if let (Some(h), Some(factors)) = (&mut held, &size_factor) {
+            for r in 0..h.cells.len() {
+                let mut normalize = CellValues::new(precision, Some(factors[h.cells[r] as usize]));
+                for v in &mut h.values[h.indptr[r]..h.indptr[r + 1]] {
+                    *v = normalize.value(*v);
+                }
+            }
         }
         Ok(Screen {
             src,
@@ -232,6 +312,7 @@ impl<'a> Screen<'a> {
             gene_nnz,
             block_rows,
             position: None,
+            held: held.map(Arc::new),
         })
     }
 
@@ -282,6 +363,7 @@ impl<'a> Screen<'a> {
             gene_nnz: self.gene_nnz.clone(),
             block_rows: self.block_rows,
             position: Some(position),
+            held: self.held.clone(),
         })
     }
 
@@ -304,12 +386,39 @@ impl<'a> Screen<'a> {
     }
 
     /// How `cell`'s values are read.
-    pub(crate) fn normalizer(&self, cell: usize) -> CellValues {
-        CellValues {
-            precision: self.precision,
-            factor: self.size_factor.as_ref().map(|f| f[cell]),
-            memo: [f64::NAN; 64],
+    fn normalizer(&self, cell: usize) -> CellValues {
+        CellValues::new(self.precision, self.size_factor.as_ref().map(|f| f[cell]))
+    }
+
+    /// Calls `f(cell, genes, values)` for every kept cell in file order, with its non-zero
+    /// values normalised: from memory when held, streamed from the file otherwise.
+    fn for_each_row(&self, f: &mut RowVisitor<'_>) -> Result<()> {
+        if let Some(h) = &self.held {
+            each_held_row(h, &self.perturbation_of_cell, f);
+            return Ok(());
         }
+        let (mut genes, mut values) = (Vec::new(), Vec::new());
+        for block in self.src.row_blocks(None, self.block_rows)? {
+            let block = block?;
+            for r in 0..block.rows.n_rows() {
+                let cell = block.start + r;
+                if self.perturbation_of_cell[cell] == u32::MAX {
+                    continue;
+                }
+                let (idx, vals) = block.rows.row(r);
+                let mut normalize = self.normalizer(cell);
+                genes.clear();
+                values.clear();
+                for (&j, &v) in idx.iter().zip(vals) {
+                    if v != 0.0 {
+                        genes.push(j);
+                        values.push(normalize.value(v));
+                    }
+                }
+                f(cell, &genes, &values);
+            }
+        }
+        Ok(())
     }
 
     /// Gene ranges whose gathered values fit `budget_bytes` each (one range at least one gene).
@@ -334,36 +443,67 @@ impl<'a> Screen<'a> {
     }
 
     /// The genes `range`, each as (kept cell, normalised non-zero value) pairs in cell order.
+    /// Held values are gathered in parallel, a share of the genes per worker.
     pub fn gene_chunk(&self, range: Range<usize>) -> Result<GeneChunk> {
-        let width = range.len();
-        let mut cells: Vec<Vec<u32>> =
-            (0..width).map(|k| Vec::with_capacity(self.gene_nnz[range.start + k] as usize)).collect();
-        let mut values: Vec<Vec<f64>> = cells.iter().map(|c| Vec::with_capacity(c.capacity())).collect();
-        for block in self.src.row_blocks(None, self.block_rows)? {
-            let block = block?;
-            for r in 0..block.rows.n_rows() {
-                let cell = block.start + r;
-                if self.perturbation_of_cell[cell] == u32::MAX {
-                    continue;
-                }
-                let (idx, vals) = block.rows.row(r);
-                let mut normalize = self.normalizer(cell);
-                let lo = idx.partition_point(|&j| (j as usize) < range.start);
-                for (&j, &v) in idx[lo..].iter().zip(&vals[lo..]) {
-                    let j = j as usize;
-                    if j >= range.end {
-                        break;
-                    }
-                    if v == 0.0 {
-                        continue;
-                    }
-                    cells[j - range.start].push(cell as u32);
-                    values[j - range.start].push(normalize.value(v));
-                }
-            }
+        let (nnz, of_cell) = (&self.gene_nnz, &self.perturbation_of_cell);
+        let Some(held) = &self.held else {
+            return gather(range, nnz, &mut |f| self.for_each_row(f));
+        };
+        let step = range.len().div_ceil(rayon::current_num_threads()).max(1);
+        let parts: Vec<Range<usize>> =
+            (range.start..range.end).step_by(step).map(|a| a..(a + step).min(range.end)).collect();
+        let pieces = parts
+            .into_par_iter()
+            .map(|r| {
+                gather(r, nnz, &mut |f| {
+                    each_held_row(held, of_cell, f);
+                    Ok(())
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut chunk = GeneChunk { start: range.start, cells: Vec::new(), values: Vec::new() };
+        for piece in pieces {
+            chunk.cells.extend(piece.cells);
+            chunk.values.extend(piece.values);
         }
-        Ok(GeneChunk { start: range.start, cells, values })
+        Ok(chunk)
     }
+}
+
+/// [`Screen::for_each_row`] over held rows.
+fn each_held_row(held: &CellRows, perturbation_of_cell: &[u32], f: &mut RowVisitor<'_>) {
+    for r in 0..held.len() {
+        let cell = held.cell(r);
+        if perturbation_of_cell[cell] != u32::MAX {
+            let (genes, values) = held.row(r);
+            f(cell, genes, values);
+        }
+    }
+}
+
+/// What receives a cell's row: (cell, gene indices, values).
+type RowVisitor<'a> = dyn FnMut(usize, &[u32], &[f64]) + 'a;
+
+/// Rows, as [`Screen::for_each_row`] gives them.
+type EachRow<'a> = dyn FnMut(&mut RowVisitor<'_>) -> Result<()> + 'a;
+
+/// The (cell, value) pairs of each gene of `range`, from the rows `each_row` gives
+/// (`gene_nnz`: values per gene, for capacity).
+fn gather(range: Range<usize>, gene_nnz: &[u64], each_row: &mut EachRow<'_>) -> Result<GeneChunk> {
+    let mut cells: Vec<Vec<u32>> = range.clone().map(|j| Vec::with_capacity(gene_nnz[j] as usize)).collect();
+    let mut values: Vec<Vec<f64>> = cells.iter().map(|c| Vec::with_capacity(c.capacity())).collect();
+    each_row(&mut |cell, idx, vals| {
+        let lo = idx.partition_point(|&j| (j as usize) < range.start);
+        for (&j, &v) in idx[lo..].iter().zip(&vals[lo..]) {
+            let j = j as usize;
+            if j >= range.end {
+                break;
+            }
+            cells[j - range.start].push(cell as u32);
+            values[j - range.start].push(v);
+        }
+    })?;
+    Ok(GeneChunk { start: range.start, cells, values })
 }
 
 /// One cell's stored values as cell-eval reads them: log1p(x / factor) in the working precision
@@ -377,6 +517,10 @@ pub(crate) struct CellValues {
 }
 
 impl CellValues {
+    fn new(precision: Precision, factor: Option<f64>) -> CellValues {
+        CellValues { precision, factor, memo: [f64::NAN; 64] }
+    }
+
     #[inline]
     pub fn value(&mut self, v: f64) -> f64 {
         let Some(f) = self.factor else { return v };
@@ -393,7 +537,7 @@ impl CellValues {
 }
 
 /// One cell's non-zero values: (gene indices, values).
-pub type SparseRow = (Vec<u32>, Vec<f64>);
+pub type SparseRow<'r> = (&'r [u32], &'r [f64]);
 
 /// Genes `start..start + cells.len()`: for each, its kept cells with a non-zero value (in cell
 /// order) and those values, normalised.
@@ -514,42 +658,32 @@ pub(crate) fn preview(items: &[String]) -> String {
 }
 
 impl Screen<'_> {
-    /// Every kept cell's normalised row, by perturbation: for each perturbation, its cells (in
-    /// file order) as sparse rows (gene indices, values).
-    pub fn rows_by_perturbation(&self) -> Result<Vec<Vec<SparseRow>>> {
-        let mut out: Vec<Vec<SparseRow>> = self.sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
-        let mut cells: Vec<Vec<usize>> = self.sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
-        for block in self.src.row_blocks(None, self.block_rows)? {
-            let block = block?;
-            for r in 0..block.rows.n_rows() {
-                let cell = block.start + r;
-                let g = self.perturbation_of_cell[cell];
-                if g == u32::MAX {
-                    continue;
-                }
-                let (idx, vals) = block.rows.row(r);
-                let mut normalize = self.normalizer(cell);
-                let mut ids = Vec::with_capacity(idx.len());
-                let mut values = Vec::with_capacity(idx.len());
-                for (&j, &v) in idx.iter().zip(vals) {
-                    if v == 0.0 {
-                        continue;
-                    }
-                    ids.push(j);
-                    values.push(normalize.value(v));
-                }
-                out[g as usize].push((ids, values));
-                cells[g as usize].push(cell);
+    /// The kept cells' normalised rows: the held ones, or read now.
+    pub fn cell_rows(&self) -> Result<Cow<'_, CellRows>> {
+        if let Some(h) = &self.held {
+            return Ok(Cow::Borrowed(h.as_ref()));
+        }
+        let mut rows =
+            CellRows::with_capacity(self.perturbation_of_cell.len(), self.gene_nnz.iter().sum::<u64>() as usize);
+        self.for_each_row(&mut |cell, genes, values| rows.push(cell, genes, values))?;
+        Ok(Cow::Owned(rows))
+    }
+
+    /// For each perturbation, the rows of `rows` (from [`Screen::cell_rows`]) holding its cells,
+    /// in the order cell-eval sees them (file order, or a subset's positions).
+    pub fn rows_by_perturbation(&self, rows: &CellRows) -> Vec<Vec<usize>> {
+        let mut out: Vec<Vec<usize>> = self.sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
+        for r in 0..rows.len() {
+            let g = self.perturbation_of_cell[rows.cell(r)];
+            if g != u32::MAX {
+                out[g as usize].push(r);
             }
         }
         if let Some(pos) = &self.position {
-            for (rows, cells) in out.iter_mut().zip(&cells) {
-                let mut order: Vec<usize> = (0..rows.len()).collect();
-                order.sort_by_key(|&k| pos[cells[k]]);
-                let taken: Vec<SparseRow> = order.iter().map(|&k| std::mem::take(&mut rows[k])).collect();
-                *rows = taken;
+            for list in &mut out {
+                list.sort_by_key(|&r| pos[rows.cell(r)]);
             }
         }
-        Ok(out)
+        out
     }
 }

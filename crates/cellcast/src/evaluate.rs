@@ -54,7 +54,8 @@ pub struct EvaluateOptions<'a> {
     /// DE tables to use instead of computing them.
     pub de_real: Option<PathBuf>,
     pub de_pred: Option<PathBuf>,
-    /// Bytes of gathered expression values held at once per file.
+    /// Bytes of expression values held per file: a file that fits is read once and kept, a
+    /// larger one streamed on every pass; also the values the DE pass gathers at once.
     pub memory_budget: u64,
     /// Also estimate the data ceiling (cell-eval's `--ceiling`) with this seed.
     pub ceiling_seed: Option<u64>,
