@@ -258,6 +258,9 @@ impl<'a> Screen<'a> {
                 let (idx, vals) = block.rows.row(r);
                 genes.clear();
                 values.clear();
+                // Per-row accumulators in registers (the values are finite: the reader refuses
+                // others); the total sums in stored order, as before.
+                let (mut total, mut lo, mut hi, mut decimals) = (0.0, f64::INFINITY, f64::NEG_INFINITY, false);
                 for (&j, &v) in idx.iter().zip(vals) {
                     if v == 0.0 {
                         continue;
@@ -265,17 +268,18 @@ impl<'a> Screen<'a> {
                     genes.push(j);
                     values.push(v);
                     gene_nnz[j as usize] += 1;
-                    totals[cell] += v;
-                    if v - v.trunc() > 1e-3 {
-                        scan.has_decimals = true;
-                    }
-                    scan.min = scan.min.min(v);
-                    scan.max = scan.max.max(v);
+                    total += v;
+                    decimals |= has_decimals(v);
+                    lo = if v < lo { v } else { lo };
+                    hi = if v > hi { v } else { hi };
                 }
+                totals[cell] = total;
+                scan.has_decimals |= decimals;
                 if values.len() < n_vars {
-                    scan.min = scan.min.min(0.0);
-                    scan.max = scan.max.max(0.0);
+                    (lo, hi) = (lo.min(0.0), hi.max(0.0));
                 }
+                scan.min = scan.min.min(lo);
+                scan.max = scan.max.max(hi);
                 if let Some(h) = &mut held {
                     h.push(cell, &genes, &values);
                 }
@@ -547,6 +551,14 @@ pub struct GeneChunk {
     pub values: Vec<Vec<f64>>,
 }
 
+/// cell-eval's test of a value for decimals: `v − trunc(v) > 1e-3`. Through an integer cast,
+/// which truncates as `trunc` does but inline (`trunc` is a library call on baseline x86-64);
+/// every float beyond 2^52 is whole.
+#[inline]
+fn has_decimals(v: f64) -> bool {
+    v.abs() < 4_503_599_627_370_496.0 && v - (v as i64) as f64 > 1e-3
+}
+
 /// cell-eval's `guess_is_lognorm` and `_convert_to_normlog`, or the caller's declaration.
 fn decide_scale(
     name: &str,
@@ -685,5 +697,19 @@ impl Screen<'_> {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_found_as_cell_eval_finds_them() {
+        // −2.5 − trunc(−2.5) = −0.5: cell-eval's test does not see negative decimals either.
+        for (v, want) in [(3.0, false), (3.0005, false), (3.5, true), (-2.5, false), (1e300, false), (0.002, true)] {
+            assert_eq!(has_decimals(v), v - v.trunc() > 1e-3, "{v}");
+            assert_eq!(has_decimals(v), want, "{v}");
+        }
     }
 }
