@@ -24,6 +24,7 @@ macro_rules! outln {
 
 mod args;
 mod chem_cmd;
+mod compare_cmd;
 mod demo;
 mod evaluate_cmd;
 mod genetic_cmd;
@@ -67,6 +68,10 @@ enum Command {
     /// Score a prediction file against the truth with an official metric.
     #[command(long_about = score_cmd::LONG_ABOUT)]
     Score(score_cmd::ScoreArgs),
+    /// Compare several models' predictions of one truth: official metric and panel, paired
+    /// bootstrap CIs and p-values, rank agreement, and a report.
+    #[command(long_about = compare_cmd::LONG_ABOUT)]
+    Compare(compare_cmd::CompareArgs),
     /// List every metric: name, direction, inputs and the reference it reproduces.
     Metrics {
         /// Print the registry as JSON instead of a table.
@@ -428,6 +433,7 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Score(args) => score_cmd::run(&args),
+        Command::Compare(args) => compare_cmd::run(&args),
         Command::Run(args) => run_cmd::run(&args),
         Command::Metrics { json } => report::print_registry(json),
         Command::De(DeCommand::Limma(a)) => stats_cmd::limma(&a.expr, &a.groups, &a.control, &a.out, &a.ids.id_column),

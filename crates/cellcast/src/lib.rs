@@ -25,6 +25,7 @@ mod observer;
 
 pub mod cells;
 pub mod chem;
+pub mod compare;
 pub mod de;
 pub mod demo;
 pub mod evaluate;

@@ -103,8 +103,120 @@ fn check_truth(info: &MetricInfo, truth: &WideTable) -> Result<()> {
 /// the outcome and also go to the observer.
 pub fn score(opts: &ScoreOptions, observer: &dyn Observer) -> Result<ScoreOutcome> {
     let (info, params) = opts.validate()?;
+    let aligned = align(opts, info)?;
+    let result = cellcast_metrics::score(info, aligned.inputs(), &params)?;
+    for w in &result.warnings {
+        observer.warning(w);
+    }
+    let params = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    Ok(ScoreOutcome { score: result, params })
+}
+
+/// The truth and a prediction read, checked and aligned row by row as [`score`] does it: what
+/// a metric reads, owned, so it can be scored again on other rows (`compare`'s bootstrap).
+#[derive(Debug, Clone)]
+pub(crate) enum Aligned {
+    Matrix {
+        ids: Vec<String>,
+        targets: Vec<String>,
+        truth: Matrix,
+        pred: Matrix,
+        weights: Option<Matrix>,
+        baseline: Option<Matrix>,
+    },
+    Labels {
+        ids: Vec<String>,
+        label_names: Vec<String>,
+        truth: Matrix,
+        scores: Matrix,
+        groups: Option<Vec<Option<String>>>,
+    },
+    Ranking {
+        ids: Vec<String>,
+        candidates: Vec<String>,
+        targets: Vec<Vec<String>>,
+        scores: Matrix,
+    },
+}
+
+impl Aligned {
+    pub(crate) fn inputs(&self) -> Inputs<'_> {
+        match self {
+            Aligned::Matrix { ids, targets, truth, pred, weights, baseline } => Inputs::Matrix(MatrixInputs {
+                ids,
+                targets,
+                truth,
+                pred,
+                weights: weights.as_ref(),
+                baseline: baseline.as_ref(),
+            }),
+            Aligned::Labels { ids, label_names, truth, scores, groups } => {
+                Inputs::Labels(LabelInputs { ids, label_names, truth, scores, groups: groups.as_deref() })
+            }
+            Aligned::Ranking { ids, candidates, targets, scores } => {
+                Inputs::Ranking(RankingInputs { ids, candidates, targets, scores })
+            }
+        }
+    }
+
+    /// The truth's row ids, in row order.
+    pub(crate) fn ids(&self) -> &[String] {
+        match self {
+            Aligned::Matrix { ids, .. } | Aligned::Labels { ids, .. } | Aligned::Ranking { ids, .. } => ids,
+        }
+    }
+
+    /// Each row's group (`--group-by`), when the metric groups rows.
+    pub(crate) fn groups(&self) -> Option<&[Option<String>]> {
+        match self {
+            Aligned::Labels { groups, .. } => groups.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The rows `rows`, in that order; a row may repeat: `(row, copy)` with copy > 0 renames its
+    /// id (and group) `NAME#copy`, so that every row and group of a resample stays distinct.
+    pub(crate) fn select(&self, rows: &[(usize, u32)]) -> Aligned {
+        let at: Vec<usize> = rows.iter().map(|&(r, _)| r).collect();
+        let rename = |names: &[String]| -> Vec<String> {
+            rows.iter().map(|&(r, k)| if k == 0 { names[r].clone() } else { format!("{}#{k}", names[r]) }).collect()
+        };
+        match self {
+            Aligned::Matrix { ids, targets, truth, pred, weights, baseline } => Aligned::Matrix {
+                ids: rename(ids),
+                targets: targets.clone(),
+                truth: truth.select_rows(&at),
+                pred: pred.select_rows(&at),
+                weights: weights.as_ref().map(|w| w.select_rows(&at)),
+                baseline: baseline.as_ref().map(|b| b.select_rows(&at)),
+            },
+            Aligned::Labels { ids, label_names, truth, scores, groups } => Aligned::Labels {
+                ids: rename(ids),
+                label_names: label_names.clone(),
+                truth: truth.select_rows(&at),
+                scores: scores.select_rows(&at),
+                groups: groups.as_ref().map(|g| {
+                    rows.iter()
+                        .map(|&(r, k)| {
+                            g[r].as_ref().map(|name| if k == 0 { name.clone() } else { format!("{name}#{k}") })
+                        })
+                        .collect()
+                }),
+            },
+            Aligned::Ranking { ids, candidates, targets, scores } => Aligned::Ranking {
+                ids: rename(ids),
+                candidates: candidates.clone(),
+                targets: at.iter().map(|&r| targets[r].clone()).collect(),
+                scores: scores.select_rows(&at),
+            },
+        }
+    }
+}
+
+/// Reads and aligns the tables of `opts` for the metric `info` (see [`score`]).
+pub(crate) fn align(opts: &ScoreOptions, info: &MetricInfo) -> Result<Aligned> {
     let id = opts.id_column.as_str();
-    let result = match info.input() {
+    Ok(match info.input() {
         InputKind::Matrix => {
             // The tables are independent: parse them on separate threads (parsing dominates).
             let (truth, pred, weights, baseline) = std::thread::scope(|scope| {
@@ -132,15 +244,14 @@ pub fn score(opts: &ScoreOptions, observer: &dyn Observer) -> Result<ScoreOutcom
             };
             let weights = align(weights, "weights")?;
             let baseline = align(baseline, "baseline")?;
-            let inputs = MatrixInputs {
-                ids: &truth.ids,
-                targets: &truth.columns,
-                truth: &truth.values,
-                pred: &pred_values,
-                weights: weights.as_ref(),
-                baseline: baseline.as_ref(),
-            };
-            cellcast_metrics::score(info, Inputs::Matrix(inputs), &params)?
+            Aligned::Matrix {
+                ids: truth.ids,
+                targets: truth.columns,
+                truth: truth.values,
+                pred: pred_values,
+                weights,
+                baseline,
+            }
         }
         InputKind::Labels => {
             // The prediction's score columns name the labels; other truth columns (SMILES, gene,
@@ -166,15 +277,8 @@ pub fn score(opts: &ScoreOptions, observer: &dyn Observer) -> Result<ScoreOutcom
             check_truth(info, &truth)?;
             let scores = aligned_values(&truth, &pred)
                 .context("aligning the prediction to the truth (one score column per label, named like it)")?;
-            let groups = opts.group_by.as_deref().and_then(|g| truth.text_column(g)).map(Vec::as_slice);
-            let inputs = LabelInputs {
-                ids: &truth.ids,
-                label_names: &truth.columns,
-                truth: &truth.values,
-                scores: &scores,
-                groups,
-            };
-            cellcast_metrics::score(info, Inputs::Labels(inputs), &params)?
+            let groups = opts.group_by.as_deref().and_then(|g| truth.text_column(g)).cloned();
+            Aligned::Labels { ids: truth.ids, label_names: truth.columns, truth: truth.values, scores, groups }
         }
         InputKind::Ranking => {
             let truth = opts
@@ -190,16 +294,9 @@ pub fn score(opts: &ScoreOptions, observer: &dyn Observer) -> Result<ScoreOutcom
                 .flatten()
                 .map(|cell| cell.as_deref().map(parse_targets).unwrap_or_default())
                 .collect();
-            let inputs =
-                RankingInputs { ids: &truth.ids, candidates: &pred.columns, targets: &targets, scores: &scores };
-            cellcast_metrics::score(info, Inputs::Ranking(inputs), &params)?
+            Aligned::Ranking { ids: truth.ids, candidates: pred.columns, targets, scores }
         }
-    };
-    for w in &result.warnings {
-        observer.warning(w);
-    }
-    let params = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    Ok(ScoreOutcome { score: result, params })
+    })
 }
 
 /// One metric of the registry, as `cellcast metrics` lists it.

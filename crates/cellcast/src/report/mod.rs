@@ -3,6 +3,7 @@
 //! was asked for — so the CLI, the Python package and tests render the same text.
 
 pub mod calibration;
+pub mod compare;
 pub mod plot;
 pub mod programs;
 
@@ -23,6 +24,40 @@ pub fn fmt(v: f64) -> String {
         format!("{v:.6e}")
     } else {
         format!("{v:.6}")
+    }
+}
+
+/// `v` with as many decimals as a quantity that varies over `span` needs (two significant
+/// digits of the span), no more: 3.854 and −0.005, not 3.853912 and −0.004871.
+pub fn fmt_sig(v: f64, span: f64) -> String {
+    if !v.is_finite() {
+        return if v.is_nan() { "NaN".into() } else { format!("{v}") };
+    }
+    let scale = if span.is_finite() && span > 0.0 { span } else { v.abs().max(1e-12) };
+    let decimals = (1.0 - scale.log10().floor()).clamp(0.0, 12.0) as usize;
+    let s = format!("{v:.decimals$}");
+    // No "-0.000".
+    if s.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
+        s.trim_start_matches('-').to_string()
+    } else {
+        s
+    }
+}
+
+/// A p-value as a reader takes it: "< 0.001" when no resample crossed zero (the bootstrap
+/// cannot say more with `1 / resolution` resamples), else two significant digits.
+pub fn fmt_p(p: f64, resolution: f64) -> String {
+    if p.is_nan() {
+        return "n/a".into();
+    }
+    if p <= resolution {
+        return format!("< {}", fmt_sig(resolution, resolution * 10.0).trim_end_matches('0'));
+    }
+    if p >= 0.1 {
+        format!("{p:.2}")
+    } else {
+        let decimals = (1.0 - p.log10().floor()) as usize;
+        format!("{p:.decimals$}")
     }
 }
 

@@ -69,6 +69,157 @@ pub fn dot_plot(title: &str, axis: &str, rows: &[Row]) -> String {
     s
 }
 
+/// One row of a forest plot: a difference with its interval.
+pub struct ForestRow<'a> {
+    pub label: &'a str,
+    pub delta: f64,
+    pub interval: (f64, f64),
+    pub highlight: bool,
+}
+
+/// Tick positions for `lo..hi`: about five steps of 1, 2 or 5 × 10^k, and the decimals they need.
+pub fn ticks(lo: f64, hi: f64) -> (Vec<f64>, usize) {
+    let span = (hi - lo).abs().max(1e-12);
+    let raw = span / 5.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).find(|s| *s >= raw).unwrap_or(10.0 * magnitude);
+    let decimals = (-step.log10().floor()).max(0.0) as usize;
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    ((first..=last).map(|k| k as f64 * step).collect(), decimals)
+}
+
+/// A forest plot of differences against a reference: per row the difference (a dot) and its
+/// 95 % interval (a line), a zero line, and readable ticks. The axis spans the rows whose
+/// intervals lie near the others (within four times the typical interval width of the middle
+/// half): a row far outside — a broken model — is drawn as an arrow at the edge with its value
+/// written beside it, so that it cannot squash the rest. Labels get the width they need (long
+/// ones are shortened, the full name in a tooltip) and never run into the plot.
+pub fn forest_plot(title: &str, axis: &str, rows: &[ForestRow]) -> String {
+    const CHAR_W: f64 = 7.2;
+    let shown = |l: &str| -> String {
+        if l.chars().count() > 42 {
+            format!("{}…", l.chars().take(41).collect::<String>())
+        } else {
+            l.to_string()
+        }
+    };
+    let label_w = rows.iter().map(|r| shown(r.label).chars().count()).max().unwrap_or(5).max(8) as f64 * CHAR_W + 24.0;
+    let (plot_w, row_h, top, value_w) = (520.0, 30.0, 44.0, 230.0);
+    // The range the serious rows fill.
+    let finite: Vec<&ForestRow> = rows.iter().filter(|r| r.delta.is_finite()).collect();
+    let mut centers: Vec<f64> = finite.iter().map(|r| r.delta).collect();
+    centers.sort_by(f64::total_cmp);
+    let mut widths: Vec<f64> =
+        finite.iter().map(|r| r.interval.1 - r.interval.0).filter(|w| w.is_finite() && *w > 0.0).collect();
+    widths.sort_by(f64::total_cmp);
+    let typical_w = widths.get(widths.len() / 2).copied().unwrap_or(0.0);
+    // A row is off the axis when its difference lies further from the median difference than
+    // six times the typical spread (the larger of the rows' median distance from it and the
+    // typical interval width).
+    let median = centers.get(centers.len() / 2).copied().unwrap_or(0.0);
+    let mut distances: Vec<f64> = centers.iter().map(|c| (c - median).abs()).collect();
+    distances.sort_by(f64::total_cmp);
+    let spread = distances.get(distances.len() / 2).copied().unwrap_or(0.0).max(typical_w);
+    let inside = |r: &ForestRow| -> bool { spread <= 0.0 || (r.delta - median).abs() <= 6.0 * spread };
+    let (mut lo, mut hi) = (0.0f64, 0.0f64);
+    for r in finite.iter().filter(|r| inside(r)) {
+        for v in [r.delta, r.interval.0, r.interval.1] {
+            if v.is_finite() {
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+        }
+    }
+    let pad = ((hi - lo) * 0.06).max(1e-12);
+    let (lo, hi) = (lo - pad, hi + pad);
+    let x = |v: f64| label_w + (v.clamp(lo, hi) - lo) / (hi - lo) * plot_w;
+    let height = top + row_h * rows.len() as f64 + 56.0;
+    let width = label_w + plot_w + value_w;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="13" role="img">"#
+    );
+    let _ = write!(s, r#"<text x="8" y="20" font-size="15" font-weight="bold">{}</text>"#, escape(title));
+    let _ = write!(s, r##"<text x="{}" y="36" fill="#555">Δ [95% CI]</text>"##, label_w + plot_w + 12.0);
+    let (ticks, _) = ticks(lo, hi);
+    let axis_y = top + row_h * rows.len() as f64 + 8.0;
+    for &t in &ticks {
+        let _ = write!(
+            s,
+            r##"<line x1="{x}" x2="{x}" y1="{top}" y2="{axis_y}" stroke="#e4e4e4"/><text x="{x}" y="{}" text-anchor="middle" fill="#333">{}</text>"##,
+            axis_y + 16.0,
+            super::fmt_sig(t, hi - lo),
+            x = x(t)
+        );
+    }
+    let _ = write!(
+        s,
+        r##"<line x1="{x0}" x2="{x0}" y1="{}" y2="{axis_y}" stroke="#333" stroke-width="1.5"/><line x1="{label_w}" x2="{}" y1="{axis_y}" y2="{axis_y}" stroke="#333"/>"##,
+        top - 6.0,
+        label_w + plot_w,
+        x0 = x(0.0)
+    );
+    for (i, r) in rows.iter().enumerate() {
+        let y = top + row_h * (i as f64 + 0.5);
+        let color = if r.highlight { "#c0392b" } else { "#2c3e50" };
+        let weight = if r.highlight { "bold" } else { "normal" };
+        let _ = write!(
+            s,
+            r#"<text x="{}" y="{y}" text-anchor="end" dominant-baseline="middle" font-weight="{weight}"><title>{}</title>{}</text>"#,
+            label_w - 12.0,
+            escape(r.label),
+            escape(&shown(r.label))
+        );
+        let width = r.interval.1 - r.interval.0;
+        let span = if width.is_finite() && width > 0.0 { width } else { hi - lo };
+        let number = |v: f64| super::fmt_sig(v, span);
+        let value = format!("{} [{}, {}]", number(r.delta), number(r.interval.0), number(r.interval.1));
+        let _ = write!(
+            s,
+            r#"<text x="{}" y="{y}" dominant-baseline="middle" fill="{color}">{}</text>"#,
+            label_w + plot_w + 12.0,
+            escape(&value)
+        );
+        if !r.delta.is_finite() {
+            continue;
+        }
+        if !inside(r) {
+            // Off the axis: an arrow at the edge it lies beyond.
+            let (edge, dir) = if r.delta > hi { (label_w + plot_w, 1.0) } else { (label_w, -1.0) };
+            let _ = write!(
+                s,
+                r##"<path d="M{} {} L{} {y} L{} {} Z" fill="#7f8c8d"><title>off the axis: {}</title></path>"##,
+                edge - dir * 12.0,
+                y - 6.0,
+                edge,
+                edge - dir * 12.0,
+                y + 6.0,
+                escape(&value)
+            );
+            continue;
+        }
+        if r.interval.0.is_finite() && r.interval.1.is_finite() {
+            let _ = write!(
+                s,
+                r#"<line x1="{}" x2="{}" y1="{y}" y2="{y}" stroke="{color}" stroke-width="2.5"/>"#,
+                x(r.interval.0),
+                x(r.interval.1)
+            );
+        }
+        let _ = write!(s, r#"<circle cx="{}" cy="{y}" r="5.5" fill="{color}"/>"#, x(r.delta));
+    }
+    let _ = write!(
+        s,
+        r##"<text x="{}" y="{}" text-anchor="middle" fill="#333">{}</text></svg>"##,
+        label_w + plot_w / 2.0,
+        axis_y + 36.0,
+        escape(axis)
+    );
+    s
+}
+
 /// A reliability plot: per bin, the σ a model claimed (x, RMS per bin) against the error it made
 /// (y, RMSE per bin), with the diagonal of perfect calibration (dashed).
 pub fn reliability_plot(title: &str, points: &[(f64, f64)]) -> String {
@@ -138,6 +289,30 @@ mod tests {
         let svg = dot_plot("MSE", "lower is better", &rows);
         assert_eq!(svg.matches(r#"r="5""#).count(), 2);
         assert!(svg.contains("x&lt;y") && svg.starts_with("<svg") && svg.ends_with("</svg>"));
+    }
+
+    #[test]
+    fn forest_plot_keeps_an_outlier_from_squashing_the_axis() {
+        let rows: Vec<ForestRow> = [
+            ("ridge", -0.24, (-0.31, -0.17)),
+            ("knn", -0.20, (-0.28, -0.12)),
+            ("a model with a very long name that would run into the plot area", -0.22, (-0.30, -0.15)),
+            ("fusion", -0.25, (-0.33, -0.18)),
+            ("broken", 3.5, (3.1, 3.9)),
+        ]
+        .iter()
+        .map(|&(label, delta, interval)| ForestRow { label, delta, interval, highlight: label == "fusion" })
+        .collect();
+        let svg = forest_plot("Δ MSE vs mean", "lower is better", &rows);
+        // Four dots on the axis, one arrow at its edge, the value written out.
+        assert_eq!(svg.matches("<circle").count(), 4);
+        assert_eq!(svg.matches("off the axis").count(), 1);
+        assert!(svg.contains("3.5"));
+        // The ticks cover the serious models, not the outlier: none beyond 1.
+        let (ticks, decimals) = ticks(-0.35, 0.02);
+        assert!(ticks.iter().all(|t| *t <= 0.02 && *t >= -0.35) && ticks.len() >= 3, "{ticks:?}");
+        assert_eq!(decimals, 1);
+        assert!(svg.contains("…") && svg.contains("<title>a model with a very long name"));
     }
 
     #[test]
