@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from . import _cellcast, chem, targets
 from ._cells import pseudobulk
+from ._compare import CompareResult, compare
 from ._evaluate import EvaluateResult, evaluate
 from ._errors import CellcastError, CellcastIOError, CellcastWarning, ComputeError, InputError
 from ._run import RunResult, run
@@ -34,6 +35,8 @@ __all__ = [
     "metrics",
     "score",
     "ScoreResult",
+    "compare",
+    "CompareResult",
     "chem",
     "split",
     "pseudobulk",

@@ -33,6 +33,21 @@ def score(
     id_column: str,
     params: List[Tuple[str, str]],
 ) -> Dict[str, Any]: ...
+def compare(
+    truth: TableArg,
+    preds: List[Tuple[str, TableArg]],
+    *,
+    metrics: List[str],
+    weights: Optional[TableArg],
+    baseline: Optional[TableArg],
+    group_by: Optional[str],
+    params: List[Tuple[str, str]],
+    folds: Optional[TableArg],
+    bootstrap: int,
+    seed: int,
+    id_column: str,
+    out: Optional[str],
+) -> Dict[str, Any]: ...
 def pseudobulk(
     cells: CellsArg, group_column: str, normalize: Optional[str], layer: Optional[str], agg: str
 ) -> Dict[str, Any]: ...

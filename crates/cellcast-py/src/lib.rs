@@ -256,6 +256,91 @@ fn score<'py>(
     Ok(out)
 }
 
+/// `compare(truth, preds [(name, table)], *, metrics, weights, baseline, group_by, params, folds,
+/// bootstrap, seed, id_column, out) -> dict`: models, metrics [(name, direction)], reference,
+/// leaderboard / pairwise / rank_agreement / folds as {column: values}, headline, units,
+/// unit_kind, warnings, written.
+#[pyfunction]
+#[pyo3(signature = (truth, preds, *, metrics, weights, baseline, group_by, params, folds, bootstrap, seed, id_column, out))]
+#[allow(clippy::too_many_arguments)]
+fn compare<'py>(
+    py: Python<'py>,
+    truth: Bound<'py, PyAny>,
+    preds: Vec<(String, Bound<'py, PyAny>)>,
+    metrics: Vec<String>,
+    weights: Option<Bound<'py, PyAny>>,
+    baseline: Option<Bound<'py, PyAny>>,
+    group_by: Option<String>,
+    params: Vec<(String, String)>,
+    folds: Option<Bound<'py, PyAny>>,
+    bootstrap: usize,
+    seed: u64,
+    id_column: String,
+    out: Option<String>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let opts = cellcast::compare::CompareOptions {
+        truth: required_table(truth, "truth")?,
+        preds: preds
+            .into_iter()
+            .map(|(name, t)| Ok((name.clone(), required_table(t, &format!("prediction '{name}'"))?)))
+            .collect::<PyResult<_>>()?,
+        metrics,
+        weights: table(weights)?,
+        baseline: table(baseline)?,
+        group_by,
+        params,
+        folds: table(folds)?,
+        bootstrap,
+        seed,
+        id_column,
+        out: out.map(Into::into),
+    };
+    let o = py.detach(|| cellcast::compare::compare(&opts, &cellcast::Silent)).map_err(|e| to_py(py, e))?;
+    let d = PyDict::new(py);
+    d.set_item("models", o.models.clone())?;
+    d.set_item("metrics", o.metrics.iter().map(|(m, dir)| (m.clone(), dir.as_str())).collect::<Vec<_>>())?;
+    d.set_item("reference", o.reference)?;
+    let board = PyDict::new(py);
+    board.set_item("model", o.board.iter().map(|r| r.model.clone()).collect::<Vec<_>>())?;
+    board.set_item("metric", o.board.iter().map(|r| r.metric.clone()).collect::<Vec<_>>())?;
+    board.set_item("score", o.board.iter().map(|r| r.score).collect::<Vec<_>>())?;
+    board.set_item("rank", o.board.iter().map(|r| r.rank).collect::<Vec<_>>())?;
+    board.set_item("ci_low", o.board.iter().map(|r| r.ci_low).collect::<Vec<_>>())?;
+    board.set_item("ci_high", o.board.iter().map(|r| r.ci_high).collect::<Vec<_>>())?;
+    board.set_item("direction", o.board.iter().map(|r| r.direction.as_str()).collect::<Vec<_>>())?;
+    d.set_item("leaderboard", board)?;
+    let pairs = PyDict::new(py);
+    pairs.set_item("metric", o.pairs.iter().map(|r| r.metric.clone()).collect::<Vec<_>>())?;
+    pairs.set_item("model_a", o.pairs.iter().map(|r| r.model_a.clone()).collect::<Vec<_>>())?;
+    pairs.set_item("model_b", o.pairs.iter().map(|r| r.model_b.clone()).collect::<Vec<_>>())?;
+    pairs.set_item("delta", o.pairs.iter().map(|r| r.delta).collect::<Vec<_>>())?;
+    pairs.set_item("ci_low", o.pairs.iter().map(|r| r.ci_low).collect::<Vec<_>>())?;
+    pairs.set_item("ci_high", o.pairs.iter().map(|r| r.ci_high).collect::<Vec<_>>())?;
+    pairs.set_item("p", o.pairs.iter().map(|r| r.p).collect::<Vec<_>>())?;
+    pairs.set_item("p_resolution", o.pairs.iter().map(|r| r.p_resolution).collect::<Vec<_>>())?;
+    pairs.set_item("resamples", o.pairs.iter().map(|r| r.resamples).collect::<Vec<_>>())?;
+    d.set_item("pairwise", pairs)?;
+    let agree = PyDict::new(py);
+    agree.set_item("metric_a", o.agreement.iter().map(|r| r.metric_a.clone()).collect::<Vec<_>>())?;
+    agree.set_item("metric_b", o.agreement.iter().map(|r| r.metric_b.clone()).collect::<Vec<_>>())?;
+    agree.set_item("kendall_tau", o.agreement.iter().map(|r| r.kendall_tau).collect::<Vec<_>>())?;
+    agree.set_item("inversions", o.agreement.iter().map(|r| r.inversions).collect::<Vec<_>>())?;
+    agree.set_item("pairs", o.agreement.iter().map(|r| r.pairs).collect::<Vec<_>>())?;
+    d.set_item("rank_agreement", agree)?;
+    let folds = PyDict::new(py);
+    folds.set_item("model", o.folds.iter().map(|r| r.model.clone()).collect::<Vec<_>>())?;
+    folds.set_item("metric", o.folds.iter().map(|r| r.metric.clone()).collect::<Vec<_>>())?;
+    folds.set_item("fold", o.folds.iter().map(|r| r.fold.clone()).collect::<Vec<_>>())?;
+    folds.set_item("score", o.folds.iter().map(|r| r.score).collect::<Vec<_>>())?;
+    d.set_item("folds", folds)?;
+    d.set_item("headline", cellcast::report::compare::headline(&o))?;
+    d.set_item("units", o.units)?;
+    d.set_item("unit_kind", o.unit_kind)?;
+    d.set_item("warnings", o.warnings.clone())?;
+    d.set_item("written", o.written.clone())?;
+    Ok(d)
+}
+
 #[pymodule]
 fn _cellcast(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -265,6 +350,7 @@ fn _cellcast(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(split, m)?)?;
     m.add_function(wrap_pyfunction!(metrics, m)?)?;
     m.add_function(wrap_pyfunction!(score, m)?)?;
+    m.add_function(wrap_pyfunction!(compare, m)?)?;
     m.add_function(wrap_pyfunction!(cells::pseudobulk, m)?)?;
     m.add_function(wrap_pyfunction!(cells::targets_rank, m)?)?;
     m.add_function(wrap_pyfunction!(run, m)?)?;
