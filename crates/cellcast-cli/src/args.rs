@@ -115,3 +115,11 @@ impl DirectionArg {
         }
     }
 }
+
+/// `NAME=FILE` (`--pred`, `--predictions`), split at the first `=`.
+pub fn named_file(flag: &str, spec: &str) -> anyhow::Result<(String, std::path::PathBuf)> {
+    match spec.split_once('=') {
+        Some((name, file)) if !name.is_empty() && !file.is_empty() => Ok((name.to_string(), file.into())),
+        _ => anyhow::bail!("{flag} {spec}: give NAME=FILE, e.g. {flag} ridge=ridge.csv"),
+    }
+}

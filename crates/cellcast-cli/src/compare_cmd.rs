@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use cellcast::compare::{CompareOptions, CompareOutcome};
 use cellcast::engine::metrics::Params;
 use cellcast::table::Table;
@@ -85,21 +85,15 @@ pub struct CompareArgs {
     out: PathBuf,
 }
 
-/// `NAME=FILE`, split at the first `=`.
-fn named(spec: &str) -> Result<(String, Table)> {
-    match spec.split_once('=') {
-        Some((name, file)) if !name.is_empty() && !file.is_empty() => {
-            Ok((name.to_string(), PathBuf::from(file).into()))
-        }
-        _ => bail!("--pred {spec}: give NAME=FILE, e.g. --pred ridge=ridge.csv"),
-    }
-}
-
 pub fn run(args: &CompareArgs) -> Result<()> {
     let params = Params::parse(&args.params)?;
     let opts = CompareOptions {
         truth: args.truth.clone().into(),
-        preds: args.preds.iter().map(|s| named(s)).collect::<Result<_>>()?,
+        preds: args
+            .preds
+            .iter()
+            .map(|s| crate::args::named_file("--pred", s).map(|(n, p)| (n, Table::from(p))))
+            .collect::<Result<_>>()?,
         metrics: args.metrics.clone(),
         weights: args.weights.clone().map(Table::from),
         baseline: args.baseline.clone().map(Table::from),

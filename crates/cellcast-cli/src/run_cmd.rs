@@ -84,11 +84,18 @@ pub struct RunArgs {
     /// holding the task's target names (e.g. ../shared/data/l1000/landmark_genes_978.csv).
     #[arg(long, value_name = "FILE")]
     pub gene_annotation: Option<PathBuf>,
+    /// An outside model's out-of-fold predictions of the training compounds, NAME=FILE,
+    /// repeatable; needs --split-file (the folds they were made on). FILE: `id` (as in the split
+    /// file) and one column per target; for a pair task (RxRx3) `id`, the target column and the
+    /// value column (id,gene,active), one row per labelled training pair. Scored, bootstrapped
+    /// and ranked with the panel; not refit, so never the submission.
+    #[arg(long = "predictions", value_name = "NAME=FILE", requires = "split_file")]
+    pub predictions: Vec<String>,
 }
 
 impl RunArgs {
-    fn options(&self) -> RunOptions {
-        RunOptions {
+    fn options(&self) -> Result<RunOptions> {
+        Ok(RunOptions {
             task: self.task.clone(),
             task_config: self.task_config.clone(),
             out: Some(self.out.clone()),
@@ -103,12 +110,17 @@ impl RunArgs {
             embedding: self.embedding.clone(),
             embedding_id_column: self.embedding_id_column.clone(),
             gene_annotation: self.gene_annotation.clone(),
-        }
+            predictions: self
+                .predictions
+                .iter()
+                .map(|s| crate::args::named_file("--predictions", s))
+                .collect::<Result<_>>()?,
+        })
     }
 }
 
 pub fn run(args: &RunArgs) -> Result<()> {
-    let outcome = run::run(&args.options(), &Terminal::default())?;
+    let outcome = run::run(&args.options()?, &Terminal::default())?;
     crate::emit(&outcome.summary)?;
     eprintln!("selected {}; wrote {} to {}", outcome.selected, outcome.written.join(", "), args.out.display());
     Ok(())

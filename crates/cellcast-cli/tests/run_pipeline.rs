@@ -488,3 +488,85 @@ fn run_reads_the_folds_of_a_split_file() {
     assert!(e.contains("split.csv") && e.contains("no fold for") && e.contains("'syn_0001'"), "{e}");
     assert!(!other.exists());
 }
+
+#[test]
+fn an_outside_models_out_of_fold_predictions_rank_beside_the_panel() {
+    let dir = temp_dir("run-outside");
+    let task = dir.join("task");
+    cellcast_ok(["synth", "--out", task.to_str().unwrap(), "--compounds", "120", "--targets", "4"]);
+    let split = dir.join("split.csv");
+    let train = task.join("train.csv");
+    cellcast_ok([
+        "split",
+        "--input",
+        train.to_str().unwrap(),
+        "--smiles-column",
+        "smiles",
+        "--id-column",
+        "compound_id",
+        "--method",
+        "random-kfold",
+        "--folds",
+        "3",
+        "--out",
+        split.to_str().unwrap(),
+    ]);
+    // An outside "model": the truth shrunk towards 0 — far better than the panel — written as
+    // `id` + one column per target, rows in another order.
+    let rows = read_csv_text(&train);
+    let targets: Vec<String> = rows[0].keys().filter(|k| k.starts_with("response_")).cloned().collect();
+    let mut text = format!("id,{}\n", targets.join(","));
+    let mut squared = vec![0.0; targets.len()];
+    for row in rows.iter().rev() {
+        let values: Vec<f64> = targets.iter().map(|t| row[t].parse::<f64>().unwrap()).collect();
+        let pred: Vec<f64> = values.iter().map(|v| 0.9 * v).collect();
+        for (k, (v, p)) in values.iter().zip(&pred).enumerate() {
+            squared[k] += (v - p) * (v - p);
+        }
+        text.push_str(&format!(
+            "{},{}\n",
+            row["compound_id"],
+            pred.iter().map(|p| format!("{p:?}")).collect::<Vec<_>>().join(",")
+        ));
+    }
+    let mse = squared.iter().map(|s| s / rows.len() as f64).sum::<f64>() / targets.len() as f64;
+    let oof = dir.join("mine.csv");
+    std::fs::write(&oof, &text).unwrap();
+    let out = dir.join("out");
+    let (t, o, s) = (task.to_str().unwrap(), out.to_str().unwrap(), split.to_str().unwrap());
+    let mine = format!("mine={}", oof.display());
+    cellcast_ok([
+        "run",
+        t,
+        "--out",
+        o,
+        "--split-file",
+        s,
+        "--models",
+        "knn_tuned",
+        "--predictions",
+        &mine,
+        "--bootstrap",
+        "100",
+    ]);
+    let board = read_csv_text(&out.join("leaderboard.csv"));
+    let row = board.iter().find(|r| r["model"] == "mine" && r["metric"] == "polaris/mean_squared_error").unwrap();
+    let score: f64 = row["score"].parse().unwrap();
+    assert!((score - mse).abs() <= 1e-12 * mse, "{score} vs {mse}");
+    assert_eq!(row["rank"], "1");
+    let ci_high: f64 = row["ci_high_vs_mean"].parse().unwrap();
+    assert!(ci_high < 0.0, "clearly better than the mean: {row:?}");
+    // The submission still comes from a panel model, and the report says what the outside model is.
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("`mine`: an outside model") && report.contains("Selected: **knn_tuned**"), "{report}");
+
+    // A file missing a training compound is refused by name; without the folds, by clap.
+    let short: String = text.lines().take(50).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&oof, short).unwrap();
+    let bad = dir.join("bad");
+    let e = common::cellcast_err(["run", t, "--out", bad.to_str().unwrap(), "--split-file", s, "--predictions", &mine]);
+    assert!(e.contains("mine.csv") && e.contains("no prediction for training compound"), "{e}");
+    let e = common::cellcast_err(["run", t, "--out", bad.to_str().unwrap(), "--predictions", &mine]);
+    assert!(e.contains("--split-file"), "{e}");
+    assert!(!bad.exists());
+}

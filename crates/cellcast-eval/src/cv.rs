@@ -100,6 +100,35 @@ pub fn cross_validate(
     Ok(CvResult { metrics: metrics.to_vec(), models: results })
 }
 
+/// A model's results from its out-of-fold predictions made elsewhere (a user's own model, run
+/// on these folds): every metric per fold and pooled, exactly as [`cross_validate`] scores a
+/// panel model's.
+#[allow(clippy::too_many_arguments)]
+pub fn score_out_of_fold(
+    model: &str,
+    oof: Matrix,
+    y: &Matrix,
+    ids: &[String],
+    targets: &[String],
+    folds: &[usize],
+    nfolds: usize,
+    metrics: &[PanelMetric],
+) -> Result<ModelCv, EvalError> {
+    let mut fold_scores = Vec::with_capacity(nfolds);
+    for f in 0..nfolds {
+        let test: Vec<usize> = (0..folds.len()).filter(|&i| folds[i] == f).collect();
+        if test.is_empty() {
+            return Err(EvalError::EmptyFold(f));
+        }
+        let fold_ids: Vec<String> = test.iter().map(|&i| ids[i].clone()).collect();
+        let (truth, pred) = (y.select_rows(&test), oof.select_rows(&test));
+        fold_scores
+            .push(metrics.iter().map(|m| m.score(&fold_ids, targets, &truth, &pred)).collect::<Result<Vec<_>, _>>()?);
+    }
+    let pooled = metrics.iter().map(|m| m.score(ids, targets, y, &oof)).collect::<Result<Vec<_>, _>>()?;
+    Ok(ModelCv { model: model.to_string(), fold_scores, pooled, oof, oof_std: None })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +160,11 @@ mod tests {
         assert_eq!(r.models[0].pooled[0].value, 17.0);
         assert_eq!(r.models[0].fold_scores[0][0].value, 17.0);
         assert!(r.models[0].oof_std.is_none());
+        // The same predictions made elsewhere score the same.
+        let outside =
+            score_out_of_fold("mine", r.models[0].oof.clone(), &y, &ids, &["g".into()], &[0, 0, 1, 1], 2, &metrics)
+                .unwrap();
+        assert_eq!(outside.pooled[0].value, 17.0);
+        assert_eq!(outside.fold_scores[1][0].value, r.models[0].fold_scores[1][0].value);
     }
 }

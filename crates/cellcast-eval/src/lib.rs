@@ -10,7 +10,7 @@ mod panel;
 
 pub use bootstrap::{paired_bootstrap, Comparison};
 pub use calibration::{calibrate, Calibration};
-pub use cv::{cross_validate, CvResult, ModelCv};
+pub use cv::{cross_validate, score_out_of_fold, CvResult, ModelCv};
 pub use panel::{metric_panel, per_compound, MetricScore, PanelMetric, RowWeights};
 
 /// What can stop an evaluation.

@@ -59,6 +59,11 @@ pub struct RunOptions {
     pub embedding_id_column: Option<String>,
     /// Gene symbols for the report's gene programs.
     pub gene_annotation: Option<PathBuf>,
+    /// Outside models: (name, out-of-fold predictions of the training compounds made on the
+    /// folds of `split_file`), scored, bootstrapped and ranked with the panel (see
+    /// [`read_outside_predictions`]). They cannot be refit, so the submission comes from the
+    /// best panel model.
+    pub predictions: Vec<(String, PathBuf)>,
 }
 
 impl Default for RunOptions {
@@ -78,6 +83,7 @@ impl Default for RunOptions {
             embedding: None,
             embedding_id_column: None,
             gene_annotation: None,
+            predictions: Vec::new(),
         }
     }
 }
@@ -99,6 +105,17 @@ impl RunOptions {
         }
         if !(1..=1_000_000).contains(&self.bootstrap) {
             bail!("bootstrap: {} is out of range: give a whole number from 1 to 1000000", self.bootstrap);
+        }
+        if !self.predictions.is_empty() && self.split_file.is_none() {
+            bail!(
+                "predictions: outside out-of-fold predictions are scored on the folds they were made on; give those \
+                 folds with split_file (a `cellcast split` file, or a previous run's folds.csv)"
+            );
+        }
+        for (i, (name, _)) in self.predictions.iter().enumerate() {
+            if name.is_empty() || self.predictions[..i].iter().any(|(n, _)| n == name) {
+                bail!("predictions: model name '{name}' is empty or given twice; name every model differently");
+            }
         }
         if !(1..=100).contains(&self.neural_members) {
             bail!("neural_members: {} is out of range: give a whole number from 1 to 100", self.neural_members);
@@ -313,7 +330,7 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunOutcome> {
         }
     }
     let (own, shared): (Vec<String>, Vec<String>) = model_notes.into_iter().partition(|n| n.starts_with("- `"));
-    let model_notes: Vec<String> = own.into_iter().chain(shared).collect();
+    let mut model_notes: Vec<String> = own.into_iter().chain(shared).collect();
     // DRUG-seq counts: the VCPI weights of every training compound, from its replicates.
     let weights = task.replicates.as_ref().map(|sums| {
         let w = vcpi_weights_from_sums(sums, VcpiVariance::PerCompoundFloored);
@@ -348,10 +365,40 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunOutcome> {
         },
     )?;
     drop(bars);
+    let mut cv = cv;
+    for (name, path) in &opts.predictions {
+        if cv.models.iter().any(|m| &m.model == name) {
+            bail!("predictions: '{name}' is the name of a panel model; give the outside model another name");
+        }
+        let oof = read_outside_predictions(&task, path).with_context(|| format!("predictions {name}"))?;
+        let scored = cellcast_eval::score_out_of_fold(
+            name,
+            oof,
+            &task.train_y,
+            &task.train_ids,
+            &task.targets,
+            &folds,
+            nfolds,
+            &metrics,
+        )?;
+        observer.note(&format!(
+            "outside model {name} ({}): {} = {}",
+            path.display(),
+            task.metric,
+            report::fmt(scored.pooled[0].value)
+        ));
+        model_notes.push(format!(
+            "- `{name}`: an outside model's out-of-fold predictions ({}), made on these folds; scored, bootstrapped and \
+             ranked like the panel, but not refit, so it cannot be the submission.",
+            path.display()
+        ));
+        cv.models.push(scored);
+    }
+    let panel_models = models.len();
 
-    // Selection: the best pooled out-of-fold official score.
+    // Selection: the best pooled out-of-fold official score among the models that can be refit.
     let direction = metrics[0].direction();
-    let best = (0..cv.models.len())
+    let best = (0..panel_models)
         .reduce(|a, b| {
             if report::better(direction, cv.models[b].pooled[0].value, cv.models[a].pooled[0].value) {
                 b
@@ -598,6 +645,107 @@ fn write_predictions(path: &Path, task: &Task, submission: &Matrix, std: Option<
 fn fold_stats(cv: &CvResult, model: usize, metric: usize) -> (f64, f64) {
     let v: Vec<f64> = cv.models[model].fold_scores.iter().map(|f| f[metric].value).collect();
     (cellcast_stats::moments::mean(&v), cellcast_stats::moments::variance(&v, 1).sqrt())
+}
+
+/// An outside model's out-of-fold predictions of the training compounds, as a training-rows ×
+/// targets matrix. A wide task takes `id` (the training ids, as in the split file) and one
+/// column per target; a pair task takes `id` (the compound), its target column and its value
+/// column (`id,gene,active` for RxRx3), one row per labelled training pair. Every training
+/// compound (every labelled pair) needs exactly one prediction; unknown ids, targets or
+/// columns are refused.
+pub fn read_outside_predictions(task: &Task, path: &Path) -> Result<Matrix> {
+    use cellcast_data::{NumericColumns, WideSpec, WideTable};
+    let row_of: HashMap<&str, usize> = task.train_ids.iter().enumerate().map(|(r, id)| (id.as_str(), r)).collect();
+    let col_of: HashMap<&str, usize> = task.targets.iter().enumerate().map(|(c, t)| (t.as_str(), c)).collect();
+    let mut oof = Matrix::filled(task.train_ids.len(), task.targets.len(), f64::NAN);
+    match &task.layout {
+        Layout::Wide => {
+            let t = WideTable::read(path, &WideSpec::numeric("id"))?;
+            t.require_finite("out-of-fold predictions must be complete, finite numbers")?;
+            if let Some(c) = t.columns.iter().find(|c| !col_of.contains_key(c.as_str())) {
+                bail!(
+                    "{}: column '{c}' is not a target of the task; give id and one column per target",
+                    path.display()
+                );
+            }
+            if let Some(c) = task.targets.iter().find(|c| !t.columns.contains(c)) {
+                bail!("{}: no column for target '{c}'; give id and one column per target", path.display());
+            }
+            let mut seen = vec![false; task.train_ids.len()];
+            for (r, id) in t.ids.iter().enumerate() {
+                let Some(&i) = row_of.get(id.as_str()) else {
+                    bail!(
+                        "{}: row {} has id '{id}', which is not a training compound of the folds",
+                        path.display(),
+                        r + 2
+                    );
+                };
+                seen[i] = true;
+                for (k, c) in t.columns.iter().enumerate() {
+                    oof.set(i, col_of[c.as_str()], t.values.get(r, k));
+                }
+            }
+            if let Some(i) = seen.iter().position(|s| !s) {
+                bail!(
+                    "{}: no prediction for training compound '{}' ({} missing); predict every training compound out of fold",
+                    path.display(),
+                    task.train_ids[i],
+                    seen.iter().filter(|s| !**s).count()
+                );
+            }
+        }
+        Layout::Pairs(p) => {
+            let value = [p.value_column.clone()];
+            let spec = WideSpec {
+                id_column: "id",
+                text_columns: &[p.target_column.as_str()],
+                optional_text: &[],
+                numeric: NumericColumns::Only(&value),
+            };
+            let t = WideTable::read_long(path, &spec)?;
+            let targets = t.text_column(&p.target_column).expect("asked for");
+            for (r, id) in t.ids.iter().enumerate() {
+                let line = r + 2;
+                let (Some(&i), Some(target)) = (row_of.get(id.as_str()), targets[r].as_deref()) else {
+                    bail!(
+                        "{}: row {line} has compound '{id}', which is not a training compound of the folds",
+                        path.display()
+                    );
+                };
+                let Some(&j) = col_of.get(target) else {
+                    bail!(
+                        "{}: row {line} has {} '{target}', which no training compound was measured on",
+                        path.display(),
+                        p.target_column
+                    );
+                };
+                let v = t.values.get(r, 0);
+                if !v.is_finite() {
+                    bail!("{}: row {line} ({id}, {target}) has no finite {}", path.display(), p.value_column);
+                }
+                if !oof.get(i, j).is_nan() {
+                    bail!("{}: row {line} predicts ({id}, {target}) a second time", path.display());
+                }
+                oof.set(i, j, v);
+            }
+            for i in 0..task.train_ids.len() {
+                for j in 0..task.targets.len() {
+                    if task.train_y.get(i, j).is_nan() && oof.get(i, j).is_nan() {
+                        // Unlabelled pairs are never scored; a number keeps them out of the way.
+                        oof.set(i, j, 0.0);
+                    } else if oof.get(i, j).is_nan() {
+                        bail!(
+                            "{}: no prediction for the labelled pair ({}, {}); predict every labelled training pair out of fold",
+                            path.display(),
+                            task.train_ids[i],
+                            task.targets[j]
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(oof)
 }
 
 /// The leaderboard: models in panel order, each with every metric of the panel.
