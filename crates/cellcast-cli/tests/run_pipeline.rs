@@ -559,6 +559,27 @@ fn an_outside_models_out_of_fold_predictions_rank_beside_the_panel() {
     // The submission still comes from a panel model, and the report says what the outside model is.
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("`mine`: an outside model") && report.contains("Selected: **knn_tuned**"), "{report}");
+    // The HTML's headline: the winner, its difference from the mean with the interval, in words
+    // and numbers; p-values at the bootstrap's resolution, never 0.
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let headline = html.split(r#"<p id="headline""#).nth(1).unwrap().split("</p>").next().unwrap();
+    let attr = |name: &str| -> String {
+        headline.split(&format!("{name}=\"")).nth(1).unwrap().split('"').next().unwrap().to_string()
+    };
+    assert_eq!((attr("data-winner").as_str(), attr("data-selected").as_str()), ("mine", "knn_tuned"));
+    let delta: f64 = attr("data-delta-vs-mean").parse().unwrap();
+    assert_eq!(delta, row["diff_vs_mean"].parse::<f64>().unwrap());
+    let (lo, hi): (f64, f64) = (attr("data-ci-low").parse().unwrap(), attr("data-ci-high").parse().unwrap());
+    assert!(lo <= delta && delta <= hi && hi < 0.0);
+    assert!(headline.contains("mine ranks first") && headline.contains("p &lt; 0.01"), "{headline}");
+    assert!(headline.contains("outside model") && headline.contains("submission comes from knn_tuned"), "{headline}");
+    for r in &board {
+        for k in ["p_vs_mean", "p_vs_best"] {
+            if let Ok(p) = r[k].parse::<f64>() {
+                assert!(p >= 0.01, "p written below the resolution of 100 resamples: {r:?}");
+            }
+        }
+    }
 
     // A file missing a training compound is refused by name; without the folds, by clap.
     let short: String = text.lines().take(50).map(|l| format!("{l}\n")).collect();

@@ -10,7 +10,9 @@ pub struct Comparison {
     /// 95 % percentile interval of the resampled differences.
     pub ci_low: f64,
     pub ci_high: f64,
-    /// Two-sided bootstrap p-value for "no difference".
+    /// Two-sided bootstrap p-value for "no difference": twice the share of resamples on the far
+    /// side of 0, never below 1/resamples (at that floor no resample crossed 0: the p-value is
+    /// below the bootstrap's resolution, not 0).
     pub p_value: f64,
     pub resamples: usize,
 }
@@ -38,7 +40,7 @@ pub fn paired_bootstrap(a: &[f64], b: &[f64], resamples: usize, seed: u64) -> Co
         difference,
         ci_low: quantile(0.025),
         ci_high: quantile(0.975),
-        p_value: (2.0 * below.min(above)).min(1.0),
+        p_value: (2.0 * below.min(above)).clamp(1.0 / resamples as f64, 1.0),
         resamples,
     }
 }
@@ -54,6 +56,7 @@ mod tests {
         let c = paired_bootstrap(&a, &b, 1000, 1);
         assert!((c.difference + 0.5).abs() < 1e-12);
         assert!(c.ci_high < 0.0 && c.p_value < 0.01);
+        assert_eq!(c.p_value, 0.001, "no resample crosses 0: p at the resolution, not 0");
         let same = paired_bootstrap(&a, &a, 1000, 1);
         assert_eq!(same.difference, 0.0);
         assert_eq!(same.p_value, 1.0);

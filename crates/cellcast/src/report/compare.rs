@@ -271,7 +271,7 @@ pub fn html(o: &CompareOutcome) -> String {
         );
     }
 
-    let _ = write!(body, "<h2>Ranks under every metric</h2><table><tr><th>model</th>");
+    let _ = write!(body, "<h2>Ranks under every metric</h2><table class=\"num\"><tr><th>model</th>");
     for (m, d) in &o.metrics {
         let _ = write!(body, "<th>{}<br><small>{} is better</small></th>", escape(m), d.as_str());
     }
@@ -303,7 +303,7 @@ pub fn html(o: &CompareOutcome) -> String {
 
     let _ = write!(
         body,
-        "<h2>Pairwise differences under {}</h2><p class=\"note\">Each pair better model first.</p><table><tr><th>model a</th><th class=\"t\">model b</th><th>Δ (a − b)</th><th>95% CI</th><th>p</th></tr>",
+        "<h2>Pairwise differences under {}</h2><p class=\"note\">Each pair better model first.</p><table class=\"num\"><tr><th>model a</th><th class=\"t\">model b</th><th>Δ (a − b)</th><th>95% CI</th><th>p</th></tr>",
         escape(official)
     );
     for p in &official_pairs(o) {
@@ -324,7 +324,7 @@ pub fn html(o: &CompareOutcome) -> String {
     );
 
     if !o.agreement.is_empty() {
-        body.push_str("<h2>Do the metrics agree?</h2><table><tr><th>metric</th><th class=\"t\">metric</th><th>Kendall's τ</th><th>inversions</th></tr>");
+        body.push_str("<h2>Do the metrics agree?</h2><table class=\"num\"><tr><th>metric</th><th class=\"t\">metric</th><th>Kendall's τ</th><th>inversions</th></tr>");
         for a in &o.agreement {
             let _ = write!(
                 body,
@@ -340,7 +340,7 @@ pub fn html(o: &CompareOutcome) -> String {
     }
     if !o.folds.is_empty() {
         let folds = fold_names(o);
-        let _ = write!(body, "<h2>{} per fold</h2><table><tr><th>model</th>", escape(official));
+        let _ = write!(body, "<h2>{} per fold</h2><table class=\"num\"><tr><th>model</th>", escape(official));
         for f in &folds {
             let _ = write!(body, "<th>fold {}</th>", escape(f));
         }
@@ -383,5 +383,6 @@ h1{font-size:1.6em;margin-bottom:.3em}h2{font-size:1.2em;margin-top:1.8em;border
 #headline{font-size:1.12em;background:#f4f8fb;border-left:4px solid #2c6e9b;padding:.8em 1em}\
 figure{margin:0;overflow-x:auto}svg{max-width:100%;height:auto}\
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d5d5d5;padding:5px 10px;text-align:right;font-variant-numeric:tabular-nums}\
+table.num td{white-space:nowrap}table.num td:first-child{white-space:normal;max-width:24em}td.tie{color:#777}\
 th{background:#f2f2f2}td:first-child,th:first-child,td.t,th.t{text-align:left}tr.winner td:first-child{font-weight:bold}\
 td.inversion{background:#fdebd0}tr.tie td{color:#777}.rank{color:#888;font-size:.85em}.note{color:#555;font-size:.9em}";

@@ -120,9 +120,21 @@ pub fn calibration_svg(model: &str, c: &cellcast_eval::Calibration) -> String {
     plot::reliability_plot(&format!("{model}: σ deciles, claimed vs made"), &points)
 }
 
-/// What the notes on the models end with: how every model treats missing labels and molecules
-/// that cannot be read.
-const MISSING_NOTE: &str = "- Missing labels are skipped by the mean and kNN and imputed with the target mean for ridge; a compound that cannot be read gets the mean.";
+/// What the notes on the models end with: how the models that ran treat missing labels and
+/// molecules that cannot be read.
+fn missing_note(models: &[&str]) -> String {
+    let has = |part: &str| models.iter().any(|m| m.contains(part));
+    let mut skipped = vec!["the mean"];
+    if has("knn") {
+        skipped.push("kNN");
+    }
+    let mut s = format!("- Missing labels are skipped by {}", skipped.join(" and "));
+    if has("ridge") {
+        s.push_str(" and imputed with the target mean for ridge");
+    }
+    s.push_str("; a compound that cannot be read gets the mean.");
+    s
+}
 
 /// `report.md`.
 pub fn markdown(o: &RunOutcome) -> String {
@@ -167,6 +179,7 @@ pub fn markdown(o: &RunOutcome) -> String {
         "Selected: **{}**{chose}, refit on all training compounds for `submission.csv`.\n",
         cv.models[best].model
     );
+    let _ = writeln!(r, "{}\n", headline(o));
     let _ = writeln!(r, "## Pooled out-of-fold scores\n\n```\n{}```\n", o.summary);
     let _ = writeln!(r, "## Per-fold {}\n", cv.metrics[0].name());
     let _ = writeln!(r, "| model | {} |", (0..o.folds).map(|f| format!("fold {f}")).collect::<Vec<_>>().join(" | "));
@@ -179,7 +192,8 @@ pub fn markdown(o: &RunOutcome) -> String {
     for note in &o.model_notes {
         let _ = writeln!(r, "{note}");
     }
-    let _ = writeln!(r, "{MISSING_NOTE}\n");
+    let names: Vec<&str> = cv.models.iter().map(|m| m.model.as_str()).collect();
+    let _ = writeln!(r, "{}\n", missing_note(&names));
     if task.benchmark == Some(Benchmark::Rxrx3Core) {
         let _ = writeln!(r, "{RXRX3_DIFFERENCES}");
     }
@@ -219,59 +233,348 @@ const RXRX3_DIFFERENCES: &str = "## Differences from the upstream RxRx3-core ben
 - Split: test compounds are whole scaffold groups held out from training, so scores measure generalisation to new chemotypes; upstream evaluates all annotated compounds zero-shot.
 ";
 
-/// `report.html`: the official score of every model with its bootstrap interval (shifted from
-/// the difference to the mean onto the score scale) and its per-fold values, the rank table, and
-/// the reliability plots.
+/// `Δ = d [lo, hi], p …`, each number to the precision its interval supports.
+pub fn difference_text(c: &Comparison) -> String {
+    let w = c.ci_high - c.ci_low;
+    let span = if w.is_finite() && w > 0.0 { w } else { c.difference.abs() };
+    let p = fmt_p(c.p_value, 1.0 / c.resamples.max(1) as f64);
+    format!(
+        "Δ = {} [{}, {}], p {}",
+        fmt_sig(c.difference, span),
+        fmt_sig(c.ci_low, span),
+        fmt_sig(c.ci_high, span),
+        if p.starts_with('<') { p } else { format!("= {p}") }
+    )
+}
+
+/// `c` seen from the other side: b − a.
+fn flipped(c: &Comparison) -> Comparison {
+    Comparison { difference: -c.difference, ci_low: -c.ci_high, ci_high: -c.ci_low, ..c.clone() }
+}
+
+/// Whether an interval excludes 0.
+fn separated(c: &Comparison) -> bool {
+    c.ci_low > 0.0 || c.ci_high < 0.0
+}
+
+/// The models in order of the official pooled score, best first.
+fn official_order(cv: &CvResult) -> Vec<usize> {
+    let direction = cv.metrics[0].direction();
+    let mut order: Vec<usize> = (0..cv.models.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (cv.models[a].pooled[0].value, cv.models[b].pooled[0].value);
+        if better(direction, x, y) {
+            std::cmp::Ordering::Less
+        } else if better(direction, y, x) {
+            std::cmp::Ordering::Greater
+        } else {
+            a.cmp(&b)
+        }
+    });
+    order
+}
+
+/// What a run's report opens with: the winner under the official metric, its difference from
+/// the mean baseline and from the runner-up (intervals, p-values), plainly whether the
+/// runner-up can be told apart, and which model the submission comes from.
+pub fn headline(o: &RunOutcome) -> String {
+    let cv = &o.cv;
+    let metric = cv.metrics[0].name();
+    let order = official_order(cv);
+    let (top, selected) = (order[0], o.selected_index);
+    // Differences are measured against the selected model; seen from the top model when it
+    // is the selected one.
+    let name = |i: usize| cv.models[i].model.as_str();
+    let w = o.vs_mean[top].ci_high - o.vs_mean[top].ci_low;
+    let mut s = format!(
+        "Under {metric} ({} is better, pooled out of fold), {} ranks first with {}.",
+        cv.metrics[0].direction().as_str(),
+        name(top),
+        if w.is_finite() && w > 0.0 {
+            fmt_sig(cv.models[top].pooled[0].value, w / 10.0)
+        } else {
+            fmt(cv.models[top].pooled[0].value)
+        }
+    );
+    if top != o.mean_index {
+        let c = &o.vs_mean[top];
+        let verdict = if separated(c) { "a real difference" } else { "not distinguishable from it" };
+        let _ = write!(s, " Against the mean baseline: {} — {verdict}.", difference_text(c));
+    }
+    if let Some(&runner) = order.get(1) {
+        // top − runner: from the comparisons with the selected model.
+        let c = if top == selected {
+            Some(flipped(&o.vs_best[runner]))
+        } else if runner == selected {
+            Some(o.vs_best[top].clone())
+        } else {
+            None
+        };
+        if let Some(c) = c {
+            if separated(&c) {
+                let _ = write!(
+                    s,
+                    " Against the runner-up {}: {}; the lead is real at the 5% level.",
+                    name(runner),
+                    difference_text(&c)
+                );
+            } else {
+                let _ = write!(
+                    s,
+                    " Against the runner-up {}: {}; the two cannot be told apart on these {} compounds.",
+                    name(runner),
+                    difference_text(&c),
+                    o.scored
+                );
+            }
+        }
+    }
+    if top != selected {
+        let _ = write!(
+            s,
+            " {} is an outside model (not refit here), so the submission comes from {}, the best panel model ({} against {}).",
+            name(top),
+            name(selected),
+            difference_text(&o.vs_best[top]),
+            name(selected)
+        );
+    }
+    for (k, m) in cv.metrics.iter().enumerate().skip(1) {
+        let direction = m.direction();
+        let first = (0..cv.models.len()).reduce(|a, b| {
+            if better(direction, cv.models[b].pooled[k].value, cv.models[a].pooled[k].value) {
+                b
+            } else {
+                a
+            }
+        });
+        if let Some(f) = first.filter(|&f| f != top) {
+            let _ = write!(s, " Under {}, {} ranks first instead.", m.name(), name(f));
+        }
+    }
+    s
+}
+
+/// The subset of Markdown the report's sections use (headings, paragraphs, lists, tables,
+/// bold, code) as HTML, so the HTML page carries every section of report.md without a second
+/// copy of its text.
+pub fn markdown_to_html(md: &str) -> String {
+    fn inline(t: &str) -> String {
+        let t = t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+        let mut out = String::new();
+        let (mut bold, mut code) = (false, false);
+        let mut chars = t.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '*' if chars.peek() == Some(&'*') => {
+                    chars.next();
+                    out.push_str(if bold { "</b>" } else { "<b>" });
+                    bold = !bold;
+                }
+                '`' => {
+                    out.push_str(if code { "</code>" } else { "<code>" });
+                    code = !code;
+                }
+                _ => out.push(c),
+            }
+        }
+        out
+    }
+    let mut html = String::new();
+    let mut in_list = false;
+    let mut in_table = false;
+    for line in md.lines() {
+        let l = line.trim_end();
+        if in_list && !l.starts_with("- ") {
+            html.push_str("</ul>");
+            in_list = false;
+        }
+        if in_table && !l.starts_with('|') {
+            html.push_str("</table>");
+            in_table = false;
+        }
+        if let Some(h) = l.strip_prefix("## ") {
+            let _ = write!(html, "<h2>{}</h2>", inline(h));
+        } else if let Some(item) = l.strip_prefix("- ") {
+            if !in_list {
+                html.push_str("<ul>");
+                in_list = true;
+            }
+            let _ = write!(html, "<li>{}</li>", inline(item));
+        } else if l.starts_with('|') {
+            let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+            if cells.iter().all(|c| c.chars().all(|ch| ch == '-' || ch == ':')) {
+                continue;
+            }
+            let tag = if in_table { "td" } else { "th" };
+            if !in_table {
+                html.push_str("<table>");
+                in_table = true;
+            }
+            html.push_str("<tr>");
+            for c in cells {
+                let _ = write!(html, "<{tag}>{}</{tag}>", inline(c));
+            }
+            html.push_str("</tr>");
+        } else if !l.is_empty() {
+            let _ = write!(html, "<p>{}</p>", inline(l));
+        }
+    }
+    if in_list {
+        html.push_str("</ul>");
+    }
+    if in_table {
+        html.push_str("</table>");
+    }
+    html
+}
+
+/// `report.html`: the answer first (the headline), the forest plot of every model's difference
+/// from the mean baseline, the ranks under every metric with the inversions shaded, every model
+/// against the selected one, the per-fold scores, then the gene programs and the calibration.
 pub fn html(o: &RunOutcome) -> String {
-    let (cv, best, vs_mean) = (&o.cv, o.selected_index, &o.vs_mean);
-    let mean_score = cv.models[o.mean_index].pooled[0].value;
-    let folds: Vec<Vec<f64>> = cv.models.iter().map(|m| m.fold_scores.iter().map(|f| f[0].value).collect()).collect();
-    let rows: Vec<plot::Row> = cv
-        .models
+    let (cv, best) = (&o.cv, o.selected_index);
+    let metric = cv.metrics[0].name();
+    let order = official_order(cv);
+    let esc = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let mut body = String::new();
+    let top = order[0];
+    let c = &o.vs_mean[top];
+    let _ = write!(
+        body,
+        r#"<p class="task">{} training compounds ({} scored), official metric <b>{}</b>; cross-validation: {}; seed {}; {} paired bootstrap resamples over compounds.</p>"#,
+        o.task.train_ids.len(),
+        o.scored,
+        esc(&metric),
+        esc(&o.split),
+        o.seed,
+        o.bootstrap
+    );
+    let _ = write!(
+        body,
+        r#"<p id="headline" data-winner="{}" data-selected="{}" data-metric="{}" data-delta-vs-mean="{}" data-ci-low="{}" data-ci-high="{}" data-p="{}">{}</p>"#,
+        esc(&cv.models[top].model),
+        esc(&cv.models[best].model),
+        esc(&metric),
+        c.difference,
+        c.ci_low,
+        c.ci_high,
+        c.p_value,
+        esc(&headline(o))
+    );
+    let rows: Vec<plot::ForestRow> = order
         .iter()
-        .enumerate()
-        .map(|(i, m)| plot::Row {
-            label: &m.model,
-            value: m.pooled[0].value,
-            interval: (mean_score + vs_mean[i].ci_low, mean_score + vs_mean[i].ci_high),
-            folds: &folds[i],
+        .filter(|&&i| i != o.mean_index)
+        .map(|&i| plot::ForestRow {
+            label: &cv.models[i].model,
+            delta: o.vs_mean[i].difference,
+            interval: (o.vs_mean[i].ci_low, o.vs_mean[i].ci_high),
             highlight: i == best,
         })
         .collect();
-    let metric = cv.metrics[0].name();
-    let svg = plot::dot_plot(
-        &format!("{metric}: pooled out-of-fold (dot), 95% bootstrap CI vs the mean (line), folds (grey)"),
-        &format!("{} is better", cv.metrics[0].direction().as_str()),
-        &rows,
+    let better_side = match cv.metrics[0].direction() {
+        Direction::LowerIsBetter => "negative is better",
+        Direction::HigherIsBetter => "positive is better",
+    };
+    let _ = write!(
+        body,
+        "<h2>Difference from the mean baseline</h2><figure>{}</figure>",
+        plot::forest_plot(
+            &format!("Δ {metric} vs mean, pooled out of fold, 95% paired-bootstrap CI"),
+            &format!("Δ {metric} ({better_side}); 0 = the mean baseline"),
+            &rows
+        )
     );
     let ranks = ranks(cv);
-    let mut table = String::from("<table><tr><th>model</th>");
+    body.push_str("<h2>Ranks under every metric</h2><table class=\"num\"><tr><th>model</th>");
     for m in &cv.metrics {
-        let _ = write!(table, "<th>{}</th>", m.name());
+        let _ = write!(body, "<th>{}<br><small>{} is better</small></th>", esc(&m.name()), m.direction().as_str());
     }
-    table.push_str("</tr>");
-    for (i, m) in cv.models.iter().enumerate() {
-        let _ = write!(table, "<tr{}><td>{}</td>", if i == best { r#" class="best""# } else { "" }, m.model);
+    body.push_str("</tr>");
+    for &i in &order {
+        let m = &cv.models[i];
+        let class = if i == best { r#" class="winner""# } else { "" };
+        let _ = write!(body, "<tr{class}><td>{}</td>", esc(&m.model));
         for (k, s) in m.pooled.iter().enumerate() {
-            let _ = write!(table, "<td>{} <span class=\"rank\">#{}</span></td>", fmt(s.value), ranks[i][k]);
+            let inv = if ranks[i][k] != ranks[i][0] { r#" class="inversion""# } else { "" };
+            let _ = write!(body, "<td{inv}>{} <span class=\"rank\">#{}</span></td>", fmt(s.value), ranks[i][k]);
         }
-        table.push_str("</tr>");
+        body.push_str("</tr>");
     }
-    table.push_str("</table>");
-    if !o.calibrations.is_empty() {
-        table.push_str("<h2>Uncertainty calibration</h2><p>Details: report.md.</p>");
-        for c in &o.calibrations {
-            table.push_str(&calibration_svg(&c.model, &c.calibration));
+    body.push_str(
+        "</table><p class=\"note\">Shaded: the metric ranks the model differently from the official metric.</p>",
+    );
+    let _ = write!(
+        body,
+        "<h2>Every model against the selected one and the mean ({})</h2><table class=\"num\"><tr><th>model</th>\
+         <th>Δ vs selected</th><th>95% CI</th><th>p</th><th>Δ vs mean</th><th>95% CI</th><th>p</th></tr>",
+        esc(&metric)
+    );
+    for &i in &order {
+        let _ = write!(
+            body,
+            "<tr{}><td>{}</td>",
+            if i == best { r#" class="winner""# } else { "" },
+            esc(&cv.models[i].model)
+        );
+        for (c, same) in [(&o.vs_best[i], i == best), (&o.vs_mean[i], i == o.mean_index)] {
+            if same {
+                body.push_str("<td>—</td><td></td><td></td>");
+                continue;
+            }
+            let w = c.ci_high - c.ci_low;
+            let span = if w.is_finite() && w > 0.0 { w } else { c.difference.abs() };
+            let class = if separated(c) { "" } else { r#" class="tie""# };
+            let _ = write!(
+                body,
+                "<td{class}>{}</td><td{class}>[{}, {}]</td><td{class}>{}</td>",
+                fmt_sig(c.difference, span),
+                fmt_sig(c.ci_low, span),
+                fmt_sig(c.ci_high, span),
+                esc(&fmt_p(c.p_value, 1.0 / c.resamples.max(1) as f64))
+            );
         }
+        body.push_str("</tr>");
     }
+    body.push_str(
+        "</table><p class=\"note\">Δ is this model minus the other under the official metric, paired bootstrap over \
+         compounds; grey: the interval contains 0, the two cannot be told apart.</p>",
+    );
+    let _ = write!(body, "<h2>{} per fold</h2><table class=\"num\"><tr><th>model</th>", esc(&metric));
+    for f in 0..o.folds {
+        let _ = write!(body, "<th>fold {f}</th>");
+    }
+    body.push_str("</tr>");
+    for &i in &order {
+        let m = &cv.models[i];
+        let _ = write!(body, "<tr><td>{}</td>", esc(&m.model));
+        for f in &m.fold_scores {
+            let _ = write!(body, "<td>{}</td>", fmt(f[0].value));
+        }
+        body.push_str("</tr>");
+    }
+    body.push_str("</table>");
+    if let Some(p) = &o.programs {
+        body.push_str(&markdown_to_html(&programs::markdown(
+            p,
+            &cv.models[best].model,
+            &o.task.targets,
+            o.gene_symbols.as_ref(),
+        )));
+    }
+    for c in &o.calibrations {
+        body.push_str(&markdown_to_html(&calibration::markdown(&c.model, &c.calibration, &calibration_file(&c.model))));
+        body.push_str(&calibration_svg(&c.model, &c.calibration));
+    }
+    body.push_str(
+        "<p class=\"note\">Files: <a href=\"report.md\">report.md</a> (models and notes), \
+         <a href=\"leaderboard.csv\">leaderboard.csv</a>, <a href=\"folds.csv\">folds.csv</a>, \
+         <a href=\"submission.csv\">submission.csv</a>.</p>",
+    );
     format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>cellcast: {name}</title><style>\
-         body{{font-family:sans-serif;margin:2em;max-width:70em}} table{{border-collapse:collapse}} \
-         td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}} td:first-child{{text-align:left}} \
-         tr.best{{background:#fdecea}} .rank{{color:#888;font-size:small}}</style></head><body>\
-         <h1>cellcast run: {name}</h1><p>Selected: <b>{best}</b>. Ranks per metric show where the metrics disagree.</p>\
-         {svg}<h2>Pooled out-of-fold scores</h2>{table}<p>Details: report.md, leaderboard.csv, folds.csv.</p></body></html>\n",
-        name = o.task.name,
-        best = cv.models[best].model
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <title>cellcast run: {name}</title><style>{style}</style></head><body><h1>cellcast run: {name}</h1>{body}</body></html>\n",
+        name = esc(&o.task.name),
+        style = compare::STYLE
     )
 }
