@@ -383,6 +383,6 @@ h1{font-size:1.6em;margin-bottom:.3em}h2{font-size:1.2em;margin-top:1.8em;border
 #headline{font-size:1.12em;background:#f4f8fb;border-left:4px solid #2c6e9b;padding:.8em 1em}\
 figure{margin:0;overflow-x:auto}svg{max-width:100%;height:auto}\
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d5d5d5;padding:5px 10px;text-align:right;font-variant-numeric:tabular-nums}\
-table.num td{white-space:nowrap}table.num td:first-child{white-space:normal;max-width:24em}td.tie{color:#777}\
+td:first-child{overflow-wrap:anywhere;max-width:24em}table.num td{white-space:nowrap}table.num td:first-child{white-space:normal}td.tie{color:#777}\
 th{background:#f2f2f2}td:first-child,th:first-child,td.t,th.t{text-align:left}tr.winner td:first-child{font-weight:bold}\
 td.inversion{background:#fdebd0}tr.tie td{color:#777}.rank{color:#888;font-size:.85em}.note{color:#555;font-size:.9em}";
