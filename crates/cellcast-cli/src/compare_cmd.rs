@@ -34,17 +34,55 @@ p_resolution, resamples), rank_agreement.csv (Kendall's τ between the metrics' 
 pairs they order oppositely), folds.csv (with --folds), report.md and report.html. A p-value
 equal to p_resolution (1/resamples) means no resample crossed zero: p is below it.
 
+Single cells: with --real R.h5ad (and --pert-column, --control, --profile …), every --pred is an
+.h5ad of predicted cells, evaluated exactly as `cellcast evaluate` evaluates it (cell-eval
+0.8.2's metrics); each metric's score is its mean over perturbations (agg_results' mean) and the
+bootstrap resamples perturbations. A metric with one value for the whole screen
+(pearson_edistance, clustering_agreement, de_spearman_sig) gets no interval.
+
 Examples:
+  cellcast compare --real real.h5ad --pert-column target_gene --control non-targeting --profile vcc \\
+      --pred gears=gears.h5ad --pred mean=baseline.h5ad --out cmp
   cellcast compare --truth test.csv --pred ridge=ridge.csv --pred mine=my_model.csv --out cmp
   cellcast compare --truth labels.csv --group-by treatment --pred a=a.csv --pred b=b.csv --out cmp
   cellcast compare --truth test.csv --pred a=a.csv --pred b=b.csv --metric polaris/mean_squared_error \\
       --metric per_compound_pearson --folds folds.csv --bootstrap 2000 --seed 1 --out cmp";
 
 #[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("truth_or_real").required(true).args(["truth", "real"])))]
 pub struct CompareArgs {
     /// The truth table (CSV, TSV or Parquet, gzip too; - for standard input).
     #[arg(long)]
-    truth: PathBuf,
+    truth: Option<PathBuf>,
+    /// Single cells: the real .h5ad. Every --pred is then an .h5ad of predicted cells, evaluated
+    /// as `cellcast evaluate` does (cell-eval 0.8.2's metrics) and compared perturbation by
+    /// perturbation.
+    #[arg(long, value_name = "H5AD")]
+    real: Option<PathBuf>,
+    /// With --real: the obs column of perturbation labels.
+    #[arg(long, requires = "real")]
+    pert_column: Option<String>,
+    /// With --real: the control label.
+    #[arg(long, requires = "real")]
+    control: Option<String>,
+    /// With --real: cell-eval's profile (full, vcc, minimal, de, anndata, pds).
+    #[arg(long, default_value = "full", requires = "real")]
+    profile: String,
+    /// With --real: an obsm embedding for discrimination_score_l2/cosine.
+    #[arg(long, requires = "real")]
+    embed_key: Option<String>,
+    /// With --real: metrics to leave out, comma-separated.
+    #[arg(long, value_delimiter = ',', requires = "real")]
+    skip_metrics: Vec<String>,
+    /// With --real: leave integer data as it is (cell-eval's --allow-discrete).
+    #[arg(long, requires = "real")]
+    allow_discrete: bool,
+    /// With --real: declare the real file's scale instead of detecting it.
+    #[arg(long, value_enum, requires = "real")]
+    real_scale: Option<crate::evaluate_cmd::ScaleArg>,
+    /// With --real: declare the predictions' scale instead of detecting it.
+    #[arg(long, value_enum, requires = "real")]
+    pred_scale: Option<crate::evaluate_cmd::ScaleArg>,
     /// A model's prediction, NAME=FILE; repeat for every model (the order of the report's
     /// tables). A model named `mean` or `baseline` is the reference of the forest plot, else the
     /// first one.
@@ -87,8 +125,23 @@ pub struct CompareArgs {
 
 pub fn run(args: &CompareArgs) -> Result<()> {
     let params = Params::parse(&args.params)?;
+    let cells = match &args.real {
+        None => None,
+        Some(real) => Some(cellcast::evaluate::EvaluateOptions {
+            real: cellcast::CellsSource::H5ad(real.clone()),
+            pert_column: args.pert_column.clone().unwrap_or_default(),
+            control: args.control.clone().unwrap_or_default(),
+            profile: args.profile.clone(),
+            embed_key: args.embed_key.clone(),
+            skip_metrics: args.skip_metrics.clone(),
+            allow_discrete: args.allow_discrete,
+            real_scale: args.real_scale.map(crate::evaluate_cmd::ScaleArg::scale),
+            pred_scale: args.pred_scale.map(crate::evaluate_cmd::ScaleArg::scale),
+            ..Default::default()
+        }),
+    };
     let opts = CompareOptions {
-        truth: args.truth.clone().into(),
+        truth: args.truth.clone().unwrap_or_default().into(),
         preds: args
             .preds
             .iter()
@@ -104,6 +157,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         seed: args.seed,
         id_column: args.id_column.clone(),
         out: Some(args.out.clone()),
+        cells,
     };
     let outcome = cellcast::compare::compare(&opts, &Terminal::default())?;
     print_summary(&outcome);

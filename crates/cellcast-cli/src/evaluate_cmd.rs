@@ -66,7 +66,7 @@ pub enum ScaleArg {
 }
 
 impl ScaleArg {
-    fn scale(self) -> Scale {
+    pub fn scale(self) -> Scale {
         match self {
             ScaleArg::Counts => Scale::Counts,
             ScaleArg::Log1p => Scale::Log1p,

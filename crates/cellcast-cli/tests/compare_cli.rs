@@ -223,3 +223,68 @@ fn bad_inputs_fail_cleanly_and_write_nothing() {
     assert!(err.contains("short") && err.contains("c49"), "{err}");
     assert!(!out.exists(), "nothing written");
 }
+
+#[test]
+fn single_cell_predictions_compare_on_cell_evals_metrics() {
+    let case = common::golden().join("evaluate/norman_log1p");
+    let dir = temp_dir("compare-cells");
+    let (real, pred) = (case.join("real.h5ad"), case.join("pred.h5ad"));
+    let base = dir.join("base.h5ad");
+    cellcast_ok([
+        "evaluate",
+        "baseline",
+        "--real",
+        s(&real),
+        "--pert-column",
+        "condition",
+        "--control",
+        "control",
+        "--out",
+        s(&base),
+    ]);
+    let out = dir.join("out");
+    cellcast_ok([
+        "compare",
+        "--real",
+        s(&real),
+        "--pert-column",
+        "condition",
+        "--control",
+        "control",
+        "--pred",
+        &format!("mean={}", s(&base)),
+        "--pred",
+        &format!("model={}", s(&pred)),
+        "--bootstrap",
+        "300",
+        "--out",
+        s(&out),
+    ]);
+    // Each score is the model's mean over perturbations: cell-eval's own agg_results mean
+    // (fixture made by cell-eval 0.8.2) where it has no NaN.
+    let agg = read_csv_text(&case.join("agg_results.csv"));
+    let mean_row = agg.iter().find(|r| r["statistic"] == "mean").unwrap();
+    let board = read_csv_text(&out.join("leaderboard.csv"));
+    let mut checked = 0;
+    for row in board.iter().filter(|r| r["model"] == "model") {
+        let want: f64 = mean_row[&row["metric"]].parse().unwrap();
+        if want.is_finite() {
+            let got: f64 = row["score"].parse().unwrap();
+            assert!((got - want).abs() <= 1e-9 * want.abs().max(1e-12), "{}: {got} vs {want}", row["metric"]);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "{checked}");
+    assert!(!board.iter().any(|r| r["metric"].starts_with("de_nsig_counts")), "counts are not scores");
+    // A whole-screen statistic gets no interval; a per-perturbation one does.
+    let row = |m: &str, metric: &str| board.iter().find(|r| r["model"] == m && r["metric"] == metric).unwrap().clone();
+    assert_eq!(row("model", "pearson_edistance")["ci_low"], "");
+    let (lo, hi): (f64, f64) =
+        (row("model", "mae")["ci_low"].parse().unwrap(), row("model", "mae")["ci_high"].parse().unwrap());
+    assert!(lo < hi);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("resamples of the real screen's 33 perturbations") && md.contains("one value for the whole screen"),
+        "{md}"
+    );
+}

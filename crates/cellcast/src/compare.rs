@@ -51,6 +51,11 @@ pub struct CompareOptions {
     pub id_column: String,
     /// Output folder, written all at once; `None` writes nothing.
     pub out: Option<PathBuf>,
+    /// `.h5ad` predictions judged on cell-eval's metrics instead of tables: each prediction is
+    /// evaluated against `real` as [`evaluate`](crate::evaluate::evaluate) does with these
+    /// options (their `pred` and `out` are ignored), and the bootstrap resamples perturbations.
+    /// `truth`, `metrics`, the weights, groups, params and folds are then unused.
+    pub cells: Option<crate::evaluate::EvaluateOptions<'static>>,
 }
 
 impl Default for CompareOptions {
@@ -68,6 +73,7 @@ impl Default for CompareOptions {
             seed: 0,
             id_column: "id".into(),
             out: None,
+            cells: None,
         }
     }
 }
@@ -297,6 +303,9 @@ struct Scored {
 /// Scores every prediction under every metric (see the [module documentation](self)).
 pub fn compare(opts: &CompareOptions, observer: &dyn Observer) -> Result<CompareOutcome> {
     opts.validate()?;
+    if let Some(cells) = &opts.cells {
+        return compare_cells(opts, cells, observer);
+    }
     let metric_names = if opts.metrics.is_empty() {
         let m = default_metrics(opts)?;
         observer.note(&format!("metrics: {} (the official metric of this kind of truth first)", m.join(", ")));
@@ -374,56 +383,32 @@ pub fn compare(opts: &CompareOptions, observer: &dyn Observer) -> Result<Compare
             .zip(&m.aligned)
             .map(|(s, a)| if fixed.is_empty() { unit_entries(s, a, &units) } else { None })
             .collect();
-        // resampled[b][model]
-        let resampled: Vec<Vec<f64>> = draws
-            .par_iter()
-            .map(|draw| {
-                let rows = rows_of(draw, &units, &fixed);
-                m.aligned
-                    .iter()
-                    .zip(&entries)
-                    .map(|(a, e)| match e {
-                        Some(e) => mean_of_entries(draw, e),
-                        None => cellcast_metrics::score(m.info, a.select(&rows).inputs(), &m.params)
-                            .map_or(f64::NAN, |s| s.value),
-                    })
-                    .collect()
-            })
-            .collect();
-        let direction = m.info.direction;
         let values: Vec<f64> = m.scores.iter().map(|s| s.value).collect();
-        for (i, model) in models.iter().enumerate() {
-            let own: Vec<f64> = resampled.iter().map(|r| r[i]).collect();
-            let (ci_low, ci_high) = interval(own);
-            let rank = 1 + values.iter().filter(|&&o| report::better(direction, o, values[i])).count();
-            board.push(BoardRow {
-                model: model.clone(),
-                metric: m.name.clone(),
-                direction,
-                score: values[i],
-                rank,
-                ci_low,
-                ci_high,
-            });
-        }
-        for a in 0..models.len() {
-            for b in a + 1..models.len() {
-                let deltas: Vec<f64> = resampled.iter().map(|r| r[a] - r[b]).filter(|d| d.is_finite()).collect();
-                pairs.push(pair(&m.name, &models[a], &models[b], values[a] - values[b], deltas));
+        let (b, p) = resampled(&models, &m.name, m.info.direction, &values, &draws, &|i, draw| match &entries[i] {
+            Some(e) => mean_of_entries(draw, e),
+            None => {
+                let rows = rows_of(draw, &units, &fixed);
+                cellcast_metrics::score(m.info, m.aligned[i].select(&rows).inputs(), &m.params)
+                    .map_or(f64::NAN, |s| s.value)
             }
-        }
+        });
+        board.extend(b);
+        pairs.extend(p);
     }
-    let agreement = agreement(&metrics);
+    let agreement = agreement(
+        &metrics
+            .iter()
+            .map(|m| (m.name.clone(), m.info.direction, m.scores.iter().map(|s| s.value).collect()))
+            .collect::<Vec<_>>(),
+    );
     let folds = match &opts.folds {
         None => Vec::new(),
         Some(t) => fold_scores(t, &opts.id_column, &metrics, &models)?,
     };
-    let reference =
-        models.iter().position(|m| m.eq_ignore_ascii_case("mean") || m.eq_ignore_ascii_case("baseline")).unwrap_or(0);
-    let mut outcome = CompareOutcome {
+    let outcome = CompareOutcome {
+        reference: reference_of(&models),
         models,
         metrics: metrics.iter().map(|m| (m.name.clone(), m.info.direction)).collect(),
-        reference,
         board,
         pairs,
         agreement,
@@ -435,12 +420,157 @@ pub fn compare(opts: &CompareOptions, observer: &dyn Observer) -> Result<Compare
         warnings,
         written: Vec::new(),
     };
+    finish(outcome, opts)
+}
+
+/// The model the report measures the others against: one named `mean` or `baseline`, else the
+/// first.
+fn reference_of(models: &[String]) -> usize {
+    models.iter().position(|m| m.eq_ignore_ascii_case("mean") || m.eq_ignore_ascii_case("baseline")).unwrap_or(0)
+}
+
+/// Writes the outputs, when asked, all at once.
+fn finish(mut outcome: CompareOutcome, opts: &CompareOptions) -> Result<CompareOutcome> {
     if let Some(out) = &opts.out {
         let stage = StagedDir::new(out)?;
         outcome.written = write_outputs(&outcome, stage.path())?;
         stage.commit()?;
     }
     Ok(outcome)
+}
+
+/// [`compare`] of `.h5ad` predictions on cell-eval's metrics: every prediction evaluated
+/// against the real cells, each metric's per-perturbation values the units of the bootstrap,
+/// its score their mean (cell-eval's `agg_results` mean). A metric with one value for every
+/// perturbation (pearson_edistance, clustering_agreement, de_spearman_sig) is a statistic of
+/// the whole screen: resampling perturbations says nothing about it, so it gets no interval.
+fn compare_cells(
+    opts: &CompareOptions,
+    cells: &crate::evaluate::EvaluateOptions<'static>,
+    observer: &dyn Observer,
+) -> Result<CompareOutcome> {
+    use cellcast_celleval::profile::{self, Best};
+    let mut perturbations: Option<Vec<String>> = None;
+    // per model: (metric name, per-perturbation values)
+    let mut columns: Vec<Vec<(String, Vec<f64>)>> = Vec::new();
+    let mut warnings = Vec::new();
+    for (name, pred) in &opts.preds {
+        let crate::table::Table::Path(path) = pred else {
+            bail!("--pred {name}: an .h5ad prediction is a file path");
+        };
+        observer.note(&format!("{name}: evaluating {} against {}", path.display(), cells.real.name()));
+        let eval_opts = crate::evaluate::EvaluateOptions {
+            pred: Some(crate::CellsSource::H5ad(path.clone())),
+            out: None,
+            ceiling_seed: None,
+            baseline: None,
+            ..cells.clone()
+        };
+        let outcome = crate::evaluate::evaluate(&eval_opts, observer).with_context(|| format!("--pred {name}"))?;
+        let Some(results) = outcome.evaluations.into_iter().next().and_then(|e| e.results) else {
+            bail!("--pred {name}: cell-eval gave no results");
+        };
+        match &perturbations {
+            None => perturbations = Some(results.perturbations.clone()),
+            Some(p) if *p != results.perturbations => {
+                bail!("--pred {name}: its perturbations differ from the first prediction's; compare predictions of one screen")
+            }
+            _ => {}
+        }
+        columns.push(
+            results
+                .columns
+                .iter()
+                .map(|c| (c.name.clone(), c.values.iter().map(|v| v.unwrap_or(f64::NAN)).collect()))
+                .collect(),
+        );
+    }
+    let perturbations = perturbations.expect("one prediction at least");
+    let models: Vec<String> = opts.preds.iter().map(|(n, _)| n.clone()).collect();
+    // The metrics every model has, in cell-eval's order, with a direction (the counts of
+    // significant genes are not scores).
+    let mut metrics: Vec<(String, Direction)> = Vec::new();
+    for (name, _) in &columns[0] {
+        let best = profile::metric(name).map(|m| m.best).unwrap_or(Best::None);
+        let direction = match best {
+            Best::One => Direction::HigherIsBetter,
+            Best::Zero => Direction::LowerIsBetter,
+            Best::None => continue,
+        };
+        if columns.iter().all(|c| c.iter().any(|(n, _)| n == name)) {
+            metrics.push((name.clone(), direction));
+        }
+    }
+    if metrics.is_empty() {
+        bail!("no cell-eval metric to compare the predictions on; choose another profile");
+    }
+    let draws: Vec<Vec<usize>> =
+        (0..opts.bootstrap).map(|b| draw_units(perturbations.len(), opts.seed, b as u64)).collect();
+    let mut board = Vec::new();
+    let mut pairs = Vec::new();
+    let mut scored = Vec::new();
+    for (metric, direction) in &metrics {
+        let entries: Vec<Vec<Vec<f64>>> = columns
+            .iter()
+            .map(|c| c.iter().find(|(n, _)| n == metric).expect("checked").1.iter().map(|&v| vec![v]).collect())
+            .collect();
+        let values: Vec<f64> = entries.iter().map(|e| mean_of_entries(&(0..e.len()).collect::<Vec<_>>(), e)).collect();
+        for (model, e) in models.iter().zip(&entries) {
+            let missing = e.iter().filter(|v| !v[0].is_finite()).count();
+            if missing > 0 {
+                let w = format!(
+                    "{metric}: {model} has no value for {missing} of {} perturbations; its score is the mean of the \
+                     others (cell-eval's agg_results mean is NaN then)",
+                    e.len()
+                );
+                observer.warning(&w);
+                warnings.push(w);
+            }
+        }
+        let global = entries.iter().all(|e| e.iter().all(|v| v[0] == e[0][0] || (v[0].is_nan() && e[0][0].is_nan())));
+        if global {
+            let w = format!(
+                "{metric}: one value for the whole screen, so the bootstrap over perturbations gives it no interval"
+            );
+            observer.note(&w);
+            warnings.push(w);
+        }
+        let (mut b, mut p) =
+            resampled(&models, metric, *direction, &values, &draws, &|i, draw| mean_of_entries(draw, &entries[i]));
+        if global {
+            for r in &mut b {
+                (r.ci_low, r.ci_high) = (f64::NAN, f64::NAN);
+            }
+            for q in &mut p {
+                (q.ci_low, q.ci_high, q.p, q.resamples) = (f64::NAN, f64::NAN, f64::NAN, 0);
+            }
+        }
+        board.extend(b);
+        pairs.extend(p);
+        scored.push((metric.clone(), *direction, values));
+    }
+    observer.note(&format!(
+        "paired bootstrap: {} resamples of {} perturbations, seed {}",
+        opts.bootstrap,
+        perturbations.len(),
+        opts.seed
+    ));
+    let outcome = CompareOutcome {
+        reference: reference_of(&models),
+        models,
+        metrics,
+        board,
+        pairs,
+        agreement: agreement(&scored),
+        folds: Vec::new(),
+        units: perturbations.len(),
+        unit_kind: "perturbations",
+        bootstrap: opts.bootstrap,
+        seed: opts.seed,
+        warnings,
+        written: Vec::new(),
+    };
+    finish(outcome, opts)
 }
 
 /// The bootstrap's units: groups of rows (`--group-by`) or single rows; the control row is not
@@ -574,11 +704,49 @@ fn pair(metric: &str, a: &str, b: &str, delta: f64, deltas: Vec<f64>) -> Pair {
     }
 }
 
-/// Kendall's τ-b between every two metrics' orderings of the models.
-fn agreement(metrics: &[Scored]) -> Vec<Agreement> {
+/// One metric's leaderboard rows and pairs: the point scores `values` (per model), and each
+/// model's score on every draw from `resample(model, draw)` (run in parallel over the draws).
+fn resampled(
+    models: &[String],
+    metric: &str,
+    direction: Direction,
+    values: &[f64],
+    draws: &[Vec<usize>],
+    resample: &(dyn Fn(usize, &[usize]) -> f64 + Sync),
+) -> (Vec<BoardRow>, Vec<Pair>) {
+    // resampled[b][model]
+    let resampled: Vec<Vec<f64>> =
+        draws.par_iter().map(|draw| (0..models.len()).map(|i| resample(i, draw)).collect()).collect();
+    let mut board = Vec::new();
+    for (i, model) in models.iter().enumerate() {
+        let (ci_low, ci_high) = interval(resampled.iter().map(|r| r[i]).collect());
+        let rank = 1 + values.iter().filter(|&&o| report::better(direction, o, values[i])).count();
+        board.push(BoardRow {
+            model: model.clone(),
+            metric: metric.to_string(),
+            direction,
+            score: values[i],
+            rank,
+            ci_low,
+            ci_high,
+        });
+    }
+    let mut pairs = Vec::new();
+    for a in 0..models.len() {
+        for b in a + 1..models.len() {
+            let deltas: Vec<f64> = resampled.iter().map(|r| r[a] - r[b]).filter(|d| d.is_finite()).collect();
+            pairs.push(pair(metric, &models[a], &models[b], values[a] - values[b], deltas));
+        }
+    }
+    (board, pairs)
+}
+
+/// Kendall's τ-b between every two metrics' orderings of the models: (metric, direction,
+/// score per model).
+fn agreement(metrics: &[(String, Direction, Vec<f64>)]) -> Vec<Agreement> {
     // Oriented so that higher is better under every metric.
-    let oriented = |m: &Scored| -> Vec<f64> {
-        m.scores.iter().map(|s| if m.info.direction == Direction::LowerIsBetter { -s.value } else { s.value }).collect()
+    let oriented = |m: &(String, Direction, Vec<f64>)| -> Vec<f64> {
+        m.2.iter().map(|&s| if m.1 == Direction::LowerIsBetter { -s } else { s }).collect()
     };
     let mut out = Vec::new();
     for i in 0..metrics.len() {
@@ -603,8 +771,8 @@ fn agreement(metrics: &[Scored]) -> Vec<Agreement> {
             let (c, d) = (concordant as f64, discordant as f64);
             let denominator = ((c + d + tie_x as f64) * (c + d + tie_y as f64)).sqrt();
             out.push(Agreement {
-                metric_a: metrics[i].name.clone(),
-                metric_b: metrics[j].name.clone(),
+                metric_a: metrics[i].0.clone(),
+                metric_b: metrics[j].0.clone(),
                 kendall_tau: if denominator > 0.0 { (c - d) / denominator } else { f64::NAN },
                 inversions: discordant,
                 pairs: x.len() * x.len().saturating_sub(1) / 2,

@@ -102,6 +102,15 @@ pub fn headline(o: &CompareOutcome) -> String {
     s
 }
 
+/// Whose units the bootstrap resamples.
+fn whose(o: &CompareOutcome) -> &'static str {
+    if o.unit_kind == "perturbations" {
+        "real screen's"
+    } else {
+        "truth's"
+    }
+}
+
 /// `report.md`.
 pub fn markdown(o: &CompareOutcome) -> String {
     let (official, _) = &o.metrics[0];
@@ -110,9 +119,13 @@ pub fn markdown(o: &CompareOutcome) -> String {
     let _ = writeln!(r, "{}\n", headline(o));
     let _ = writeln!(
         r,
-        "Paired bootstrap: {} resamples of the truth's {} {}, seed {}; every model scored on the same draws by the \
+        "Paired bootstrap: {} resamples of the {} {} {}, seed {}; every model scored on the same draws by the \
          metric code `cellcast score` runs. Differences are row model minus column model.\n",
-        o.bootstrap, o.units, o.unit_kind, o.seed
+        o.bootstrap,
+        whose(o),
+        o.units,
+        o.unit_kind,
+        o.seed
     );
     let _ = writeln!(r, "## Ranks under every metric\n");
     let _ = writeln!(
@@ -364,11 +377,11 @@ pub fn html(o: &CompareOutcome) -> String {
     }
     let _ = write!(
         body,
-        "<p class=\"note\">Paired bootstrap: {} resamples of the truth's {} {}, seed {}; every model scored on the same draws by \
+        "<p class=\"note\">Paired bootstrap: {} resamples of the {} {} {}, seed {}; every model scored on the same draws by \
          the metric code <code>cellcast score</code> runs. Files: <a href=\"leaderboard.csv\">leaderboard.csv</a>, \
          <a href=\"pairwise.csv\">pairwise.csv</a>, <a href=\"rank_agreement.csv\">rank_agreement.csv</a>, \
          <a href=\"report.md\">report.md</a>.</p>",
-        o.bootstrap, o.units, o.unit_kind, o.seed
+        o.bootstrap, whose(o), o.units, o.unit_kind, o.seed
     );
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
