@@ -125,21 +125,18 @@ pub struct CompareArgs {
 
 pub fn run(args: &CompareArgs) -> Result<()> {
     let params = Params::parse(&args.params)?;
-    let cells = match &args.real {
-        None => None,
-        Some(real) => Some(cellcast::evaluate::EvaluateOptions {
-            real: cellcast::CellsSource::H5ad(real.clone()),
-            pert_column: args.pert_column.clone().unwrap_or_default(),
-            control: args.control.clone().unwrap_or_default(),
-            profile: args.profile.clone(),
-            embed_key: args.embed_key.clone(),
-            skip_metrics: args.skip_metrics.clone(),
-            allow_discrete: args.allow_discrete,
-            real_scale: args.real_scale.map(crate::evaluate_cmd::ScaleArg::scale),
-            pred_scale: args.pred_scale.map(crate::evaluate_cmd::ScaleArg::scale),
-            ..Default::default()
-        }),
-    };
+    let cells = args.real.as_ref().map(|real| cellcast::evaluate::EvaluateOptions {
+        real: cellcast::CellsSource::H5ad(real.clone()),
+        pert_column: args.pert_column.clone().unwrap_or_default(),
+        control: args.control.clone().unwrap_or_default(),
+        profile: args.profile.clone(),
+        embed_key: args.embed_key.clone(),
+        skip_metrics: args.skip_metrics.clone(),
+        allow_discrete: args.allow_discrete,
+        real_scale: args.real_scale.map(crate::evaluate_cmd::ScaleArg::scale),
+        pred_scale: args.pred_scale.map(crate::evaluate_cmd::ScaleArg::scale),
+        ..Default::default()
+    });
     let opts = CompareOptions {
         truth: args.truth.clone().unwrap_or_default().into(),
         preds: args
