@@ -73,5 +73,12 @@ def evaluate(
     out: Optional[str],
 ) -> Dict[str, Any]: ...
 def run(
-    task_dir: str, out: Optional[str], split: str, folds: int, seed: int, models: Optional[List[str]]
+    task_dir: str,
+    out: Optional[str],
+    split: str,
+    folds: int,
+    seed: int,
+    models: Optional[List[str]],
+    split_file: Optional[str] = ...,
+    predictions: List[Tuple[str, str]] = ...,
 ) -> Dict[str, Any]: ...

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, List, Optional, Sequence, Union
+from typing import Any, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,8 @@ def run(
     folds: int = 5,
     seed: int = 0,
     models: Optional[Sequence[str]] = None,
+    split_file: Union[str, "os.PathLike[str]", None] = None,
+    predictions: Optional[Mapping[str, Union[str, "os.PathLike[str]"]]] = None,
 ) -> RunResult:
     """Runs the ``cellcast run`` pipeline on a task folder (``train.csv``, ``test_features.csv``,
     ``sample_submission.csv``): featurize, split, cross-validate the model panel, score with the
@@ -57,6 +59,14 @@ def run(
     seed : int, default 0
     models : list of str, optional
         Only these models (the mean always runs), e.g. ``["knn_tuned", "ridge_descriptors"]``.
+    split_file : path, optional
+        Cross-validate on the folds of this file (``id,group,fold``: ``cellcast.split`` output or
+        a previous run's ``folds.csv``) instead of making them; ``split`` and ``folds`` are then
+        unused.
+    predictions : dict of name → path, optional
+        Your own models: out-of-fold predictions of the training compounds made on the folds of
+        ``split_file`` (``id`` and one column per target), scored, bootstrapped and ranked with
+        the panel (never refit, so never the submission).
 
     Returns
     -------
@@ -72,6 +82,8 @@ def run(
         int(folds),
         int(seed),
         None if models is None else [str(m) for m in models],
+        split_file=None if split_file is None else os.fspath(split_file),
+        predictions=[(str(k), os.fspath(v)) for k, v in (predictions or {}).items()],
     )
     warn(res.get("warnings", []), stacklevel=2)
     leaderboard = pd.DataFrame({name: values for name, values in res["leaderboard"]})

@@ -68,3 +68,39 @@ def test_refuses_bad_arguments(heldout):
     short = models["mean"].iloc[:10]
     with pytest.raises(ValueError, match="short"):
         cellcast.compare(truth, {"mean": models["mean"], "short": short})
+
+
+def _task(task):
+    """A small wide task: 90 simple molecules, 3 targets that depend on their size."""
+    rng = np.random.default_rng(5)
+    smiles = ["C" * k + end for end in ("", "O", "N") for k in range(1, 31)]
+    ids = [f"m{i:03d}" for i in range(len(smiles))]
+    size = np.array([len(s) for s in smiles], dtype=float)
+    y = np.column_stack([size / 10, np.sin(size), -size / 20]) + rng.normal(0, 0.1, (len(smiles), 3))
+    task.mkdir()
+    train = pd.DataFrame(y[:75], columns=["t1", "t2", "t3"])
+    train.insert(0, "smiles", smiles[:75])
+    train.insert(0, "compound", ids[:75])
+    train.to_csv(task / "train.csv", index=False)
+    pd.DataFrame({"id": ids[75:], "smiles": smiles[75:]}).to_csv(task / "test_features.csv", index=False)
+    pd.DataFrame({"id": ids[75:], "t1": 0.0, "t2": 0.0, "t3": 0.0}).to_csv(task / "sample_submission.csv", index=False)
+    return train
+
+
+def test_run_ranks_an_outside_model_on_the_same_folds(tmp_path):
+    task = tmp_path / "task"
+    train = _task(task)
+    first = cellcast.run(task, out=tmp_path / "first", split="random", folds=3, models=["knn_tuned"])
+    folds = tmp_path / "first" / "folds.csv"
+    targets = ["t1", "t2", "t3"]
+    mine = train[["compound"] + targets].rename(columns={"compound": "id"})
+    mine[targets] = 0.9 * mine[targets]
+    mine.to_csv(tmp_path / "mine.csv", index=False)
+    r = cellcast.run(task, split_file=folds, predictions={"mine": tmp_path / "mine.csv"}, models=["knn_tuned"])
+    board = r.leaderboard[r.leaderboard.metric == "polaris/mean_squared_error"].set_index("model")
+    assert board.loc["mine", "rank"] == 1 and r.selected == first.selected
+    y = train[targets].to_numpy()
+    assert board.loc["mine", "score"] == pytest.approx(((0.1 * y) ** 2).mean(axis=0).mean(), rel=1e-12)
+    # Without the folds it was made on, an outside model is refused.
+    with pytest.raises(ValueError, match="split_file"):
+        cellcast.run(task, predictions={"mine": tmp_path / "mine.csv"})

@@ -294,6 +294,7 @@ fn compare<'py>(
         seed,
         id_column,
         out: out.map(Into::into),
+        cells: None,
     };
     let o = py.detach(|| cellcast::compare::compare(&opts, &cellcast::Silent)).map_err(|e| to_py(py, e))?;
     let d = PyDict::new(py);
@@ -358,10 +359,11 @@ fn _cellcast(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// `run(task_dir, out, split, folds, seed, models) -> dict`: leaderboard [(column, values)],
-/// submission {id_column, ids, columns, values}, selected, notes, warnings.
+/// `run(task_dir, out, split, folds, seed, models, split_file, predictions) -> dict`: leaderboard
+/// [(column, values)], submission {id_column, ids, columns, values}, selected, notes, warnings.
 #[pyfunction]
-#[pyo3(signature = (task_dir, out, split, folds, seed, models))]
+#[pyo3(signature = (task_dir, out, split, folds, seed, models, split_file=None, predictions=Vec::new()))]
+#[allow(clippy::too_many_arguments)]
 fn run<'py>(
     py: Python<'py>,
     task_dir: String,
@@ -370,6 +372,8 @@ fn run<'py>(
     folds: usize,
     seed: u64,
     models: Option<Vec<String>>,
+    split_file: Option<String>,
+    predictions: Vec<(String, String)>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let split = match split {
         "scaffold" | "scaffold-kfold" => SplitMethod::ScaffoldKfold,
@@ -378,13 +382,17 @@ fn run<'py>(
             return Err(to_py(py, cellcast::Error::input(format!("split must be scaffold or random (got '{other}')"))))
         }
     };
+    // The folds of a split file replace the split and the fold count.
+    let own_folds = split_file.is_none();
     let opts = cellcast::run::RunOptions {
         task: task_dir.into(),
         out: out.map(Into::into),
-        split: Some(split),
-        folds: Some(folds),
+        split: own_folds.then_some(split),
+        folds: own_folds.then_some(folds),
         seed,
         models: models.unwrap_or_default(),
+        split_file: split_file.map(Into::into),
+        predictions: predictions.into_iter().map(|(n, p)| (n, p.into())).collect(),
         ..Default::default()
     };
     let observer = Collect::default();
