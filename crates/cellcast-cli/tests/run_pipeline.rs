@@ -444,13 +444,8 @@ fn rxrx3_pairs_run_gives_a_valid_submission() {
     assert!(ap("knn_tuned") > ap("mean") + 0.05);
 }
 
-#[test]
-fn run_reads_the_folds_of_a_split_file() {
-    let dir = temp_dir("run-split-file");
-    let task = dir.join("task");
-    cellcast_ok(["synth", "--out", task.to_str().unwrap()]);
-    let split = dir.join("split.csv");
-    let train = task.join("train.csv");
+/// `cellcast split` of a synthetic task's train.csv into 3 random folds (seed 7).
+fn random_split(train: &Path, out: &Path) {
     cellcast_ok([
         "split",
         "--input",
@@ -466,8 +461,18 @@ fn run_reads_the_folds_of_a_split_file() {
         "--seed",
         "7",
         "--out",
-        split.to_str().unwrap(),
+        out.to_str().unwrap(),
     ]);
+}
+
+#[test]
+fn run_reads_the_folds_of_a_split_file() {
+    let dir = temp_dir("run-split-file");
+    let task = dir.join("task");
+    cellcast_ok(["synth", "--out", task.to_str().unwrap()]);
+    let split = dir.join("split.csv");
+    let train = task.join("train.csv");
+    random_split(&train, &split);
     let out = dir.join("out");
     let (t, o, s) = (task.to_str().unwrap(), out.to_str().unwrap(), split.to_str().unwrap());
     cellcast_ok(["run", t, "--out", o, "--split-file", s, "--models", "knn_tuned", "--bootstrap", "100"]);
@@ -496,21 +501,7 @@ fn an_outside_models_out_of_fold_predictions_rank_beside_the_panel() {
     cellcast_ok(["synth", "--out", task.to_str().unwrap(), "--compounds", "120", "--targets", "4"]);
     let split = dir.join("split.csv");
     let train = task.join("train.csv");
-    cellcast_ok([
-        "split",
-        "--input",
-        train.to_str().unwrap(),
-        "--smiles-column",
-        "smiles",
-        "--id-column",
-        "compound_id",
-        "--method",
-        "random-kfold",
-        "--folds",
-        "3",
-        "--out",
-        split.to_str().unwrap(),
-    ]);
+    random_split(&train, &split);
     // An outside "model": the truth shrunk towards 0 — far better than the panel — written as
     // `id` + one column per target, rows in another order.
     let rows = read_csv_text(&train);

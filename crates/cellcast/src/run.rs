@@ -345,7 +345,20 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunOutcome> {
         .map(|m| (m.name(), observer.progress(&m.name(), nfolds as u64, Unit::Folds), AtomicU64::new(0)))
         .collect();
     let train_rows: Vec<usize> = (0..n_train).collect();
-    let cv = cross_validate(
+    // Outside predictions are read and checked before the cross-validation, so a bad file
+    // fails at once.
+    let mut outside = Vec::new();
+    for (name, path) in &opts.predictions {
+        if models.iter().any(|m| &m.name() == name) {
+            bail!("predictions: '{name}' is the name of a panel model; give the outside model another name");
+        }
+        outside.push((
+            name,
+            path,
+            read_outside_predictions(&task, path).with_context(|| format!("predictions {name}"))?,
+        ));
+    }
+    let mut cv = cross_validate(
         &models,
         &features,
         &train_rows,
@@ -365,12 +378,7 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunOutcome> {
         },
     )?;
     drop(bars);
-    let mut cv = cv;
-    for (name, path) in &opts.predictions {
-        if cv.models.iter().any(|m| &m.model == name) {
-            bail!("predictions: '{name}' is the name of a panel model; give the outside model another name");
-        }
-        let oof = read_outside_predictions(&task, path).with_context(|| format!("predictions {name}"))?;
+    for (name, path, oof) in outside {
         let scored = cellcast_eval::score_out_of_fold(
             name,
             oof,
