@@ -9,8 +9,13 @@
 //! `score` (a row drawn twice is scored twice, under a renamed id). A row whose id is the
 //! metric's `control` (cell-eval pseudobulks) is the reference of every other row and is kept
 //! once in every resample.
+//!
+//! Single-cell predictions (`.h5ad`, [`CompareOptions::cells`]) are evaluated as
+//! [`evaluate`](crate::evaluate::evaluate) does; each cell-eval metric's per-perturbation
+//! values are then the units, and its score their mean.
 
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use cellcast_data::output::{Column, OutputTable};
@@ -872,5 +877,3 @@ fn write_outputs(o: &CompareOutcome, dir: &std::path::Path) -> Result<Vec<String
     }
     Ok(written)
 }
-
-use std::io::Write as _;
