@@ -106,10 +106,15 @@ pub(crate) fn ceiling(
         )));
     }
     reporter.note(&format!("ceiling: two disjoint halves of {} (seed {seed})", real.name));
-    let half_a = real.subset(pos_a)?;
-    let half_b = real.subset(pos_b)?;
+    let mut half_a = real.subset(pos_a)?;
+    let mut half_b = real.subset(pos_b)?;
+    // Each half is its own pass, with its own progress bar.
+    half_a.name = format!("{} (half A)", real.name);
+    half_b.name = format!("{} (half B)", real.name);
     let summary_a = summarize(&half_a, with_de, opts, reporter)?;
-    let results = evaluate_pair(&half_a, &summary_a, &half_b, with_de, (None, None), metrics, opts, reporter)?;
+    let summary_b = summarize(&half_b, with_de, opts, reporter)?;
+    let results =
+        evaluate_pair(&half_a, &summary_a, &half_b, summary_b, with_de, (None, None), metrics, opts, reporter)?;
     let corrected = results
         .columns
         .iter()

@@ -100,7 +100,8 @@ pub(crate) fn pearson_edistance(
             perturbations.iter().map(|p| s.perturbations.iter().position(|q| q == p).expect("checked")).collect();
         Ok(groups.into_par_iter().map(|g| energy_distance(precision, &cells(g, dense), &control, sigma)).collect())
     };
-    let (dr, dp) = (distances(real)?, distances(pred)?);
+    let (dr, dp) = rayon::join(|| distances(real), || distances(pred));
+    let (dr, dp) = (dr?, dp?);
     let r = cellcast_stats::correlation::pearson(&dr, &dp);
     Ok(Some(vec![MetricColumn { name: "pearson_edistance".into(), values: vec![Some(r); perturbations.len()] }]))
 }

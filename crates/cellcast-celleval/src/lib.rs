@@ -186,7 +186,7 @@ impl Results {
 }
 
 /// Messages for the caller to show.
-pub trait Reporter {
+pub trait Reporter: Sync {
     fn note(&self, message: &str);
     fn warning(&self, message: &str);
     /// `done` of `total` genes of `file` summarised.
@@ -244,16 +244,24 @@ pub fn evaluate(
         if let Some(ct) = &celltype {
             reporter.note(&format!("cell type '{ct}'"));
         }
-        let real_screen = open_screen(real, opts, opts.real_scale, keep(0))?;
-        let results = match pred {
+        // The first pass over each file is sequential work: read the two side by side.
+        let (real_screen, pred_screen) = rayon::join(
+            || open_screen(real, opts, opts.real_scale, keep(0)),
+            || pred.map(|p| open_screen(p, opts, opts.pred_scale, keep(1))).transpose(),
+        );
+        let real_screen = real_screen?;
+        let results = match pred_screen? {
             None => None,
-            Some(pred) => {
-                let pred_screen = open_screen(pred, opts, opts.pred_scale, keep(1))?;
+            Some(pred_screen) => {
+                // One after the other: each is parallel inside, and side by side they would hold
+                // two gene chunks at once.
                 let real_summary = summarize(&real_screen, with_de && opts.de_real.is_none(), opts, reporter)?;
+                let pred_summary = summarize(&pred_screen, with_de && opts.de_pred.is_none(), opts, reporter);
                 let mut results = evaluate_pair(
                     &real_screen,
                     &real_summary,
                     &pred_screen,
+                    pred_summary?,
                     with_de,
                     (opts.de_real, opts.de_pred),
                     &metrics,
@@ -262,10 +270,12 @@ pub fn evaluate(
                 )?;
                 if let Some(b) = baseline {
                     let base_screen = open_screen(b, opts, None, keep(2))?;
+                    let base_summary = summarize(&base_screen, with_de, opts, reporter)?;
                     let base = evaluate_pair(
                         &real_screen,
                         &real_summary,
                         &base_screen,
+                        base_summary,
                         with_de,
                         (opts.de_real, None),
                         &metrics,
@@ -368,12 +378,14 @@ pub(crate) fn summarize(
     summary::summarize(screen, with_de, opts.memory_budget, &mut |done, total| reporter.progress(&name, done, total))
 }
 
-/// One prediction (or baseline) against the real data.
+/// One prediction (or baseline) against the real data, both summarised (`pred_summary` with DE
+/// unless its table is given).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn evaluate_pair(
     real: &Screen<'_>,
     real_summary: &Summary,
     pred: &Screen<'_>,
+    pred_summary: Summary,
     with_de: bool,
     (de_real_path, de_pred_path): (Option<&Path>, Option<&Path>),
     metrics: &[&'static str],
@@ -391,7 +403,6 @@ pub(crate) fn evaluate_pair(
             s.scale.reason
         ));
     }
-    let pred_summary = summarize(pred, with_de && de_pred_path.is_none(), opts, reporter)?;
     let controls = compare_controls(real, real_summary, pred, &pred_summary);
     // A ceiling's halves have different control cells by design.
     if !controls.identical() && real.position.is_none() {

@@ -22,7 +22,7 @@ pub type Blocks<'a, T> = Box<dyn Iterator<Item = Result<T>> + 'a>;
 
 /// Where cells come from: an `.h5ad` file or an AnnData in memory (see the [module
 /// documentation](self)).
-pub trait CellSource {
+pub trait CellSource: Sync {
     /// How messages name the source: the file's path, or `AnnData (in memory)`.
     fn name(&self) -> String;
     /// (cells, genes).

@@ -176,10 +176,11 @@ impl EvaluateOutcome {
     }
 }
 
-/// Passes the evaluator's messages to an observer, with one progress bar per file pass.
+/// Passes the evaluator's messages to an observer, with one progress bar per file pass (the
+/// real and predicted files are summarised side by side, each with its own bar).
 struct Relay<'o> {
     observer: &'o dyn Observer,
-    bar: Mutex<Option<FileBar>>,
+    bars: Mutex<Vec<FileBar>>,
 }
 
 impl celleval::Reporter for Relay<'_> {
@@ -192,17 +193,22 @@ impl celleval::Reporter for Relay<'_> {
     }
 
     fn progress(&self, file: &str, done: usize, total: usize) {
-        let mut bar = self.bar.lock().unwrap_or_else(|p| p.into_inner());
-        if bar.as_ref().is_none_or(|(f, d, _)| f != file || done <= *d) {
-            let label = format!("differential expression and pseudobulks of {file}");
-            *bar = Some((file.to_string(), 0, self.observer.progress(&label, total as u64, Unit::Items)));
-        }
-        if let Some((_, d, p)) = bar.as_mut() {
-            p.advance((done - *d) as u64);
-            *d = done;
-            if done == total {
-                p.finish();
+        let mut bars = self.bars.lock().unwrap_or_else(|p| p.into_inner());
+        let at = match bars.iter().position(|(f, d, _)| f == file && done > *d) {
+            Some(at) => at,
+            None => {
+                // A new pass over this file (or its first): a new bar in place of the old one.
+                bars.retain(|(f, _, _)| f != file);
+                let label = format!("differential expression and pseudobulks of {file}");
+                bars.push((file.to_string(), 0, self.observer.progress(&label, total as u64, Unit::Items)));
+                bars.len() - 1
             }
+        };
+        let (_, d, bar) = &mut bars[at];
+        bar.advance((done - *d) as u64);
+        *d = done;
+        if done == total {
+            bar.finish();
         }
     }
 }
@@ -229,7 +235,7 @@ pub fn evaluate(opts: &EvaluateOptions<'_>, observer: &dyn Observer) -> Result<E
         ceiling_seed: opts.ceiling_seed,
         embed_key: opts.embed_key.as_deref(),
     };
-    let relay = Relay { observer, bar: Mutex::new(None) };
+    let relay = Relay { observer, bars: Mutex::new(Vec::new()) };
     let evaluations = celleval::evaluate(
         real.source(),
         pred.as_ref().map(|p| p.source()),
@@ -318,7 +324,7 @@ pub fn baseline(opts: &BaselineOptions<'_>, observer: &dyn Observer) -> Result<B
         allow_discrete: opts.allow_discrete,
         ..celleval::EvaluateOptions::default()
     };
-    let relay = Relay { observer, bar: Mutex::new(None) };
+    let relay = Relay { observer, bars: Mutex::new(Vec::new()) };
     let b = celleval::build_baseline(real.source(), &options, &relay)?;
     let column = cellcast_data::h5ad::CategoricalColumn {
         name: opts.pert_column.clone(),
