@@ -325,3 +325,16 @@ fn genes_can_be_named_by_a_var_column() {
     std::fs::write(&truth, format!("id,targets\n{}\n", targets.join("\n"))).unwrap();
     assert!((mrr(&truth, &out) - 0.9).abs() < 1e-9);
 }
+
+#[test]
+fn knockout_screens_are_generated_and_refused_upwards() {
+    let dir = screen("targets-knockout", &["--knockout", "--cells", "30", "--seed", "1"]);
+    let csv = read_csv_text(&dir.join("targets.csv"));
+    assert_eq!(csv.len(), 25);
+    let dir2 = temp_dir("targets-knockout-up");
+    let e =
+        cellcast_err(["synth", "--kind", "screen", "--knockout", "--direction", "up", "--out", dir2.to_str().unwrap()]);
+    assert!(e.contains("--knockout: knockouts lower their targets"), "{e}");
+    let e = cellcast_err(["synth", "--kind", "task", "--knockout", "--out", dir2.to_str().unwrap()]);
+    assert!(e.contains("--knockout applies to --kind screen only"), "{e}");
+}
