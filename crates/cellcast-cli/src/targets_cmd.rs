@@ -274,3 +274,17 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
     eprintln!("wrote {} in {:.1} s", args.out.display(), start.elapsed().as_secs_f64());
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_help_gives_every_statistic_and_the_sidecar() {
+        for s in cellcast::targets::STATISTICS {
+            assert!(super::RANK_ABOUT.contains(&format!("\n  {}", s.name)), "{} is not in --help", s.name);
+        }
+        assert!(super::RANK_ABOUT.contains("ranks.csv →\nranks.json"));
+        assert_eq!(super::parse_group_size("all"), Ok(cellcast::targets::GroupSize::Whole));
+        assert_eq!(super::parse_group_size("30"), Ok(cellcast::targets::GroupSize::Cells(30)));
+        assert!(super::parse_group_size("0").unwrap_err().ends_with("or all"));
+    }
+}
