@@ -52,7 +52,13 @@ def pseudobulk(
     cells: CellsArg, group_column: str, normalize: Optional[str], layer: Optional[str], agg: str
 ) -> Dict[str, Any]: ...
 def targets_rank(
-    cells: CellsArg, group_column: str, control: str, direction: str, layer: Optional[str]
+    cells: CellsArg,
+    group_column: str,
+    control: str,
+    direction: str,
+    layer: Optional[str],
+    statistic: str,
+    specific: Optional[bool],
 ) -> Dict[str, Any]: ...
 def evaluate(
     real: CellsArg,

@@ -105,3 +105,20 @@ def test_targets_rank_finds_planted_knockdowns():
     assert isinstance(ranks, pd.DataFrame)
     assert list(ranks.index) == ["G3", "G7"] and list(ranks.columns) == [f"G{j}" for j in range(genes)]
     assert ranks.loc["G3"].idxmax() == "G3" and ranks.loc["G7"].idxmax() == "G7"
+    # What was done: two groups are too few for auto to choose, so its fallback, plain.
+    record = ranks.attrs["cellcast"]
+    assert record["statistic"]["asked"] == "auto" and record["statistic"]["used"] == "combined"
+    assert record["statistic"]["specific"] is False and record["direction"] == "down"
+    assert "choosing needs 5" in record["statistic"]["why"]
+    assert record["normalization"]["name"] == "cp10k-log1p" and record["not_ranked"] == []
+    # Every statistic finds them; the mean shift of G3 in control SDs is its formula's value.
+    for statistic in ["wilcoxon", "welch", "mean_z", "detection", "combined"]:
+        r = cellcast.targets.rank(adata, "perturbation", "ctrl", "down", statistic=statistic, specific=False)
+        assert r.attrs["cellcast"]["statistic"]["used"] == statistic
+        assert r.loc["G3"].idxmax() == "G3" and r.loc["G7"].idxmax() == "G7", statistic
+    x = np.log1p(counts / counts.sum(axis=1, keepdims=True) * 1e4)
+    ctrl, g3 = x[labels == "ctrl", 3], x[labels == "G3", 3]
+    r = cellcast.targets.rank(adata, "perturbation", "ctrl", "up", statistic="mean_z", specific=False)
+    assert np.isclose(r.loc["G3", "G3"], (g3.mean() - ctrl.mean()) / ctrl.std(ddof=1), rtol=1e-12)
+    with pytest.raises(ValueError, match="no target statistic 'ttest'"):
+        cellcast.targets.rank(adata, "perturbation", "ctrl", statistic="ttest")

@@ -68,6 +68,12 @@ pub struct SynthArgs {
     /// default down].
     #[arg(long, value_enum)]
     pub direction: Option<crate::args::DirectionArg>,
+    /// CRISPR knockouts instead of CRISPRi [screen only, direction down]: 10–40 % of each
+    /// knockout's cells escape (in-frame edits), the edited cells keep 15–60 % of the target's
+    /// mRNA (nonsense-mediated decay is partial), and targets are lowly detected genes (1–8
+    /// counts per control cell).
+    #[arg(long)]
+    pub knockout: bool,
     /// Embedding dimensions [phenomics only; default 64].
     #[arg(long, value_parser = crate::args::whole(1..=usize::MAX))]
     pub dims: Option<usize>,
@@ -117,6 +123,7 @@ pub fn synth(args: &SynthArgs) -> Result<()> {
         perturbations: args.perturbations,
         cells: args.cells,
         direction: args.direction.map(crate::args::DirectionArg::direction),
+        knockout: args.knockout,
         dims: args.dims,
         batches: args.batches,
         batch_effect: args.batch_effect,

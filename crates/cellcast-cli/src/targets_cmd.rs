@@ -11,23 +11,49 @@ use cellcast::CellsSource;
 use crate::args::DirectionArg;
 use crate::observer::Terminal;
 use crate::pseudobulk_cmd::NormalizeArg;
+use cellcast::targets::{GroupSize, StatisticChoice};
 
 pub const RANK_ABOUT: &str = "\
 Rank every measured gene for each group of cells by how likely it is the perturbed gene, from
 differential expression against the control cells — no training data needed.
 
-For each group (a label of --group-column other than --control), every gene gets the
-tie-corrected Wilcoxon rank-sum z of the group's cells against the controls (scanpy's
-rank_genes_groups statistic; groups of a single cell are ranked too). The direction turns z into
-a score: a CRISPRi / knockout / knockdown target drops (--direction down: −z), a CRISPRa or
-overexpression target rises (up: z), both: |z|. The score is then made specific: the median of the
-other groups' scores of the gene is subtracted, so genes that move in every group (stress,
-proliferation) do not crowd out the targets. --no-specific keeps the plain statistic.
+For each group (a label of --group-column other than --control), every gene gets a statistic of
+the group's cells against the controls, on the normalised values (n cells x in the group, m
+controls y; groups of a single cell are ranked too). --statistic chooses it:
+
+  wilcoxon   tie-corrected Wilcoxon rank-sum z (scanpy's rank_genes_groups score):
+             z = (R − n(n + m + 1)/2) / √(n·m/12 · (n + m + 1 − T/((n + m)(n + m − 1)))), R the sum
+             of the group's midranks among the n + m values, T = Σ(t³ − t) over tied blocks; 0
+             when every value ties
+  welch      Welch's t: t = (x̄ − ȳ) / √(s²ₓ/n + s²ᵧ/m), sample variances (n − 1 denominators);
+             undefined for one cell
+  mean_z     the mean shift in units of the control spread: d = (x̄ − ȳ) / sᵧ, sᵧ the controls'
+             standard deviation (m − 1 denominator); undefined when the controls are constant
+  detection  the change in detection rate (share of cells with a non-zero value), as a binomial
+             z: z = (pₓ − pᵧ) / √(p(1 − p)(1/n + 1/m)), p the pooled share; 0 when p is 0 or 1
+  combined   the three together: (z_wilcoxon + z_mean + z_detection) / √3, z_mean = (x̄ − ȳ) /
+             (sᵧ √(1/n + 1/m)), z_detection as detection; an undefined part counts 0
+  auto       (the default) chosen per screen. The fallback is combined, plain (for a file whose
+             groups are all single cells: mean_z, plain). When at least 5 groups name a measured
+             gene (two cells or more each), every statistic, plain and made specific, ranks
+             held-out halves of those groups (2 folds, against the other fold's controls); the one
+             with the highest mean reciprocal rank of the true gene replaces the fallback only if
+             it is better beyond chance (the 5 % bootstrap quantile of its per-group gain, groups
+             resampled, is above 0). The choice reads the labels of the groups it then ranks; with
+             few groups that would favour it, which is why it needs 5. `cellcast targets evaluate`
+             measures it held out, choosing on the training folds only.
+
+The direction turns the statistic into a score: a CRISPRi / knockout / knockdown target drops
+(--direction down: −statistic), a CRISPRa or overexpression target rises (up: the statistic),
+both: its size. A statistic that is undefined or infinite for a gene ranks it last. A fixed
+statistic is then made specific unless --no-specific: the median of the other groups' scores of
+the gene is subtracted, so genes that move in every group (stress, proliferation) do not crowd out
+the targets; auto chooses (--specific / --no-specific restrict its choice).
 
 A gene can only be ranked if it is measured: groups whose labels name genes that are not among the
-file's genes (`A+B` names A and B) are listed on stderr. Genes are named by var_names, or by a var
-column with --gene-column (when var_names are Ensembl ids and the labels are symbols; a hint says
-so when a var column matches the labels better).
+file's genes (`A+B` names A and B) are listed on stderr and in the record. Genes are named by
+var_names, or by a var column with --gene-column (when var_names are Ensembl ids and the labels are
+symbols; a hint says so when a var column matches the labels better).
 
 Input: X (or --layer) may be raw counts (every value a non-negative integer): it is then
 normalised to counts per 10k + log1p unless --normalize says otherwise; transformed values are
@@ -36,7 +62,10 @@ used as stored. What was assumed is printed.
 Output (--out, CSV or Parquet): `id` (the group label) and one column per gene of the file (names
 made unique as anndata does), higher = more likely the target. It is what
 `cellcast score --metric ranking/mrr --truth targets.csv --pred ranks.csv` reads, with a truth
-table of `id,targets` (targets joined by ';').
+table of `id,targets` (targets joined by ';'). Beside it, the same name with `.json` (ranks.csv →
+ranks.json) records what was done: the statistic used, its formula and why (auto's held-out
+scores), the direction, specificity, normalisation, and the groups whose genes cannot be ranked
+because they are not measured.
 
 Example:
   cellcast targets rank --h5ad screen.h5ad --group-column perturbation --control control \\
@@ -61,19 +90,28 @@ every ranker ranks genes for every group using only the other folds:
                     perturbation's
   consensus         the five above, each one's scores standardised over the perturbations,
                     averaged
-  de_wilcoxon_<dir>[_specific]   `targets rank`'s statistic against the training controls; ranks
-                    every measured gene, learns nothing, cannot find an unmeasured target
+  de_<statistic>_<dir>[_specific]   each statistic of `targets rank` (wilcoxon, welch, mean_z,
+                    detection, combined; plain and made specific) against the training controls;
+                    ranks every measured gene, learns nothing, cannot find an unmeasured target
+  de_auto_<dir>     `targets rank`'s default: the statistic chosen on the training folds alone
+                    (their groups' held-out halves), then run as above; the choice of each fold
+                    is printed
+
+--group-size takes numbers of cells and `all`: every held-out cell of a perturbation in a fold as
+one group (with --folds 2, half of each perturbation, ranked against the other half's controls).
 
 Reference rankers rank the genes the training perturbations name (`A+B` names A and B); a group
 counts for a ranker when one of its true genes is among the ranker's candidates (`skipped`
-otherwise). Reported: MRR and hit@1/5/10 per ranker and group size, and each ranker's MRR
-difference from pca_knn with a 95 % paired bootstrap interval that resamples perturbations
-(cells of one perturbation are not independent, so groups are not resampled); empty for the DE
-rankers, whose candidates are other genes.
+otherwise). Reported: MRR and hit@1/5/10 per ranker and group size; each ranker's MRR difference
+from pca_knn on the groups both scored, and each DE ranker's from de_auto, with 95 % paired
+bootstrap intervals that resample perturbations (cells of one perturbation are not independent,
+so groups are not resampled). pca_knn ranks fewer candidates than a DE ranker (the perturbed
+genes, measured or not, against every measured gene), so that difference says how high each
+puts the true gene, not which orders one list better.
 
 Example:
   cellcast targets evaluate --h5ad norman.h5ad --group-column condition --control control \\
-      --where dataset=norman19 --group-size 1,10 --out target_id.csv";
+      --where dataset=norman19 --group-size 1,10,all --out target_id.csv";
 
 /// The screen options `rank`, `evaluate` and `task genetic` share.
 #[derive(clap::Args)]
@@ -130,12 +168,32 @@ pub struct RankArgs {
     /// Which way the perturbation moves its target.
     #[arg(long, value_enum, default_value = "both")]
     pub direction: DirectionArg,
-    /// Rank by the plain statistic, without subtracting the other groups' median.
-    #[arg(long)]
+    /// The statistic: wilcoxon, welch, mean_z, detection, combined, or auto (chosen per screen;
+    /// see above).
+    #[arg(long, default_value = "auto", value_parser = parse_statistic)]
+    pub statistic: StatisticChoice,
+    /// Rank by the plain statistic, without subtracting the other groups' median (with auto:
+    /// choose among plain statistics only).
+    #[arg(long, conflicts_with = "specific")]
     pub no_specific: bool,
-    /// Output: CSV, or Parquet by extension.
+    /// Subtract the other groups' median (with auto: choose among specific statistics only).
+    #[arg(long)]
+    pub specific: bool,
+    /// Output: CSV, or Parquet by extension; what was done goes beside it with the extension
+    /// .json (ranks.csv → ranks.json).
     #[arg(long)]
     pub out: PathBuf,
+}
+
+fn parse_statistic(s: &str) -> Result<StatisticChoice, String> {
+    StatisticChoice::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_group_size(s: &str) -> Result<GroupSize, String> {
+    if s.trim() == "all" {
+        return Ok(GroupSize::Whole);
+    }
+    crate::args::whole(1..=usize::MAX)(s).map(GroupSize::Cells).map_err(|e| format!("{e}, or all"))
 }
 
 pub fn rank(args: &RankArgs) -> Result<()> {
@@ -143,15 +201,21 @@ pub fn rank(args: &RankArgs) -> Result<()> {
     let opts = targets::TargetsRankOptions {
         screen: args.screen.options(),
         direction: args.direction.direction(),
-        specific: !args.no_specific,
+        statistic: args.statistic,
+        specific: match (args.specific, args.no_specific) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
         out: Some(args.out.clone()),
     };
     let outcome = targets::rank(&opts, &Terminal::default())?;
     eprintln!(
-        "wrote {} ({} groups × {} genes) in {:.2} s",
+        "wrote {} ({} groups × {} genes) and {} in {:.2} s",
         args.out.display(),
         outcome.ids.len(),
         outcome.genes.len(),
+        targets::sidecar_path(&args.out).display(),
         start.elapsed().as_secs_f64()
     );
     Ok(())
@@ -161,9 +225,10 @@ pub fn rank(args: &RankArgs) -> Result<()> {
 pub struct EvaluateArgs {
     #[command(flatten)]
     pub screen: ScreenArgs,
-    /// Cells per held-out group, comma-separated, each at least 1 (1 = single cells).
-    #[arg(long, value_delimiter = ',', default_value = "1,10", value_parser = crate::args::whole(1..=usize::MAX))]
-    pub group_size: Vec<usize>,
+    /// Cells per held-out group, comma-separated, each at least 1 (1 = single cells), or `all`
+    /// (every held-out cell of a perturbation in a fold).
+    #[arg(long, value_delimiter = ',', default_value = "1,10", value_parser = parse_group_size)]
+    pub group_size: Vec<GroupSize>,
     /// Stratified folds, 2 to 1000.
     #[arg(long, default_value_t = 5, value_parser = crate::args::whole(2..=1000))]
     pub folds: usize,
@@ -186,7 +251,7 @@ pub struct EvaluateArgs {
     #[arg(long, value_enum, default_value = "both")]
     pub direction: DirectionArg,
     /// Output CSV: group_size, ranker, groups, skipped, candidates, mrr, hit@1, hit@5, hit@10,
-    /// mrr_vs_pca_knn, ci_low, ci_high.
+    /// mrr_vs_pca_knn, ci_low, ci_high, mrr_vs_default, default_ci_low, default_ci_high, chosen.
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -208,4 +273,18 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
     targets::evaluate(&opts, &Terminal::default())?;
     eprintln!("wrote {} in {:.1} s", args.out.display(), start.elapsed().as_secs_f64());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_help_gives_every_statistic_and_the_sidecar() {
+        for s in cellcast::targets::STATISTICS {
+            assert!(super::RANK_ABOUT.contains(&format!("\n  {}", s.name)), "{} is not in --help", s.name);
+        }
+        assert!(super::RANK_ABOUT.contains("ranks.csv →\nranks.json"));
+        assert_eq!(super::parse_group_size("all"), Ok(cellcast::targets::GroupSize::Whole));
+        assert_eq!(super::parse_group_size("30"), Ok(cellcast::targets::GroupSize::Cells(30)));
+        assert!(super::parse_group_size("0").unwrap_err().ends_with("or all"));
+    }
 }

@@ -4,7 +4,7 @@
 //!
 //! cargo run --release -p cellcast-models --example target_id_cv -- cells.csv
 
-use cellcast_models::targets::{cross_validate_rankers, ConditionRanker, CvOptions, TargetRanker};
+use cellcast_models::targets::{cross_validate_rankers, ConditionRanker, CvOptions, GroupSize, TargetRanker};
 use cellcast_stats::Matrix;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -37,7 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &labels,
             "control",
             &rankers,
-            CvOptions { folds: 5, group_size, seed: 0 },
+            CvOptions { folds: 5, group_size: GroupSize::Cells(group_size), seed: 0 },
         )? {
             println!(
                 "{group_size},{},{},{:.4},{:.4},{:.4},{:.4}",

@@ -11,7 +11,8 @@
 //! - for compound–target activity (binary pairs): [`GenePrior`], [`ActiveSimilarity`] (max, top-k
 //!   mean, SEA z-score), [`LabelPropagation`] and the [`LogisticStack`] combiner;
 //! - [`programs`]: gene programs by NMF (scikit-learn's multiplicative updates, golden);
-//! - [`targets`]: target identification (DE scores, reference-based condition rankers);
+//! - [`targets`]: target identification (DE scores, reference-based condition rankers), ranking
+//!   by the statistics of [`target_statistics`];
 //! - [`forest`]: a random forest classifier (scikit-learn's defaults), for target identification;
 //! - [`genetic`]: response prediction for unseen genetic perturbations (no change, mean,
 //!   additive, Ahlmann-Eltze's low-rank linear model, embedding kNN);
@@ -37,6 +38,7 @@ mod retrieval;
 mod ridge;
 pub mod screen_synth;
 pub mod synth;
+pub mod target_statistics;
 pub mod targets;
 mod uncertainty;
 

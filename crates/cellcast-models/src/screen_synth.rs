@@ -15,6 +15,11 @@
 //! - every perturbed cell shifts a common stress response (10 genes, +0.4 in log) — the genes a
 //!   naive DE ranker confuses with targets;
 //! - a double perturbation `A+B` adds the log effects of A and B (plus both knockdowns).
+//!
+//! With [`Knockout`] the perturbations are CRISPR knockouts instead, which lower their target
+//! less reliably than CRISPRi: a share of each perturbation's cells keep a working allele
+//! (in-frame edits) and their target is untouched; in the other cells nonsense-mediated decay
+//! leaves part of the mRNA; and targets are lowly detected genes (a few counts per cell).
 
 use cellcast_stats::rng::SplitMix64;
 use cellcast_stats::sparse::CsrMatrix;
@@ -38,7 +43,27 @@ pub struct ScreenParams {
     /// Mean counts per cell.
     pub library: f64,
     pub programs: usize,
+    /// Knockouts instead of CRISPRi / CRISPRa (needs `direction` [`Direction::Down`]).
+    pub knockout: Option<Knockout>,
     pub seed: u64,
+}
+
+/// How generated knockouts act on their targets (each perturbation draws its own values
+/// uniformly from the ranges).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Knockout {
+    /// Share of a perturbation's cells that escape: their target is not lowered at all.
+    pub escape: (f64, f64),
+    /// Share of the target's mRNA left in the edited cells (nonsense-mediated decay is partial).
+    pub residual: (f64, f64),
+    /// Targets are drawn among the genes whose mean count per control cell lies in this range.
+    pub target_counts: (f64, f64),
+}
+
+impl Default for Knockout {
+    fn default() -> Self {
+        Knockout { escape: (0.1, 0.4), residual: (0.15, 0.6), target_counts: (1.0, 8.0) }
+    }
 }
 
 impl Default for ScreenParams {
@@ -53,6 +78,7 @@ impl Default for ScreenParams {
             direction: Direction::Down,
             library: 4000.0,
             programs: 4,
+            knockout: None,
             seed: 0,
         }
     }
@@ -71,8 +97,11 @@ pub struct SynthScreen {
     /// The control label.
     pub control: String,
     /// For every perturbation (in `groups[1..]` order): the log change of each of its targets
-    /// (ln of the knockdown or activation factor).
+    /// (ln of the knockdown or activation factor; of a knockout, in the cells that do not escape).
     pub target_log_change: Vec<Vec<f64>>,
+    /// For every perturbation: the share of its cells in which each target escapes (0 but for
+    /// knockouts).
+    pub target_escape: Vec<Vec<f64>>,
 }
 
 /// The label of control cells.
@@ -93,6 +122,26 @@ pub fn synth_screen(p: &ScreenParams) -> SynthScreen {
     let mut pool: Vec<usize> = by_share[..(p.genes / 2).max(1)].to_vec();
     rng.shuffle(&mut pool);
     let stress: Vec<usize> = pool.split_off(pool.len().saturating_sub(10));
+    if let Some(ko) = &p.knockout {
+        // Knockout targets are lowly detected: the genes whose control count is in range (the
+        // nearest ones in log scale when too few are), never a stress gene.
+        let centre = (ko.target_counts.0 * ko.target_counts.1).sqrt().ln();
+        let mut low: Vec<usize> = (0..p.genes).filter(|g| !stress.contains(g)).collect();
+        let count = |g: usize| p.library * share[g];
+        let distance = |g: usize| {
+            let c = count(g);
+            if (ko.target_counts.0..=ko.target_counts.1).contains(&c) {
+                0.0
+            } else {
+                (c.ln() - centre).abs()
+            }
+        };
+        low.sort_by(|&a, &b| distance(a).total_cmp(&distance(b)).then(a.cmp(&b)));
+        let in_range = low.iter().take_while(|&&g| distance(g) == 0.0).count();
+        low.truncate(in_range.max(p.perturbations));
+        rng.shuffle(&mut low);
+        pool = low;
+    }
     let measured = p.perturbations.saturating_sub(p.unmeasured);
     let programs: Vec<Vec<(usize, f64)>> = (0..p.programs.max(1))
         .map(|_| (0..20).map(|_| (rng.below(p.genes as u64) as usize, 0.6 * rng.normal())).collect())
@@ -100,8 +149,8 @@ pub fn synth_screen(p: &ScreenParams) -> SynthScreen {
 
     struct Perturbation {
         label: String,
-        /// (gene, log change) of the targets.
-        targets: Vec<(Option<usize>, f64)>,
+        /// (gene, log change, share of cells escaping) of the targets.
+        targets: Vec<(Option<usize>, f64, f64)>,
         /// log effects on every gene besides the targets.
         effect: Vec<f64>,
     }
@@ -113,7 +162,12 @@ pub fn synth_screen(p: &ScreenParams) -> SynthScreen {
             Direction::Up => true,
             Direction::Both => rng.uniform() < 0.5,
         };
-        let factor = if up { 4.0 + 8.0 * rng.uniform() } else { 0.05 + 0.35 * rng.uniform() };
+        let mut factor = if up { 4.0 + 8.0 * rng.uniform() } else { 0.05 + 0.35 * rng.uniform() };
+        let mut escape = 0.0;
+        if let Some(ko) = &p.knockout {
+            factor = ko.residual.0 + (ko.residual.1 - ko.residual.0) * rng.uniform();
+            escape = ko.escape.0 + (ko.escape.1 - ko.escape.0) * rng.uniform();
+        }
         let mut effect = vec![0.0; p.genes];
         let strength = 0.5 + rng.uniform();
         for &(g, e) in &programs[k % programs.len()] {
@@ -123,7 +177,7 @@ pub fn synth_screen(p: &ScreenParams) -> SynthScreen {
             effect[g] += 0.4;
         }
         let label = target.map_or_else(|| format!("NOTMEASURED{k}"), |t| genes[t].clone());
-        singles.push(Perturbation { label, targets: vec![(target, factor.ln())], effect });
+        singles.push(Perturbation { label, targets: vec![(target, factor.ln(), escape)], effect });
     }
     let mut doubles = Vec::new();
     for d in 0..p.doubles.min(p.perturbations * p.perturbations.saturating_sub(1) / 2) {
@@ -151,16 +205,21 @@ pub fn synth_screen(p: &ScreenParams) -> SynthScreen {
     let mut indices = Vec::new();
     let mut data = Vec::new();
     let control = Perturbation { label: CONTROL.to_string(), targets: Vec::new(), effect: vec![0.0; p.genes] };
+    let mut hit: Vec<bool> = Vec::new();
     let groups: Vec<(&Perturbation, usize)> = std::iter::once((&control, p.control_cells))
         .chain(perturbations.iter().map(|q| (q, p.cells_per_group)))
         .collect();
     for &(q, n) in &groups {
         for _ in 0..n {
             let library = p.library * (0.3 * rng.normal()).exp();
+            // Whether each target is lowered in this cell (drawn only where cells can escape,
+            // so CRISPRi screens keep their random stream).
+            hit.clear();
+            hit.extend(q.targets.iter().map(|t| t.2 == 0.0 || rng.uniform() >= t.2));
             for (j, (&effect, &share)) in q.effect.iter().zip(&share).enumerate() {
                 let mut log_rate = effect + 0.3 * rng.normal();
-                for &(t, change) in &q.targets {
-                    if t == Some(j) {
+                for (&(t, change, _), &hit) in q.targets.iter().zip(&hit) {
+                    if hit && t == Some(j) {
                         log_rate += change;
                     }
                 }
@@ -182,6 +241,7 @@ pub fn synth_screen(p: &ScreenParams) -> SynthScreen {
         labels,
         control: CONTROL.to_string(),
         target_log_change: perturbations.iter().map(|q| q.targets.iter().map(|t| t.1).collect()).collect(),
+        target_escape: perturbations.iter().map(|q| q.targets.iter().map(|t| t.2).collect()).collect(),
     }
 }
 
@@ -251,5 +311,40 @@ mod tests {
         let m = draws.iter().sum::<f64>() / draws.len() as f64;
         let v = draws.iter().map(|x| (x - m).powi(2)).sum::<f64>() / draws.len() as f64;
         assert!((m - 4.5).abs() < 0.06 && (v - 4.5).abs() < 0.2, "{m} {v}");
+    }
+
+    #[test]
+    fn knockouts_hit_lowly_detected_targets_in_some_cells_only() {
+        let ko = Knockout::default();
+        let p = ScreenParams { knockout: Some(ko), cells_per_group: 300, doubles: 0, ..ScreenParams::default() };
+        let s = synth_screen(&p);
+        assert_eq!(s.counts, synth_screen(&p).counts, "reproducible");
+        let counts = |label: &str, gene: usize| -> Vec<f64> {
+            (0..s.labels.len())
+                .filter(|&i| s.labels[i] == label)
+                .map(|i| {
+                    let (idx, vals) = s.counts.row(i);
+                    idx.iter().position(|&j| j as usize == gene).map_or(0.0, |k| vals[k])
+                })
+                .collect()
+        };
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        for (k, label) in s.groups[1..].iter().enumerate().filter(|(_, l)| !l.starts_with("NOTMEASURED")) {
+            let gene = s.genes.iter().position(|g| g == label).unwrap();
+            let control = mean(&counts(CONTROL, gene));
+            // Lowly detected: about 1-8 counts per control cell (the library varies, so allow
+            // the draw of 200 cells some slack).
+            assert!((0.6..12.0).contains(&control), "{label}: {control} counts per control cell");
+            let (change, escape) = (s.target_log_change[k][0], s.target_escape[k][0]);
+            assert!((ko.residual.0..=ko.residual.1).contains(&change.exp()), "{label}: residual {}", change.exp());
+            assert!((ko.escape.0..=ko.escape.1).contains(&escape), "{label}: escape {escape}");
+            // The group's mean falls to escape + (1 − escape) × residual of the controls'.
+            let want = escape + (1.0 - escape) * change.exp();
+            let ratio = mean(&counts(label, gene)) / control;
+            assert!((ratio - want).abs() < 0.25, "{label}: ratio {ratio} vs {want}");
+        }
+        // CRISPRi screens escape nowhere.
+        let crispri = synth_screen(&ScreenParams::default());
+        assert!(crispri.target_escape.iter().flatten().all(|&e| e == 0.0));
     }
 }

@@ -2,10 +2,11 @@
 //!
 //! Two families of rankers:
 //!
-//! - **Differential expression** ([`de_target_scores`]): every measured gene scored by its
-//!   Wilcoxon z (or t) against the controls, direction-aware — a CRISPRi or knockout target
-//!   should drop, a CRISPRa target rise. Needs no training data, but can only find targets that
-//!   are among the measured genes.
+//! - **Differential expression** ([`de_target_ranking`]): every measured gene scored by a
+//!   statistic of [`crate::target_statistics`] (Wilcoxon z, Welch t, mean shift, detection, …)
+//!   against the controls, direction-aware — a CRISPRi or knockout target should drop, a CRISPRa
+//!   target rise. Needs no training data, but can only find targets that are among the measured
+//!   genes.
 //! - **Reference-based** ([`ConditionRanker`]): learn from labelled cells of known perturbations
 //!   and score each known condition for a new group — `pca_knn` (k nearest training cells in PCA
 //!   space, class frequencies averaged over the group: the reference table's baseline),
@@ -18,12 +19,13 @@
 
 use std::collections::BTreeSet;
 
-use cellcast_stats::de::{rank_genes_vs_control_single_cells, CellsByGenes, DeMethod};
+use cellcast_stats::de::CellsByGenes;
 use cellcast_stats::Matrix;
 
 use crate::boosting::{BoostingParams, GradientBoosting};
 use crate::forest::{ForestParams, RandomForest};
 use crate::pca::{column_means, Pca};
+use crate::target_statistics::{statistic_by_group, TargetStatistic};
 use crate::ModelError;
 
 /// Which way a perturbation moves its target's expression.
@@ -37,9 +39,20 @@ pub enum Direction {
     Both,
 }
 
-/// Scores (groups × genes, higher = more likely the target) from DE statistics against the
-/// controls (e.g. [`cellcast_stats::de::DeResult::scores`], Wilcoxon z or Welch t). A gene whose
-/// statistic is undefined (constant in both groups) ranks below every gene with a statistic.
+impl Direction {
+    /// `down`, `up` or `both`, as the command line spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Down => "down",
+            Direction::Up => "up",
+            Direction::Both => "both",
+        }
+    }
+}
+
+/// Scores (groups × genes, higher = more likely the target) from signed statistics against the
+/// controls (e.g. [`statistic_by_group`]'s). A gene whose statistic is not finite (undefined, or
+/// infinite because both groups are constant) ranks below every gene with a statistic.
 pub fn de_target_scores(statistics: &Matrix, direction: Direction) -> Matrix {
     let mut out = statistics.clone();
     for g in 0..out.nrows() {
@@ -54,7 +67,7 @@ pub fn de_target_scores(statistics: &Matrix, direction: Direction) -> Matrix {
         let floor = row.iter().copied().filter(|v| v.is_finite()).fold(f64::INFINITY, f64::min);
         let floor = if floor.is_finite() { floor - 1.0 } else { 0.0 };
         for v in row.iter_mut() {
-            if v.is_nan() {
+            if !v.is_finite() {
                 *v = floor;
             }
         }
@@ -62,22 +75,134 @@ pub fn de_target_scores(statistics: &Matrix, direction: Direction) -> Matrix {
     out
 }
 
-/// DE-based target scores of every group of cells against the controls: the tie-corrected
-/// Wilcoxon z of each gene ([`cellcast_stats::de`]), turned by [`de_target_scores`] for the
-/// direction and, with `specific`, by [`specific_target_scores`]. Groups of a single cell are
-/// ranked too. Returns the tested groups (every group but the control, ascending) and their
-/// scores (groups × genes, higher = more likely the target).
+/// DE-based target scores of every group of cells against the controls: the statistic of each
+/// gene ([`statistic_by_group`]), turned by [`de_target_scores`] for the direction and, with
+/// `specific`, by [`specific_target_scores`]. Groups of a single cell are ranked too. Returns
+/// the tested groups (every group but the control, ascending) and their scores (groups × genes,
+/// higher = more likely the target).
 pub fn de_target_ranking<X: CellsByGenes>(
     x: &X,
     cell_groups: &[Option<usize>],
     control: usize,
-    direction: Direction,
-    specific: bool,
+    ranker: DeRanker,
 ) -> Result<(Vec<usize>, Matrix), ModelError> {
-    let de = rank_genes_vs_control_single_cells(x, cell_groups, control, DeMethod::Wilcoxon { tie_correct: true })
-        .map_err(|e| ModelError::Parameter(e.to_string()))?;
-    let scores = de_target_scores(&de.scores, direction);
-    Ok((de.groups, if specific { specific_target_scores(&scores) } else { scores }))
+    let (groups, statistics) = statistic_by_group(x, cell_groups, control, ranker.statistic)?;
+    let scores = de_target_scores(&statistics, ranker.direction);
+    Ok((groups, if ranker.specific { specific_target_scores(&scores) } else { scores }))
+}
+
+/// A differential-expression target ranker: the statistic, the direction it is turned by, and
+/// whether it is made specific ([`specific_target_scores`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DeRanker {
+    pub statistic: &'static TargetStatistic,
+    pub direction: Direction,
+    pub specific: bool,
+}
+
+impl DeRanker {
+    /// `de_<statistic>_<direction>[_specific]`, e.g. `de_wilcoxon_down_specific`.
+    pub fn name(&self) -> String {
+        format!("de_{}_{}{}", self.statistic.name, self.direction.name(), if self.specific { "_specific" } else { "" })
+    }
+}
+
+/// Chooses a DE ranker for a screen by held-out evaluation on its own labelled cells: every
+/// candidate ranks held-out groups of the conditions whose labels name measured genes (against
+/// the other fold's controls, [`cross_validate_de`]). The first candidate is the fallback; the
+/// candidate with the highest MRR replaces it only when it is better beyond chance: the 5 %
+/// quantile of its per-condition MRR difference from the fallback, over
+/// [`AUTO_RESAMPLES`] bootstrap resamples of the conditions, is above 0. Small differences on a
+/// few conditions are mostly noise, and a choice made on noise loses on the next screen. A
+/// screen with fewer than `min_conditions` such conditions (each with two cells or more) is
+/// ranked by the fallback without evaluating.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AutoDe {
+    /// The rankers to choose from, the fallback first.
+    pub candidates: Vec<DeRanker>,
+    pub min_conditions: usize,
+    /// Folds of the held-out evaluation.
+    pub folds: usize,
+}
+
+/// What [`AutoDe::choose`] chose, and on what evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AutoChoice {
+    pub ranker: DeRanker,
+    /// Conditions whose labels name a measured gene (and that have two cells or more).
+    pub labelled_conditions: usize,
+    /// Every candidate's held-out scores, in candidate order; empty when the fallback was taken
+    /// without evaluating.
+    pub scores: Vec<RankerScore>,
+}
+
+impl AutoDe {
+    /// The default choice: every statistic of [`crate::target_statistics::STATISTICS`], plain and
+    /// specific, with `fallback` first; at least 5 labelled conditions; 2 folds.
+    pub fn new(direction: Direction, fallback: DeRanker) -> Self {
+        let mut candidates = vec![fallback];
+        for statistic in crate::target_statistics::STATISTICS {
+            for specific in [false, true] {
+                let r = DeRanker { statistic, direction, specific };
+                if !candidates.contains(&r) {
+                    candidates.push(r);
+                }
+            }
+        }
+        AutoDe { candidates, min_conditions: 5, folds: 2 }
+    }
+
+    /// Chooses for a labelled screen (cells × `genes`, normalised; `labels` per cell).
+    pub fn choose<X: CellsByGenes>(
+        &self,
+        x: &X,
+        genes: &[String],
+        labels: &[&str],
+        control: &str,
+        group_size: GroupSize,
+        seed: u64,
+    ) -> Result<AutoChoice, ModelError> {
+        let fallback = *self.candidates.first().ok_or_else(|| ModelError::Parameter("no candidate rankers".into()))?;
+        let measured: std::collections::HashSet<&str> = genes.iter().map(String::as_str).collect();
+        let mut sizes: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for l in labels {
+            *sizes.entry(l).or_default() += 1;
+        }
+        let labelled_conditions = sizes
+            .iter()
+            .filter(|&(c, &n)| *c != control && n >= 2 && condition_genes(c).any(|g| measured.contains(g.as_str())))
+            .count();
+        let fallen = AutoChoice { ranker: fallback, labelled_conditions, scores: Vec::new() };
+        if labelled_conditions < self.min_conditions || !sizes.contains_key(control) {
+            return Ok(fallen);
+        }
+        let cv = CvOptions { folds: self.folds, group_size, seed };
+        let scores = cross_validate_de(x, genes, labels, control, &self.candidates, cv)?;
+        if scores[0].groups == 0 {
+            return Ok(fallen);
+        }
+        let best = (0..scores.len()).fold(0, |best, k| if scores[k].mrr > scores[best].mrr { k } else { best });
+        let (a, b) = paired_condition_means(&scores[best], &scores[0]);
+        let chosen = if best > 0 && lower_bound(&a, &b, seed) > 0.0 { best } else { 0 };
+        Ok(AutoChoice { ranker: self.candidates[chosen], labelled_conditions, scores })
+    }
+}
+
+/// Bootstrap resamples of [`AutoDe`]'s test.
+pub const AUTO_RESAMPLES: usize = 1000;
+
+/// The 5 % quantile of the mean of `a − b` over bootstrap resamples of the pairs.
+fn lower_bound(a: &[f64], b: &[f64], seed: u64) -> f64 {
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+    if d.is_empty() {
+        return f64::NAN;
+    }
+    let mut rng = cellcast_stats::rng::SplitMix64::new(seed);
+    let n = d.len();
+    let mut means: Vec<f64> =
+        (0..AUTO_RESAMPLES).map(|_| (0..n).map(|_| d[rng.below(n as u64) as usize]).sum::<f64>() / n as f64).collect();
+    means.sort_by(f64::total_cmp);
+    means[AUTO_RESAMPLES / 20]
 }
 
 /// Target scores made specific: from each group's score of a gene, the median of the other
@@ -386,9 +511,26 @@ pub fn reciprocal_rank(scores: &[f64], candidates: &[String], truth: &[String]) 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CvOptions {
     pub folds: usize,
-    /// Cells per held-out group (1: single cells).
-    pub group_size: usize,
+    pub group_size: GroupSize,
     pub seed: u64,
+}
+
+/// The held-out groups [`cross_validate_rankers`] ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupSize {
+    /// Groups of this many consecutive held-out cells of one condition (1: single cells).
+    Cells(usize),
+    /// Every held-out cell of a condition in a fold as one group: the condition as a whole.
+    Whole,
+}
+
+impl std::fmt::Display for GroupSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GroupSize::Cells(n) => write!(f, "{n}"),
+            GroupSize::Whole => f.write_str("all"),
+        }
+    }
 }
 
 /// A ranker that [`cross_validate_rankers`] evaluates.
@@ -398,10 +540,13 @@ pub enum TargetRanker {
     Reference(ConditionRanker),
     /// Differential expression of the held-out group against the training folds' controls
     /// ([`de_target_ranking`]); ranks every measured gene and needs no labels.
-    De { direction: Direction, specific: bool },
+    De(DeRanker),
     /// The reference rankers together: each one's condition scores standardised across the
     /// conditions (z-scores), then averaged.
     Consensus(Vec<ConditionRanker>),
+    /// A DE ranker chosen per training set by [`AutoDe`] (on the training folds only), then run
+    /// as [`TargetRanker::De`].
+    Auto(AutoDe),
 }
 
 impl TargetRanker {
@@ -409,14 +554,8 @@ impl TargetRanker {
         match self {
             Self::Reference(r) => r.name(),
             Self::Consensus(_) => "consensus".into(),
-            Self::De { direction, specific } => {
-                let dir = match direction {
-                    Direction::Down => "down",
-                    Direction::Up => "up",
-                    Direction::Both => "both",
-                };
-                format!("de_wilcoxon_{dir}{}", if *specific { "_specific" } else { "" })
-            }
+            Self::De(r) => r.name(),
+            Self::Auto(a) => format!("de_auto_{}", a.candidates.first().map_or("none", |r| r.direction.name())),
         }
     }
 }
@@ -439,6 +578,8 @@ pub struct RankerScore {
     /// Every held-out group in evaluation order (the same for every ranker): its condition and
     /// reciprocal rank (`None` when skipped).
     pub per_group: Vec<(String, Option<f64>)>,
+    /// For [`TargetRanker::Auto`]: the ranker it chose in each fold.
+    pub chosen: Vec<String>,
 }
 
 /// Running sums of reciprocal ranks and hits.
@@ -450,6 +591,7 @@ struct Tally {
     skipped: usize,
     candidates: usize,
     per_group: Vec<(String, Option<f64>)>,
+    chosen: Vec<String>,
 }
 
 impl Tally {
@@ -476,6 +618,7 @@ impl Tally {
             skipped: self.skipped,
             candidates: self.candidates,
             per_group: self.per_group,
+            chosen: self.chosen,
         }
     }
 }
@@ -500,9 +643,10 @@ pub fn paired_condition_means(a: &RankerScore, b: &RankerScore) -> (Vec<f64>, Ve
 /// Held-out evaluation of target rankers on one labelled screen (cells × `genes`, normalised):
 /// the cells of every condition (and of the controls) are split into `folds` seeded,
 /// stratified folds; each fold's perturbed cells, cut into groups of `group_size` consecutive
-/// held-out cells of one condition, are ranked by each ranker fitted on (or, for DE, compared
-/// with the controls of) the other folds. Group size 1 is single-cell identification. A group's
-/// reciprocal rank is that of its best-ranked true gene (`A+B` names A and B).
+/// held-out cells of one condition (or, [`GroupSize::Whole`], all of them), are ranked by each
+/// ranker fitted on (or, for DE, compared with the controls of) the other folds. Group size 1 is
+/// single-cell identification. A group's reciprocal rank is that of its best-ranked true gene
+/// (`A+B` names A and B).
 pub fn cross_validate_rankers(
     x: &Matrix,
     genes: &[String],
@@ -511,44 +655,10 @@ pub fn cross_validate_rankers(
     rankers: &[TargetRanker],
     cv: CvOptions,
 ) -> Result<Vec<RankerScore>, ModelError> {
-    let CvOptions { folds, group_size, seed } = cv;
-    if folds < 2 || group_size == 0 {
-        return Err(ModelError::Parameter(format!(
-            "need ≥ 2 folds and groups of ≥ 1 cell (got {folds}, {group_size})"
-        )));
-    }
-    if genes.len() != x.ncols() || labels.len() != x.nrows() {
-        return Err(ModelError::Parameter(format!(
-            "{} cells × {} genes with {} labels and {} gene names",
-            x.nrows(),
-            x.ncols(),
-            labels.len(),
-            genes.len()
-        )));
-    }
-    // Stratified folds: shuffle each condition's cells, deal them round-robin.
-    let mut fold_of = vec![0usize; labels.len()];
-    let conditions: BTreeSet<&str> = labels.iter().copied().collect();
-    let mut rng = cellcast_stats::rng::SplitMix64::new(seed);
-    for c in &conditions {
-        let mut cells: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == *c).collect();
-        rng.shuffle(&mut cells);
-        for (k, i) in cells.into_iter().enumerate() {
-            fold_of[i] = k % folds;
-        }
-    }
+    let split = Split::new(x.nrows(), genes, x.ncols(), labels, control, cv)?;
     let mut tallies: Vec<Tally> = rankers.iter().map(|_| Tally::default()).collect();
-    for f in 0..folds {
-        let train: Vec<usize> = (0..labels.len()).filter(|&i| fold_of[i] != f).collect();
-        // Held-out groups: (condition, cells).
-        let held: Vec<(&str, Vec<usize>)> = conditions
-            .iter()
-            .filter(|c| **c != control)
-            .flat_map(|c| {
-                let cells: Vec<usize> = (0..labels.len()).filter(|&i| fold_of[i] == f && labels[i] == *c).collect();
-                cells.chunks_exact(group_size).map(|g| (*c, g.to_vec())).collect::<Vec<_>>()
-            })
-            .collect();
+    for f in 0..cv.folds {
+        let (train, held) = split.fold(f);
         if held.is_empty() {
             continue;
         }
@@ -558,7 +668,7 @@ pub fn cross_validate_rankers(
                     let members = match ranker {
                         TargetRanker::Reference(r) => std::slice::from_ref(r),
                         TargetRanker::Consensus(rs) => rs.as_slice(),
-                        TargetRanker::De { .. } => unreachable!("matched above"),
+                        _ => unreachable!("matched above"),
                     };
                     let train_x = x.select_rows(&train);
                     let train_labels: Vec<&str> = train.iter().map(|&i| labels[i]).collect();
@@ -577,20 +687,15 @@ pub fn cross_validate_rankers(
                         tally.add(c, reciprocal_rank(&fitted[0].gene_scores(&scores), &candidates, &truth));
                     }
                 }
-                TargetRanker::De { direction, specific } => {
-                    // The training controls are group 0, held-out group k is group k + 1.
-                    let mut rows: Vec<usize> = train.iter().copied().filter(|&i| labels[i] == control).collect();
-                    let mut groups = vec![Some(0); rows.len()];
-                    for (k, (_, cells)) in held.iter().enumerate() {
-                        rows.extend(cells);
-                        groups.extend(std::iter::repeat_n(Some(k + 1), cells.len()));
-                    }
-                    let (tested, scores) = de_target_ranking(&x.select_rows(&rows), &groups, 0, *direction, *specific)?;
-                    tally.candidates = genes.len();
-                    for (r, &g) in tested.iter().enumerate() {
-                        let truth: Vec<String> = condition_genes(held[g - 1].0).collect();
-                        tally.add(held[g - 1].0, reciprocal_rank(scores.row(r), genes, &truth));
-                    }
+                TargetRanker::De(de) => split.de_fold(x, &train, &held, *de, tally)?,
+                TargetRanker::Auto(auto) => {
+                    // The statistic is chosen on the training folds alone (their own held-out
+                    // halves), then ranks this fold's groups.
+                    let view = Rows { x, rows: &train };
+                    let train_labels: Vec<&str> = train.iter().map(|&i| labels[i]).collect();
+                    let choice = auto.choose(&view, genes, &train_labels, control, cv.group_size, cv.seed)?;
+                    tally.chosen.push(choice.ranker.name());
+                    split.de_fold(x, &train, &held, choice.ranker, tally)?;
                 }
             }
         }
@@ -598,10 +703,153 @@ pub fn cross_validate_rankers(
     Ok(rankers.iter().zip(tallies).map(|(r, t)| t.score(r.name())).collect())
 }
 
+/// [`cross_validate_rankers`] for DE rankers only, on any cells × genes matrix (sparse too): the
+/// same folds and groups, the same numbers.
+pub fn cross_validate_de<X: CellsByGenes>(
+    x: &X,
+    genes: &[String],
+    labels: &[&str],
+    control: &str,
+    rankers: &[DeRanker],
+    cv: CvOptions,
+) -> Result<Vec<RankerScore>, ModelError> {
+    let split = Split::new(x.n_cells(), genes, x.n_genes(), labels, control, cv)?;
+    let mut tallies: Vec<Tally> = rankers.iter().map(|_| Tally::default()).collect();
+    for f in 0..cv.folds {
+        let (train, held) = split.fold(f);
+        if held.is_empty() {
+            continue;
+        }
+        for (ranker, tally) in rankers.iter().zip(&mut tallies) {
+            split.de_fold(x, &train, &held, *ranker, tally)?;
+        }
+    }
+    Ok(rankers.iter().zip(tallies).map(|(r, t)| t.score(r.name())).collect())
+}
+
+/// The seeded, stratified folds of a labelled screen and the held-out groups of each.
+struct Split<'a> {
+    genes: &'a [String],
+    labels: &'a [&'a str],
+    control: &'a str,
+    conditions: BTreeSet<&'a str>,
+    fold_of: Vec<usize>,
+    group_size: GroupSize,
+}
+
+impl<'a> Split<'a> {
+    fn new(
+        cells: usize,
+        genes: &'a [String],
+        n_genes: usize,
+        labels: &'a [&'a str],
+        control: &'a str,
+        cv: CvOptions,
+    ) -> Result<Self, ModelError> {
+        let CvOptions { folds, group_size, seed } = cv;
+        if folds < 2 || group_size == GroupSize::Cells(0) {
+            return Err(ModelError::Parameter(format!(
+                "need ≥ 2 folds and groups of ≥ 1 cell (got {folds}, {group_size})"
+            )));
+        }
+        if genes.len() != n_genes || labels.len() != cells {
+            return Err(ModelError::Parameter(format!(
+                "{cells} cells × {n_genes} genes with {} labels and {} gene names",
+                labels.len(),
+                genes.len()
+            )));
+        }
+        // Stratified folds: shuffle each condition's cells, deal them round-robin.
+        let mut fold_of = vec![0usize; labels.len()];
+        let conditions: BTreeSet<&str> = labels.iter().copied().collect();
+        let mut rng = cellcast_stats::rng::SplitMix64::new(seed);
+        for c in &conditions {
+            let mut cells: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == *c).collect();
+            rng.shuffle(&mut cells);
+            for (k, i) in cells.into_iter().enumerate() {
+                fold_of[i] = k % folds;
+            }
+        }
+        Ok(Split { genes, labels, control, conditions, fold_of, group_size })
+    }
+
+    /// The training cells of fold `f` and its held-out groups: (condition, cells).
+    fn fold(&self, f: usize) -> (Vec<usize>, Vec<(&'a str, Vec<usize>)>) {
+        let labels = self.labels;
+        let train: Vec<usize> = (0..labels.len()).filter(|&i| self.fold_of[i] != f).collect();
+        let held = self
+            .conditions
+            .iter()
+            .filter(|c| **c != self.control)
+            .flat_map(|c| {
+                let cells: Vec<usize> =
+                    (0..labels.len()).filter(|&i| self.fold_of[i] == f && labels[i] == *c).collect();
+                match self.group_size {
+                    GroupSize::Cells(size) => cells.chunks_exact(size).map(|g| (*c, g.to_vec())).collect::<Vec<_>>(),
+                    GroupSize::Whole if cells.is_empty() => Vec::new(),
+                    GroupSize::Whole => vec![(*c, cells)],
+                }
+            })
+            .collect();
+        (train, held)
+    }
+
+    /// Ranks every held-out group of a fold against the fold's training controls.
+    fn de_fold<X: CellsByGenes>(
+        &self,
+        x: &X,
+        train: &[usize],
+        held: &[(&str, Vec<usize>)],
+        ranker: DeRanker,
+        tally: &mut Tally,
+    ) -> Result<(), ModelError> {
+        // The training controls are group 0, held-out group k is group k + 1.
+        let mut rows: Vec<usize> = train.iter().copied().filter(|&i| self.labels[i] == self.control).collect();
+        let mut groups = vec![Some(0); rows.len()];
+        for (k, (_, cells)) in held.iter().enumerate() {
+            rows.extend(cells);
+            groups.extend(std::iter::repeat_n(Some(k + 1), cells.len()));
+        }
+        let (tested, scores) = de_target_ranking(&Rows { x, rows: &rows }, &groups, 0, ranker)?;
+        tally.candidates = self.genes.len();
+        for (r, &g) in tested.iter().enumerate() {
+            let truth: Vec<String> = condition_genes(held[g - 1].0).collect();
+            tally.add(held[g - 1].0, reciprocal_rank(scores.row(r), self.genes, &truth));
+        }
+        Ok(())
+    }
+}
+
+/// Some rows of a cells × genes matrix, in the given order, without copying them.
+pub struct Rows<'a, X> {
+    pub x: &'a X,
+    pub rows: &'a [usize],
+}
+
+impl<X: CellsByGenes> CellsByGenes for Rows<'_, X> {
+    type Value = X::Value;
+
+    fn n_cells(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn n_genes(&self) -> usize {
+        self.x.n_genes()
+    }
+
+    fn for_each_in_row<F: FnMut(usize, Self::Value)>(&self, cell: usize, f: F) {
+        self.x.for_each_in_row(self.rows[cell], f);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use cellcast_stats::rng::SplitMix64;
+
+    fn wilcoxon() -> &'static TargetStatistic {
+        crate::target_statistics::statistic("wilcoxon").unwrap()
+    }
 
     /// Cells of three conditions and controls in 12 genes: each condition shifts its own genes.
     fn screen(seed: u64, per: usize) -> (Matrix, Vec<&'static str>) {
@@ -677,7 +925,7 @@ mod tests {
             })
             .collect();
         let cv = |rankers: &[TargetRanker], folds| {
-            let opts = CvOptions { folds, group_size: 5, seed: 0 };
+            let opts = CvOptions { folds, group_size: GroupSize::Cells(5), seed: 0 };
             cross_validate_rankers(&x, &genes, &labels, "control", rankers, opts)
         };
         let scores = cv(&rankers, 3).unwrap();
@@ -691,8 +939,8 @@ mod tests {
         // both), whichever way they move with `both`; `up` cannot find B (it drops).
         let de = cv(
             &[
-                TargetRanker::De { direction: Direction::Both, specific: false },
-                TargetRanker::De { direction: Direction::Up, specific: false },
+                TargetRanker::De(DeRanker { statistic: wilcoxon(), direction: Direction::Both, specific: false }),
+                TargetRanker::De(DeRanker { statistic: wilcoxon(), direction: Direction::Up, specific: false }),
             ],
             3,
         )
@@ -720,6 +968,9 @@ mod tests {
         assert_eq!(de_target_scores(&de, Direction::Down).row(0), &[3.0, -1.0, -3.0, -2.0]);
         assert_eq!(de_target_scores(&de, Direction::Up).row(0), &[-3.0, 1.0, -4.0, 2.0]);
         assert_eq!(de_target_scores(&de, Direction::Both).row(0), &[3.0, 1.0, 0.0, 2.0]);
+        // Infinite statistics (constant controls) sink too, whichever way they point.
+        let de = Matrix::from_rows(&[[f64::INFINITY, 1.0, f64::NEG_INFINITY]]).unwrap();
+        assert_eq!(de_target_scores(&de, Direction::Up).row(0), &[0.0, 1.0, 0.0]);
     }
 
     #[test]
@@ -735,10 +986,8 @@ mod tests {
         assert_eq!(specific_target_scores(&two), two);
     }
 
-    /// MRR of DE target ranking on a generated CRISPRi screen (cp10k + log1p), over the
-    /// perturbations whose targets are measured.
-    fn screen_mrr(params: &crate::screen_synth::ScreenParams, direction: Direction, specific: bool) -> f64 {
-        let s = crate::screen_synth::synth_screen(params);
+    /// A generated screen's counts as cp10k + log1p.
+    fn normalised(s: &crate::screen_synth::SynthScreen) -> Matrix {
         let mut rows = Vec::new();
         for i in 0..s.counts.n_rows() {
             let (idx, vals) = s.counts.row(i);
@@ -749,9 +998,17 @@ mod tests {
             }
             rows.push(row);
         }
-        let x = Matrix::from_rows(&rows).unwrap();
+        Matrix::from_rows(&rows).unwrap()
+    }
+
+    /// MRR of DE target ranking on a generated CRISPRi screen (cp10k + log1p), over the
+    /// perturbations whose targets are measured.
+    fn screen_mrr(params: &crate::screen_synth::ScreenParams, direction: Direction, specific: bool) -> f64 {
+        let s = crate::screen_synth::synth_screen(params);
+        let x = normalised(&s);
         let groups: Vec<Option<usize>> = s.labels.iter().map(|l| s.groups.iter().position(|g| g == l)).collect();
-        let (tested, scores) = de_target_ranking(&x, &groups, 0, direction, specific).unwrap();
+        let ranker = DeRanker { statistic: wilcoxon(), direction, specific };
+        let (tested, scores) = de_target_ranking(&x, &groups, 0, ranker).unwrap();
         let rrs: Vec<f64> = tested
             .iter()
             .enumerate()
@@ -775,6 +1032,59 @@ mod tests {
         assert!(specific > 0.85 && specific > plain + 0.05, "{specific} vs {plain}");
         assert!(both > 0.75, "{both}");
         assert!(wrong < 0.05, "{wrong}");
+    }
+
+    #[test]
+    fn de_cross_validation_is_the_same_on_any_matrix_and_for_whole_groups() {
+        let (x, labels) = screen(4, 30);
+        let genes: Vec<String> =
+            ["A", "B"].iter().map(|g| g.to_string()).chain((2..12).map(|g| format!("g{g}"))).collect();
+        let rankers: Vec<DeRanker> = crate::target_statistics::STATISTICS
+            .iter()
+            .map(|statistic| DeRanker { statistic, direction: Direction::Both, specific: true })
+            .collect();
+        for group_size in [GroupSize::Cells(1), GroupSize::Cells(4), GroupSize::Whole] {
+            let cv = CvOptions { folds: 3, group_size, seed: 7 };
+            let all: Vec<TargetRanker> = rankers.iter().map(|&r| TargetRanker::De(r)).collect();
+            let dense = cross_validate_rankers(&x, &genes, &labels, "control", &all, cv).unwrap();
+            let sparse = cellcast_stats::sparse::CsrMatrix::from_dense(&x);
+            assert_eq!(dense, cross_validate_de(&sparse, &genes, &labels, "control", &rankers, cv).unwrap());
+            // Whole groups: one per condition and fold, all 10 of its held-out cells.
+            if group_size == GroupSize::Whole {
+                assert!(dense.iter().all(|s| s.per_group.len() == 9), "{:?}", dense[0].per_group);
+            }
+        }
+    }
+
+    #[test]
+    fn auto_keeps_the_fallback_unless_another_is_clearly_better() {
+        use crate::screen_synth::{synth_screen, Knockout, ScreenParams};
+        use crate::target_statistics::statistic;
+        let params =
+            ScreenParams { knockout: Some(Knockout::default()), cells_per_group: 60, ..ScreenParams::default() };
+        let s = synth_screen(&params);
+        let x = normalised(&s);
+        let labels: Vec<&str> = s.labels.iter().map(String::as_str).collect();
+        let fallback =
+            DeRanker { statistic: statistic("combined").unwrap(), direction: Direction::Down, specific: false };
+        let auto = AutoDe::new(Direction::Down, fallback);
+        assert_eq!(auto.candidates.len(), 10);
+        assert_eq!(auto.candidates[0], fallback);
+        let choice = auto.choose(&x, &s.genes, &labels, "control", GroupSize::Whole, 0).unwrap();
+        // 23 perturbations name a measured gene (the 2 unmeasured singles and the doubles with
+        // one of them do not). A knockout's cells losing the transcript is the signal here: the
+        // drop in detection, made specific, wins by far.
+        assert_eq!(choice.labelled_conditions, 23);
+        assert_eq!(choice.ranker.name(), "de_detection_down_specific");
+        let score = |name: &str| choice.scores.iter().find(|s| s.ranker == name).unwrap().mrr;
+        assert!(score("de_detection_down_specific") > score("de_combined_down") + 0.1, "{:?}", choice.scores);
+        // Too few labelled conditions: the fallback, without evaluating.
+        let strict = AutoDe { min_conditions: 24, ..auto.clone() };
+        let choice = strict.choose(&x, &s.genes, &labels, "control", GroupSize::Whole, 0).unwrap();
+        assert_eq!((choice.ranker, choice.scores.len()), (fallback, 0));
+        // Candidates that rank alike: the fallback stays.
+        let same = AutoDe { candidates: vec![fallback, fallback], ..auto };
+        assert_eq!(same.choose(&x, &s.genes, &labels, "control", GroupSize::Whole, 0).unwrap().ranker, fallback);
     }
 
     #[test]

@@ -258,10 +258,12 @@ pub fn pseudobulk<'py>(
     Ok(d)
 }
 
-/// `targets_rank(cells, group_column, control, direction, layer) -> dict(rows, columns, values,
-/// warnings)`: groups × genes scores, higher = more likely the perturbed gene.
+/// `targets_rank(cells, group_column, control, direction, layer, statistic, specific) ->
+/// dict(rows, columns, values, record, warnings)`: groups × genes scores, higher = more likely the
+/// perturbed gene; `record` is the JSON `targets rank` writes beside its output.
 #[pyfunction]
-#[pyo3(signature = (cells, group_column, control, direction, layer))]
+#[pyo3(signature = (cells, group_column, control, direction, layer, statistic, specific))]
+#[allow(clippy::too_many_arguments)]
 pub fn targets_rank<'py>(
     py: Python<'py>,
     cells: Bound<'py, PyAny>,
@@ -269,6 +271,8 @@ pub fn targets_rank<'py>(
     control: String,
     direction: String,
     layer: Option<String>,
+    statistic: String,
+    specific: Option<bool>,
 ) -> PyResult<Bound<'py, PyDict>> {
     use cellcast::targets::Direction;
     let direction = match direction.as_str() {
@@ -282,6 +286,7 @@ pub fn targets_rank<'py>(
             ))
         }
     };
+    let statistic = cellcast::targets::StatisticChoice::parse(&statistic).map_err(|e| to_py(py, e))?;
     let held = hold_cells(&cells)?;
     let opts = cellcast::targets::TargetsRankOptions {
         screen: cellcast::cells::ScreenOptions {
@@ -292,7 +297,9 @@ pub fn targets_rank<'py>(
             ..Default::default()
         },
         direction,
-        ..Default::default()
+        statistic,
+        specific,
+        out: None,
     };
     let observer = cellcast::Collect::default();
     let out = py.detach(|| cellcast::targets::rank(&opts, &observer)).map_err(|e| to_py(py, e))?;
@@ -303,6 +310,7 @@ pub fn targets_rank<'py>(
     let values = numpy::ndarray::Array2::from_shape_vec((r, c), out.scores.as_slice().to_vec())
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
     d.set_item("values", values.into_pyarray(py))?;
+    d.set_item("record", &out.record)?;
     d.set_item("warnings", observer.warnings())?;
     Ok(d)
 }

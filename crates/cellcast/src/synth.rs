@@ -10,7 +10,7 @@ use cellcast_data::staging::StagedDir;
 use cellcast_data::write::write_matrix;
 use cellcast_metrics::weights::{log2_cpm, vcpi_weights_from_sums, VcpiVariance};
 use cellcast_models::drugseq_synth::{synth_drugseq, DrugseqParams, SynthDrugseq};
-use cellcast_models::screen_synth::{synth_screen, ScreenParams};
+use cellcast_models::screen_synth::{synth_screen, Knockout, ScreenParams};
 use cellcast_models::synth::{synth_task, SynthTask};
 use cellcast_models::targets::{condition_genes, Direction};
 use cellcast_phenomics::{synth_phenomics, SynthParams};
@@ -81,6 +81,9 @@ pub struct SynthOptions {
     pub cells: Option<usize>,
     /// Which way perturbations move their targets [screen: down; `Both` is refused].
     pub direction: Option<Direction>,
+    /// CRISPR knockouts instead of CRISPRi [screen, down only]: a share of cells escape, the
+    /// edited cells keep part of the mRNA, targets are lowly detected genes.
+    pub knockout: bool,
     /// Embedding dimensions [phenomics: 64].
     pub dims: Option<usize>,
     /// Batches [phenomics: 4].
@@ -98,7 +101,7 @@ impl SynthOptions {
     /// Refuses a kind-specific value given with another kind, and values a kind cannot use.
     pub fn validate(&self) -> Result<()> {
         use SynthKind::{Drugseq, Phenomics, Screen, Task};
-        let flags: [(&str, bool, &[SynthKind]); 10] = [
+        let flags: [(&str, bool, &[SynthKind]); 11] = [
             ("--compounds", self.compounds.is_some(), &[Task, Phenomics, Drugseq]),
             ("--targets", self.targets.is_some(), &[Task]),
             ("--noise", self.noise.is_some(), &[Task, Phenomics]),
@@ -109,6 +112,7 @@ impl SynthOptions {
             ("--perturbations", self.perturbations.is_some(), &[Screen]),
             ("--cells", self.cells.is_some(), &[Screen]),
             ("--direction", self.direction.is_some(), &[Screen]),
+            ("--knockout", self.knockout, &[Screen]),
         ];
         if let (Task, Some(n)) = (self.kind, self.compounds) {
             if !(SYNTH_TASK_COMPOUNDS.contains(&n)) {
@@ -232,11 +236,15 @@ fn synth_crispr_screen(opts: &SynthOptions, out: &Path) -> Result<String> {
     if direction == Direction::Both {
         bail!("--direction: a generated screen's perturbations go down (CRISPRi) or up (CRISPRa)");
     }
+    if opts.knockout && direction != Direction::Down {
+        bail!("--knockout: knockouts lower their targets; leave --direction at down");
+    }
     let params = ScreenParams {
         genes: opts.genes.unwrap_or(defaults.genes),
         perturbations: opts.perturbations.unwrap_or(defaults.perturbations),
         cells_per_group: opts.cells.unwrap_or(defaults.cells_per_group),
         direction,
+        knockout: opts.knockout.then(Knockout::default),
         seed: opts.seed,
         ..defaults
     };
@@ -273,10 +281,10 @@ fn synth_crispr_screen(opts: &SynthOptions, out: &Path) -> Result<String> {
         )
         .write(&out.join("targets.csv"))?;
     Ok(format!(
-        "{} cells ({} perturbations + control) × {} genes (screen.h5ad: obs 'perturbation', control '{}'; \
-         targets.csv)",
+        "{} cells ({} {} + control) × {} genes (screen.h5ad: obs 'perturbation', control '{}'; targets.csv)",
         screen.labels.len(),
         perturbed.len(),
+        if opts.knockout { "knockouts" } else { "perturbations" },
         screen.genes.len(),
         screen.control
     ))
