@@ -225,7 +225,6 @@ impl<'c> DistanceRows<'c> {
         for (j, f) in b.fingerprints.iter().enumerate() {
             twins.entry(*f).or_default().push(j as u32);
         }
-        twins.retain(|f, _| a.fingerprints.contains(f) || same);
         // A leaf of numpy's sum (≤ 128 values) must lie within one block.
         let block = (BLOCK_BYTES / (8 * m)).max(128 / m + 2).min(a.len());
         DistanceRows {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use cellcast::compare::{CompareOptions, CompareOutcome};
+use cellcast::compare::CompareOptions;
 use cellcast::engine::metrics::Params;
 use cellcast::table::Table;
 
@@ -157,26 +157,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         cells,
     };
     let outcome = cellcast::compare::compare(&opts, &Terminal::default())?;
-    print_summary(&outcome);
+    crate::emit(&cellcast::report::compare::summary(&outcome))?;
     eprintln!("wrote {} ({})", args.out.display(), outcome.written.join(", "));
     Ok(())
-}
-
-fn print_summary(o: &CompareOutcome) {
-    let official = &o.metrics[0].0;
-    let width = o.models.iter().map(String::len).max().unwrap_or(5).max(5) + 2;
-    let mut text = format!("{:<width$}{:>14}{:>6}{:>28}\n", "model", "score", "rank", "95% CI");
-    for &m in &o.official_order() {
-        if let Some(r) = o.row(&o.models[m], official) {
-            text.push_str(&format!(
-                "{:<width$}{:>14}{:>6}{:>28}\n",
-                r.model,
-                cellcast::report::fmt(r.score),
-                r.rank,
-                format!("[{}, {}]", cellcast::report::fmt(r.ci_low), cellcast::report::fmt(r.ci_high))
-            ));
-        }
-    }
-    text.push_str(&format!("\n{}\n", cellcast::report::compare::headline(o)));
-    let _ = crate::emit(&text);
 }

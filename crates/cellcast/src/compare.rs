@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use cellcast_data::output::{Column, OutputTable};
 use cellcast_data::staging::StagedDir;
 use cellcast_data::{NumericColumns, WideSpec};
-use cellcast_metrics::{resolve, Direction, MetricInfo, Params, Use};
+use cellcast_metrics::{resolve, Direction, InputKind, MetricInfo, Params, Use};
 use cellcast_stats::rng::SplitMix64;
 use rayon::prelude::*;
 
@@ -320,6 +320,11 @@ pub fn compare(opts: &CompareOptions, observer: &dyn Observer) -> Result<Compare
     };
     let mut warnings = Vec::new();
     let mut metrics: Vec<Scored> = Vec::new();
+    // What a metric reads depends only on its input layout, the optional tables it uses and its
+    // rule for missing truth (checked when read): each model's files are read and aligned once
+    // per such reading, not once per metric.
+    type Reading = (InputKind, bool, bool, bool, String);
+    let mut read: Vec<(Reading, Vec<Aligned>)> = Vec::new();
     for name in &metric_names {
         let given = Params::from_pairs(opts.params.iter().cloned());
         let (info, _) = resolve(name, &given).with_context(|| format!("metric {name}"))?;
@@ -327,10 +332,18 @@ pub fn compare(opts: &CompareOptions, observer: &dyn Observer) -> Result<Compare
         // metrics that use it.
         let mine: Vec<(String, String)> =
             opts.params.iter().filter(|(k, _)| info.params.iter().any(|p| p.key == k)).cloned().collect();
+        let key = (
+            info.input(),
+            info.weights != Use::No,
+            info.baseline != Use::No,
+            info.group_by != Use::No,
+            format!("{:?}", info.missing_truth),
+        );
+        let cached = read.iter().position(|(k, _)| *k == key);
         let mut aligned = Vec::new();
         let mut scores = Vec::new();
         let mut params = None;
-        for (model, pred) in &opts.preds {
+        for (i, (model, pred)) in opts.preds.iter().enumerate() {
             let so = ScoreOptions {
                 metric: name.clone(),
                 truth: opts.truth.clone(),
@@ -342,7 +355,10 @@ pub fn compare(opts: &CompareOptions, observer: &dyn Observer) -> Result<Compare
                 params: mine.clone(),
             };
             let (info, p) = so.validate().with_context(|| format!("{model} under {name}"))?;
-            let a = align(&so, info).with_context(|| format!("{model} ({})", pred.describe()))?;
+            let a = match cached {
+                Some(c) => read[c].1[i].clone(),
+                None => align(&so, info).with_context(|| format!("{model} ({})", pred.describe()))?,
+            };
             let s = cellcast_metrics::score(info, a.inputs(), &p).with_context(|| format!("{model} under {name}"))?;
             for w in &s.warnings {
                 // Said once per metric when every model gets the same warning.
@@ -355,6 +371,9 @@ pub fn compare(opts: &CompareOptions, observer: &dyn Observer) -> Result<Compare
             scores.push(s);
             aligned.push(a);
             params = Some(p);
+        }
+        if cached.is_none() {
+            read.push((key, aligned.clone()));
         }
         metrics.push(Scored { name: name.clone(), info, params: params.expect("one model at least"), aligned, scores });
     }
@@ -389,13 +408,21 @@ pub fn compare(opts: &CompareOptions, observer: &dyn Observer) -> Result<Compare
             .map(|(s, a)| if fixed.is_empty() { unit_entries(s, a, &units) } else { None })
             .collect();
         let values: Vec<f64> = m.scores.iter().map(|s| s.value).collect();
-        let (b, p) = resampled(&models, &m.name, m.info.direction, &values, &draws, &|i, draw| match &entries[i] {
-            Some(e) => mean_of_entries(draw, e),
-            None => {
-                let rows = rows_of(draw, &units, &fixed);
-                cellcast_metrics::score(m.info, m.aligned[i].select(&rows).inputs(), &m.params)
-                    .map_or(f64::NAN, |s| s.value)
-            }
+        let (b, p) = resampled(&models, &m.name, m.info.direction, &values, &draws, &|draw| {
+            // The rows of a draw, made once for the models rescored on it.
+            let mut rows = None;
+            entries
+                .iter()
+                .zip(&m.aligned)
+                .map(|(e, a)| match e {
+                    Some(e) => mean_of_entries(draw, e),
+                    None => {
+                        let rows = rows.get_or_insert_with(|| rows_of(draw, &units, &fixed));
+                        cellcast_metrics::score(m.info, a.select(rows).inputs(), &m.params)
+                            .map_or(f64::NAN, |s| s.value)
+                    }
+                })
+                .collect()
         });
         board.extend(b);
         pairs.extend(p);
@@ -540,8 +567,9 @@ fn compare_cells(
             observer.note(&w);
             warnings.push(w);
         }
-        let (mut b, mut p) =
-            resampled(&models, metric, *direction, &values, &draws, &|i, draw| mean_of_entries(draw, &entries[i]));
+        let (mut b, mut p) = resampled(&models, metric, *direction, &values, &draws, &|draw| {
+            entries.iter().map(|e| mean_of_entries(draw, e)).collect()
+        });
         if global {
             for r in &mut b {
                 (r.ci_low, r.ci_high) = (f64::NAN, f64::NAN);
@@ -709,19 +737,18 @@ fn pair(metric: &str, a: &str, b: &str, delta: f64, deltas: Vec<f64>) -> Pair {
     }
 }
 
-/// One metric's leaderboard rows and pairs: the point scores `values` (per model), and each
-/// model's score on every draw from `resample(model, draw)` (run in parallel over the draws).
+/// One metric's leaderboard rows and pairs: the point scores `values` (per model), and every
+/// model's score on each draw from `resample(draw)` (run in parallel over the draws).
 fn resampled(
     models: &[String],
     metric: &str,
     direction: Direction,
     values: &[f64],
     draws: &[Vec<usize>],
-    resample: &(dyn Fn(usize, &[usize]) -> f64 + Sync),
+    resample: &(dyn Fn(&[usize]) -> Vec<f64> + Sync),
 ) -> (Vec<BoardRow>, Vec<Pair>) {
     // resampled[b][model]
-    let resampled: Vec<Vec<f64>> =
-        draws.par_iter().map(|draw| (0..models.len()).map(|i| resample(i, draw)).collect()).collect();
+    let resampled: Vec<Vec<f64>> = draws.par_iter().map(|draw| resample(draw)).collect();
     let mut board = Vec::new();
     for (i, model) in models.iter().enumerate() {
         let (ci_low, ci_high) = interval(resampled.iter().map(|r| r[i]).collect());

@@ -111,6 +111,22 @@ fn whose(o: &CompareOutcome) -> &'static str {
     }
 }
 
+/// The console summary: the official metric's leaderboard (score, rank, 95% CI), best first,
+/// then the headline.
+pub fn summary(o: &CompareOutcome) -> String {
+    let official = &o.metrics[0].0;
+    let width = o.models.iter().map(String::len).max().unwrap_or(5).max(5) + 2;
+    let mut text = format!("{:<width$}{:>14}{:>6}{:>28}\n", "model", "score", "rank", "95% CI");
+    for &m in &o.official_order() {
+        if let Some(r) = o.row(&o.models[m], official) {
+            let ci = format!("[{}, {}]", super::fmt(r.ci_low), super::fmt(r.ci_high));
+            let _ = writeln!(text, "{:<width$}{:>14}{:>6}{ci:>28}", r.model, super::fmt(r.score), r.rank);
+        }
+    }
+    let _ = writeln!(text, "\n{}", headline(o));
+    text
+}
+
 /// `report.md`.
 pub fn markdown(o: &CompareOutcome) -> String {
     let (official, _) = &o.metrics[0];

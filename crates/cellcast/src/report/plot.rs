@@ -77,16 +77,15 @@ pub struct ForestRow<'a> {
     pub highlight: bool,
 }
 
-/// Tick positions for `lo..hi`: about five steps of 1, 2 or 5 × 10^k, and the decimals they need.
-pub fn ticks(lo: f64, hi: f64) -> (Vec<f64>, usize) {
+/// Tick positions for `lo..hi`: about five steps of 1, 2 or 5 × 10^k.
+pub fn ticks(lo: f64, hi: f64) -> Vec<f64> {
     let span = (hi - lo).abs().max(1e-12);
     let raw = span / 5.0;
     let magnitude = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).find(|s| *s >= raw).unwrap_or(10.0 * magnitude);
-    let decimals = (-step.log10().floor()).max(0.0) as usize;
     let first = (lo / step).ceil() as i64;
     let last = (hi / step).floor() as i64;
-    ((first..=last).map(|k| k as f64 * step).collect(), decimals)
+    (first..=last).map(|k| k as f64 * step).collect()
 }
 
 /// A forest plot of differences against a reference: per row the difference (a dot) and its
@@ -143,7 +142,7 @@ pub fn forest_plot(title: &str, axis: &str, rows: &[ForestRow]) -> String {
     );
     let _ = write!(s, r#"<text x="8" y="20" font-size="15" font-weight="bold">{}</text>"#, escape(title));
     let _ = write!(s, r##"<text x="{}" y="36" fill="#555">Δ [95% CI]</text>"##, label_w + plot_w + 12.0);
-    let (ticks, _) = ticks(lo, hi);
+    let ticks = ticks(lo, hi);
     let axis_y = top + row_h * rows.len() as f64 + 8.0;
     for &t in &ticks {
         let _ = write!(
@@ -309,9 +308,11 @@ mod tests {
         assert_eq!(svg.matches("off the axis").count(), 1);
         assert!(svg.contains("3.5"));
         // The ticks cover the serious models, not the outlier: none beyond 1.
-        let (ticks, decimals) = ticks(-0.35, 0.02);
+        let ticks = ticks(-0.35, 0.02);
         assert!(ticks.iter().all(|t| *t <= 0.02 && *t >= -0.35) && ticks.len() >= 3, "{ticks:?}");
-        assert_eq!(decimals, 1);
+        // Steps of 0.1: -0.3, -0.2, -0.1, 0.
+        assert_eq!(ticks.len(), 4);
+        assert!((ticks[1] - ticks[0] - 0.1).abs() < 1e-12 && ticks[3] == 0.0, "{ticks:?}");
         assert!(svg.contains("…") && svg.contains("<title>a model with a very long name"));
     }
 
