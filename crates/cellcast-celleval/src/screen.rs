@@ -670,6 +670,11 @@ pub(crate) fn preview(items: &[String]) -> String {
 }
 
 impl Screen<'_> {
+    /// The kept cells' normalised rows, when the first pass kept them.
+    pub fn held_rows(&self) -> Option<&CellRows> {
+        self.held.as_deref()
+    }
+
     /// The kept cells' normalised rows: the held ones, or read now.
     pub fn cell_rows(&self) -> Result<Cow<'_, CellRows>> {
         if let Some(h) = &self.held {

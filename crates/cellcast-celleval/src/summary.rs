@@ -1,7 +1,12 @@
-//! Everything cell-eval needs from one file, in one streamed pass per gene chunk: the
-//! pseudobulk of every perturbation (as cell-eval's polars `group_by().mean()` gives it, in the
-//! file's precision), the float64 centroids clustering uses, and pdex's differential expression.
-//! Differential expression is computed here once per file and every DE metric reads it.
+//! Everything cell-eval needs from one file: the pseudobulk of every perturbation (as cell-eval's
+//! polars `group_by().mean()` gives it, in the file's precision), the float64 centroids
+//! clustering uses, and pdex's differential expression. Differential expression is computed here
+//! once per file and every DE metric reads it.
+//!
+//! A file held in memory is summarised a perturbation at a time, its cells turned gene-major in a
+//! buffer of their own size; a streamed one a gene chunk at a time, each chunk gathered from a pass
+//! over the file. Both reach every gene's values of a perturbation in the same order, so the same
+//! numbers.
 
 use rayon::prelude::*;
 
@@ -9,7 +14,7 @@ use crate::de::{DeRow, DeTable};
 use crate::error::Result;
 use crate::numeric::Precision;
 use crate::pdex::{self, MeanRule, SortedControl};
-use crate::screen::Screen;
+use crate::screen::{CellRows, Screen};
 
 /// One file, summarised.
 pub struct Summary {
@@ -69,28 +74,34 @@ pub fn summarize(
         control: screen.control,
         position: screen.position.as_deref(),
     };
-    let mut done = 0;
-    for range in screen.gene_chunks(budget_bytes) {
-        let chunk = screen.gene_chunk(range.clone())?;
-        let outs: Vec<GeneOut> = chunk
-            .cells
-            .par_iter()
-            .zip(&chunk.values)
-            .map_init(Scratch::default, |scratch, (cells, values)| gene(&groups, rule, with_de, cells, values, scratch))
-            .collect();
-        for (k, out) in outs.into_iter().enumerate() {
-            let j = range.start + k;
-            for g in 0..n_pert {
-                bulk[g * n_genes + j] = out.bulk[g];
-                centroid[g * n_genes + j] = out.centroid[g];
-                if with_de {
-                    de_mean[g * n_genes + j] = out.de_mean[g];
-                    tests[g * n_genes + j] = out.test[g];
+    if let Some(rows) = screen.held_rows() {
+        by_perturbation(screen, rows, rule, with_de, [&mut bulk, &mut centroid, &mut de_mean], &mut tests, progress);
+    } else {
+        let mut done = 0;
+        for range in screen.gene_chunks(budget_bytes) {
+            let chunk = screen.gene_chunk(range.clone())?;
+            let outs: Vec<GeneOut> = chunk
+                .cells
+                .par_iter()
+                .zip(&chunk.values)
+                .map_init(Scratch::default, |scratch, (cells, values)| {
+                    gene(&groups, rule, with_de, cells, values, scratch)
+                })
+                .collect();
+            for (k, out) in outs.into_iter().enumerate() {
+                let j = range.start + k;
+                for g in 0..n_pert {
+                    bulk[g * n_genes + j] = out.bulk[g];
+                    centroid[g * n_genes + j] = out.centroid[g];
+                    if with_de {
+                        de_mean[g * n_genes + j] = out.de_mean[g];
+                        tests[g * n_genes + j] = out.test[g];
+                    }
                 }
             }
+            done += range.len();
+            progress(done, n_genes);
         }
-        done += range.len();
-        progress(done, n_genes);
     }
     let de = with_de.then(|| de_table(screen, &de_mean, &tests));
     Ok(Summary {
@@ -126,7 +137,6 @@ struct Scratch {
 
 fn gene(screen: &Groups<'_>, rule: MeanRule, with_de: bool, cells: &[u32], values: &[f64], s: &mut Scratch) -> GeneOut {
     let n_pert = screen.sizes.len();
-    let p = rule.precision;
     s.kept.clear();
     s.kept.extend(
         cells.iter().zip(values).filter(|(&c, _)| screen.of_cell[c as usize] != u32::MAX).map(|(&c, &v)| (c, v)),
@@ -153,23 +163,19 @@ fn gene(screen: &Groups<'_>, rule: MeanRule, with_de: bool, cells: &[u32], value
     let mut out = GeneOut {
         bulk: Vec::with_capacity(n_pert),
         centroid: Vec::with_capacity(n_pert),
-        de_mean: Vec::new(),
+        de_mean: Vec::with_capacity(if with_de { n_pert } else { 0 }),
         test: Vec::new(),
     };
     for g in 0..n_pert {
-        let n = screen.sizes[g] as f64;
-        let sum: f64 = s.grouped[group(g)].iter().sum();
-        // polars' mean of a float32 column is its float64 mean rounded to float32.
-        out.bulk.push(p.round(sum / n));
-        out.centroid.push(sum / n);
+        let one = group_summary(rule, with_de, &mut s.grouped[group(g)], screen.sizes[g], &mut s.keys);
+        out.bulk.push(one.bulk);
+        out.centroid.push(one.centroid);
+        if with_de {
+            out.de_mean.push(one.de_mean);
+        }
     }
     if !with_de {
         return out;
-    }
-    out.de_mean = (0..n_pert).map(|g| rule.pseudobulk(&s.grouped[group(g)], screen.sizes[g])).collect();
-    for g in 0..n_pert {
-        let range = s.starts[g]..s.starts[g + 1];
-        sort_ascending(p, &mut s.grouped[range], &mut s.keys);
     }
     let control = SortedControl::new(&s.grouped[group(screen.control)]);
     let n_ref = screen.sizes[screen.control];
@@ -183,6 +189,140 @@ fn gene(screen: &Groups<'_>, rule: MeanRule, with_de: bool, cells: &[u32], value
         })
         .collect();
     out
+}
+
+/// What one perturbation's values of one gene give.
+struct GroupSummary {
+    /// polars' mean, in the file's precision.
+    bulk: f64,
+    /// The float64 mean.
+    centroid: f64,
+    /// pdex's mean (0 without DE).
+    de_mean: f64,
+}
+
+/// Summarises one perturbation's non-zero values of one gene (`values`, in cell order, of `n`
+/// cells); with DE, leaves `values` sorted ascending for the rank test.
+fn group_summary(rule: MeanRule, with_de: bool, values: &mut [f64], n: usize, keys: &mut Vec<u32>) -> GroupSummary {
+    let sum: f64 = values.iter().sum();
+    let nf = n as f64;
+    // polars' mean of a float32 column is its float64 mean rounded to float32.
+    let mut out = GroupSummary { bulk: rule.precision.round(sum / nf), centroid: sum / nf, de_mean: 0.0 };
+    if with_de {
+        out.de_mean = rule.pseudobulk(values, n);
+        sort_ascending(rule.precision, values, keys);
+    }
+    out
+}
+
+/// One perturbation's cells, turned gene-major: gene j's non-zero values, in the order of the
+/// cells, are `values[starts[j]..starts[j + 1]]`.
+#[derive(Default)]
+struct GeneMajor {
+    starts: Vec<usize>,
+    fill: Vec<usize>,
+    values: Vec<f64>,
+    keys: Vec<u32>,
+}
+
+impl GeneMajor {
+    fn load(&mut self, rows: &CellRows, cells: &[usize], n_genes: usize) {
+        self.starts.clear();
+        self.starts.resize(n_genes + 1, 0);
+        for &r in cells {
+            for &j in rows.row(r).0 {
+                self.starts[j as usize + 1] += 1;
+            }
+        }
+        for j in 0..n_genes {
+            self.starts[j + 1] += self.starts[j];
+        }
+        self.fill.clone_from(&self.starts);
+        self.values.resize(self.starts[n_genes], 0.0);
+        for &r in cells {
+            let (genes, values) = rows.row(r);
+            for (&j, &v) in genes.iter().zip(values) {
+                let at = &mut self.fill[j as usize];
+                self.values[*at] = v;
+                *at += 1;
+            }
+        }
+    }
+
+    fn gene(&self, j: usize) -> &[f64] {
+        &self.values[self.starts[j]..self.starts[j + 1]]
+    }
+
+    /// Summarises gene `j`, as [`group_summary`].
+    fn summarize(&mut self, rule: MeanRule, with_de: bool, j: usize, n: usize) -> GroupSummary {
+        let range = self.starts[j]..self.starts[j + 1];
+        group_summary(rule, with_de, &mut self.values[range], n, &mut self.keys)
+    }
+}
+
+/// [`summarize`] over held rows, a perturbation at a time (in parallel): its cells are turned
+/// gene-major in a buffer of its own size, instead of the whole file gathered gene by gene. Each
+/// gene's values reach the same sums and tests, in the same order, as on the streamed path.
+fn by_perturbation(
+    screen: &Screen<'_>,
+    rows: &CellRows,
+    rule: MeanRule,
+    with_de: bool,
+    [bulk, centroid, de_mean]: [&mut Vec<f64>; 3],
+    tests: &mut [(f64, f64)],
+    progress: &mut dyn FnMut(usize, usize),
+) {
+    let n_genes = screen.n_genes();
+    let n_pert = screen.perturbations.len();
+    let cells = screen.rows_by_perturbation(rows);
+    let c = screen.control;
+    let mut control = GeneMajor::default();
+    control.load(rows, &cells[c], n_genes);
+    let n_ref = screen.sizes[c];
+    for j in 0..n_genes {
+        let one = control.summarize(rule, with_de, j, n_ref);
+        bulk[c * n_genes + j] = one.bulk;
+        centroid[c * n_genes + j] = one.centroid;
+        if with_de {
+            de_mean[c * n_genes + j] = one.de_mean;
+            tests[c * n_genes + j] = (f64::NAN, f64::NAN);
+        }
+    }
+    let sorted_control: Vec<SortedControl<'_>> =
+        if with_de { (0..n_genes).map(|j| SortedControl::new(control.gene(j))).collect() } else { Vec::new() };
+    let others: Vec<usize> = (0..n_pert).filter(|&g| g != c).collect();
+    // A batch per progress step; each perturbation's results go to its own rows.
+    let batch = (4 * rayon::current_num_threads()).max(1);
+    for (k, part) in others.chunks(batch).enumerate() {
+        let outs: Vec<Vec<(GroupSummary, (f64, f64))>> = part
+            .par_iter()
+            .map_init(GeneMajor::default, |m, &g| {
+                m.load(rows, &cells[g], n_genes);
+                (0..n_genes)
+                    .map(|j| {
+                        let one = m.summarize(rule, with_de, j, screen.sizes[g]);
+                        let test = if with_de {
+                            pdex::mann_whitney(m.gene(j), screen.sizes[g], &sorted_control[j], n_ref)
+                        } else {
+                            (f64::NAN, f64::NAN)
+                        };
+                        (one, test)
+                    })
+                    .collect()
+            })
+            .collect();
+        for (&g, out) in part.iter().zip(outs) {
+            for (j, (one, test)) in out.into_iter().enumerate() {
+                bulk[g * n_genes + j] = one.bulk;
+                centroid[g * n_genes + j] = one.centroid;
+                if with_de {
+                    de_mean[g * n_genes + j] = one.de_mean;
+                    tests[g * n_genes + j] = test;
+                }
+            }
+        }
+        progress((k * batch + part.len()).min(others.len()), others.len());
+    }
 }
 
 /// Sorts `v` ascending (IEEE total order). float32 values sort as 32-bit keys, about twice as
