@@ -54,10 +54,10 @@ pub fn baseline(screen: &Screen<'_>, summary: &Summary, obs_names: &[String]) ->
         }
     }
     let rows = screen.cell_rows()?;
-    let control_rows = &screen.rows_by_perturbation(&rows)[screen.control];
-    for &r in control_rows {
-        let (idx, vals) = rows.row(r);
-        names.push(obs_names[rows.cell(r)].clone());
+    let control_rows = rows.select(&screen.rows_by_perturbation(&rows)[screen.control]);
+    for r in 0..control_rows.len() {
+        let (idx, vals) = control_rows.row(r);
+        names.push(obs_names[control_rows.cell(r)].clone());
         codes.push(screen.control as u32);
         indices.extend_from_slice(idx);
         data.extend_from_slice(vals);

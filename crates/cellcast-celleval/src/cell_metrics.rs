@@ -89,16 +89,20 @@ pub(crate) fn pearson_edistance(
         let by_perturbation = s.rows_by_perturbation(&rows);
         let n_genes = s.n_genes();
         let precision = s.precision;
-        let cells = |g: usize, dense: bool| {
-            Cells::new(by_perturbation[g].iter().map(|&r| rows.row(r)).collect(), n_genes, dense)
-        };
-        let stored: usize = (0..rows.len()).map(|r| rows.row(r).0.len()).sum();
-        let dense = dense_kernel(stored as f64 / (rows.len() * n_genes).max(1) as f64);
-        let control = cells(s.control, dense);
+        let dense = dense_kernel(rows.stored() as f64 / (rows.len() * n_genes).max(1) as f64);
+        // Each set's rows copied out of the held ones (compact storage) as float64.
+        let control_rows = rows.select(&by_perturbation[s.control]);
+        let control = Cells::new(control_rows.sparse_rows(), n_genes, dense);
         let sigma = mean_distance(precision, &control, None);
         let groups: Vec<usize> =
             perturbations.iter().map(|p| s.perturbations.iter().position(|q| q == p).expect("checked")).collect();
-        Ok(groups.into_par_iter().map(|g| energy_distance(precision, &cells(g, dense), &control, sigma)).collect())
+        Ok(groups
+            .into_par_iter()
+            .map(|g| {
+                let set = rows.select(&by_perturbation[g]);
+                energy_distance(precision, &Cells::new(set.sparse_rows(), n_genes, dense), &control, sigma)
+            })
+            .collect())
     };
     let (dr, dp) = rayon::join(|| distances(real), || distances(pred));
     let (dr, dp) = (dr?, dp?);

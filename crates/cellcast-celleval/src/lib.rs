@@ -69,8 +69,9 @@ pub struct EvaluateOptions<'a> {
     pub de_real: Option<&'a Path>,
     pub de_pred: Option<&'a Path>,
     /// Bytes of expression values held per file: a file whose values fit is read once and kept
-    /// (12 bytes a stored value), a larger one is streamed again for every pass; and the values
-    /// the DE pass gathers at once.
+    /// (6 bytes a stored value for float32 or integer data of at most 65,536 genes, up to 12),
+    /// a larger one is streamed again for every pass; and the values the DE pass of a streamed
+    /// file gathers at once.
     pub memory_budget: u64,
     /// Also compute the data ceiling, with this seed (`--ceiling`, `--ceiling-seed`).
     pub ceiling_seed: Option<u64>,

@@ -16,8 +16,6 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::Arc;
 
-use rayon::prelude::*;
-
 use cellcast_data::anndata::CellSource;
 use cellcast_data::h5ad::{MatrixEncoding, ValueType};
 
@@ -82,7 +80,7 @@ pub struct ReadOptions<'a> {
     /// Only these cells (a cell-type split); `None` reads all.
     pub keep: Option<&'a [bool]>,
     /// Keep the values read in memory when they take at most this many bytes
-    /// ([`CellRows::BYTES_PER_VALUE`] each); 0 streams the file on every pass.
+    /// ([`HeldRows::bytes_per_value`] each); 0 streams the file on every pass.
     pub hold_bytes: u64,
 }
 
@@ -116,24 +114,79 @@ pub struct Screen<'a> {
     /// order, as they run over the rows of the subset's AnnData in cell-eval.
     pub position: Option<Vec<u32>>,
     /// The kept cells' normalised values, when they fit the budget (shared with subsets).
-    held: Option<Arc<CellRows>>,
+    held: Option<Arc<HeldRows>>,
 }
 
-/// Cells' non-zero values, row by row (compressed), in file order.
+/// A stored value of held rows: float32 when every value of the file is one exactly (float32
+/// data, counts, and counts normalised in float32, as cell-eval computes them), float64 otherwise.
+pub trait HeldValue: Copy + Send + Sync + 'static {
+    fn from_f64(v: f64) -> Self;
+    fn get(self) -> f64;
+}
+
+impl HeldValue for f32 {
+    #[inline]
+    fn from_f64(v: f64) -> f32 {
+        v as f32
+    }
+    #[inline]
+    fn get(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl HeldValue for f64 {
+    #[inline]
+    fn from_f64(v: f64) -> f64 {
+        v
+    }
+    #[inline]
+    fn get(self) -> f64 {
+        self
+    }
+}
+
+/// A gene index of held rows: 16 bits for files of at most 65,536 genes.
+pub trait HeldGene: Copy + Send + Sync + 'static {
+    fn from_u32(j: u32) -> Self;
+    fn get(self) -> usize;
+}
+
+impl HeldGene for u16 {
+    #[inline]
+    fn from_u32(j: u32) -> u16 {
+        j as u16
+    }
+    #[inline]
+    fn get(self) -> usize {
+        usize::from(self)
+    }
+}
+
+impl HeldGene for u32 {
+    #[inline]
+    fn from_u32(j: u32) -> u32 {
+        j
+    }
+    #[inline]
+    fn get(self) -> usize {
+        self as usize
+    }
+}
+
+/// Cells' non-zero values, row by row (compressed), in file order: gene indices ascending and
+/// values.
 #[derive(Debug, Clone, Default)]
-pub struct CellRows {
+pub struct CellRows<G = u32, V = f64> {
     /// The file row of each row.
     cells: Vec<u32>,
     indptr: Vec<usize>,
-    genes: Vec<u32>,
-    values: Vec<f64>,
+    genes: Vec<G>,
+    values: Vec<V>,
 }
 
-impl CellRows {
-    /// Memory per value held: its gene (u32) and its value (f64).
-    pub const BYTES_PER_VALUE: u64 = 12;
-
-    fn with_capacity(rows: usize, values: usize) -> CellRows {
+impl<G: HeldGene, V: HeldValue> CellRows<G, V> {
+    fn with_capacity(rows: usize, values: usize) -> Self {
         let mut indptr = Vec::with_capacity(rows + 1);
         indptr.push(0);
         CellRows {
@@ -146,8 +199,8 @@ impl CellRows {
 
     fn push(&mut self, cell: usize, genes: &[u32], values: &[f64]) {
         self.cells.push(cell as u32);
-        self.genes.extend_from_slice(genes);
-        self.values.extend_from_slice(values);
+        self.genes.extend(genes.iter().map(|&j| G::from_u32(j)));
+        self.values.extend(values.iter().map(|&v| V::from_f64(v)));
         self.indptr.push(self.values.len());
     }
 
@@ -165,9 +218,132 @@ impl CellRows {
     }
 
     /// Row `r`: (gene indices ascending, values).
-    pub fn row(&self, r: usize) -> (&[u32], &[f64]) {
+    pub fn row(&self, r: usize) -> (&[G], &[V]) {
         let span = self.indptr[r]..self.indptr[r + 1];
         (&self.genes[span.clone()], &self.values[span])
+    }
+
+    /// The rows `rows`, in that order, copied out with 32-bit genes and float64 values.
+    fn select(&self, rows: &[usize]) -> CellRows {
+        let n: usize = rows.iter().map(|&r| self.indptr[r + 1] - self.indptr[r]).sum();
+        let mut out = CellRows::with_capacity(rows.len(), n);
+        for &r in rows {
+            let (genes, values) = self.row(r);
+            out.cells.push(self.cells[r]);
+            out.genes.extend(genes.iter().map(|&j| j.get() as u32));
+            out.values.extend(values.iter().map(|&v| v.get()));
+            out.indptr.push(out.values.len());
+        }
+        out
+    }
+
+    /// The same rows with float64 values.
+    fn widen(self) -> CellRows<G, f64> {
+        CellRows {
+            cells: self.cells,
+            indptr: self.indptr,
+            genes: self.genes,
+            values: self.values.into_iter().map(HeldValue::get).collect(),
+        }
+    }
+
+    /// Every value `v` of the cell of row `r` replaced by `f(cell, v)`, row by row.
+    fn map_values(&mut self, mut f: impl FnMut(usize, &mut [V])) {
+        for r in 0..self.cells.len() {
+            f(self.cells[r] as usize, &mut self.values[self.indptr[r]..self.indptr[r + 1]]);
+        }
+    }
+}
+
+impl CellRows {
+    /// The rows as (genes, values) slices, as the energy distances take them.
+    pub fn sparse_rows(&self) -> Vec<SparseRow<'_>> {
+        (0..self.len()).map(|r| self.row(r)).collect()
+    }
+}
+
+/// Calls `$body` with `$rows` bound to the [`CellRows`] inside a [`HeldRows`], whatever its
+/// storage (the code is compiled once per storage).
+macro_rules! with_rows {
+    ($held:expr, $rows:ident => $body:expr) => {
+        match $held {
+            HeldRows::U16F32($rows) => $body,
+            HeldRows::U16F64($rows) => $body,
+            HeldRows::U32F32($rows) => $body,
+            HeldRows::U32F64($rows) => $body,
+        }
+    };
+}
+pub(crate) use with_rows;
+
+/// A file's kept cells' normalised values, as compact as they can be stored exactly: 6 bytes a
+/// value (16-bit gene, float32 value) for most files, up to 12.
+#[derive(Debug, Clone)]
+pub enum HeldRows {
+    U16F32(CellRows<u16, f32>),
+    U16F64(CellRows<u16, f64>),
+    U32F32(CellRows<u32, f32>),
+    U32F64(CellRows<u32, f64>),
+}
+
+impl HeldRows {
+    /// The narrowest storage a file of `n_genes` genes of this value type may need.
+    fn for_file(n_genes: usize, value_type: ValueType, rows: usize, values: usize) -> HeldRows {
+        let narrow_genes = n_genes <= 1 << 16;
+        match (narrow_genes, value_type != ValueType::F64) {
+            (true, true) => HeldRows::U16F32(CellRows::with_capacity(rows, values)),
+            (true, false) => HeldRows::U16F64(CellRows::with_capacity(rows, values)),
+            (false, true) => HeldRows::U32F32(CellRows::with_capacity(rows, values)),
+            (false, false) => HeldRows::U32F64(CellRows::with_capacity(rows, values)),
+        }
+    }
+
+    /// Bytes a stored value takes in the storage [`HeldRows::for_file`] picks.
+    pub fn bytes_per_value(n_genes: usize, value_type: ValueType) -> u64 {
+        let gene = if n_genes <= 1 << 16 { 2 } else { 4 };
+        let value = if value_type != ValueType::F64 { 4 } else { 8 };
+        gene + value
+    }
+
+    /// Appends a row; `exact32`: every value is a float32 exactly (else float32 storage is
+    /// widened first, so no value is ever rounded).
+    fn push(&mut self, cell: usize, genes: &[u32], values: &[f64], exact32: bool) {
+        if !exact32 {
+            self.widen();
+        }
+        with_rows!(self, rows => rows.push(cell, genes, values))
+    }
+
+    fn widen(&mut self) {
+        let placeholder = HeldRows::U32F64(CellRows::with_capacity(0, 0));
+        *self = match std::mem::replace(self, placeholder) {
+            HeldRows::U16F32(r) => HeldRows::U16F64(r.widen()),
+            HeldRows::U32F32(r) => HeldRows::U32F64(r.widen()),
+            wide => wide,
+        };
+    }
+
+    pub fn len(&self) -> usize {
+        with_rows!(self, rows => rows.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The file row of row `r`.
+    pub fn cell(&self, r: usize) -> usize {
+        with_rows!(self, rows => rows.cell(r))
+    }
+
+    /// Stored values in all.
+    pub fn stored(&self) -> usize {
+        with_rows!(self, rows => rows.values.len())
+    }
+
+    /// The rows `rows`, in that order, with 32-bit genes and float64 values.
+    pub fn select(&self, rows: &[usize]) -> CellRows {
+        with_rows!(self, held => held.select(rows))
     }
 }
 
@@ -245,8 +421,9 @@ impl<'a> Screen<'a> {
         let mut totals = vec![0.0f64; n_obs];
         let mut gene_nnz = vec![0u64; n_vars];
         let mut scan = ValueScan { has_decimals: false, min: f64::INFINITY, max: f64::NEG_INFINITY };
-        let mut held = (info.stored.saturating_mul(CellRows::BYTES_PER_VALUE) <= opts.hold_bytes)
-            .then(|| CellRows::with_capacity(n_obs, info.stored as usize));
+        let mut held = (info.stored.saturating_mul(HeldRows::bytes_per_value(n_vars, info.value_type))
+            <= opts.hold_bytes)
+            .then(|| HeldRows::for_file(n_vars, info.value_type, n_obs, info.stored as usize));
         let (mut genes, mut values) = (Vec::new(), Vec::new());
         for block in src.row_blocks(None, block_rows)? {
             let block = block?;
@@ -261,6 +438,7 @@ impl<'a> Screen<'a> {
                 // Per-row accumulators in registers (the values are finite: the reader refuses
                 // others); the total sums in stored order, as before.
                 let (mut total, mut lo, mut hi, mut decimals) = (0.0, f64::INFINITY, f64::NEG_INFINITY, false);
+                let mut exact32 = true;
                 for (&j, &v) in idx.iter().zip(vals) {
                     if v == 0.0 {
                         continue;
@@ -270,6 +448,7 @@ impl<'a> Screen<'a> {
                     gene_nnz[j as usize] += 1;
                     total += v;
                     decimals |= has_decimals(v);
+                    exact32 &= f64::from(v as f32) == v;
                     lo = if v < lo { v } else { lo };
                     hi = if v > hi { v } else { hi };
                 }
@@ -281,7 +460,7 @@ impl<'a> Screen<'a> {
                 scan.min = scan.min.min(lo);
                 scan.max = scan.max.max(hi);
                 if let Some(h) = &mut held {
-                    h.push(cell, &genes, &values);
+                    h.push(cell, &genes, &values, exact32);
                 }
             }
         }
@@ -294,12 +473,14 @@ impl<'a> Screen<'a> {
             precision = Precision::F64;
         }
         if let (Some(h), Some(factors)) = (&mut held, &size_factor) {
-            for r in 0..h.cells.len() {
-                let mut normalize = CellValues::new(precision, Some(factors[h.cells[r] as usize]));
-                for v in &mut h.values[h.indptr[r]..h.indptr[r + 1]] {
-                    *v = normalize.value(*v);
+            // Normalised counts are rounded to the working precision, so float32 storage holds
+            // them exactly (a float64 file is held in float64).
+            with_rows!(h, rows => rows.map_values(|cell, values| {
+                let mut normalize = CellValues::new(precision, Some(factors[cell]));
+                for v in values {
+                    *v = HeldValue::from_f64(normalize.value(v.get()));
                 }
-            }
+            }));
         }
         Ok(Screen {
             src,
@@ -395,12 +576,8 @@ impl<'a> Screen<'a> {
     }
 
     /// Calls `f(cell, genes, values)` for every kept cell in file order, with its non-zero
-    /// values normalised: from memory when held, streamed from the file otherwise.
+    /// values normalised, streamed from the file.
     fn for_each_row(&self, f: &mut RowVisitor<'_>) -> Result<()> {
-        if let Some(h) = &self.held {
-            each_held_row(h, &self.perturbation_of_cell, f);
-            return Ok(());
-        }
         let (mut genes, mut values) = (Vec::new(), Vec::new());
         for block in self.src.row_blocks(None, self.block_rows)? {
             let block = block?;
@@ -446,42 +623,11 @@ impl<'a> Screen<'a> {
         out
     }
 
-    /// The genes `range`, each as (kept cell, normalised non-zero value) pairs in cell order.
-    /// Held values are gathered in parallel, a share of the genes per worker.
+    /// The genes `range`, each as (kept cell, normalised non-zero value) pairs in cell order, from
+    /// a pass over the file (a held file is summarised from memory instead, see
+    /// [`Screen::held_rows`]).
     pub fn gene_chunk(&self, range: Range<usize>) -> Result<GeneChunk> {
-        let (nnz, of_cell) = (&self.gene_nnz, &self.perturbation_of_cell);
-        let Some(held) = &self.held else {
-            return gather(range, nnz, &mut |f| self.for_each_row(f));
-        };
-        let step = range.len().div_ceil(rayon::current_num_threads()).max(1);
-        let parts: Vec<Range<usize>> =
-            (range.start..range.end).step_by(step).map(|a| a..(a + step).min(range.end)).collect();
-        let pieces = parts
-            .into_par_iter()
-            .map(|r| {
-                gather(r, nnz, &mut |f| {
-                    each_held_row(held, of_cell, f);
-                    Ok(())
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let mut chunk = GeneChunk { start: range.start, cells: Vec::new(), values: Vec::new() };
-        for piece in pieces {
-            chunk.cells.extend(piece.cells);
-            chunk.values.extend(piece.values);
-        }
-        Ok(chunk)
-    }
-}
-
-/// [`Screen::for_each_row`] over held rows.
-fn each_held_row(held: &CellRows, perturbation_of_cell: &[u32], f: &mut RowVisitor<'_>) {
-    for r in 0..held.len() {
-        let cell = held.cell(r);
-        if perturbation_of_cell[cell] != u32::MAX {
-            let (genes, values) = held.row(r);
-            f(cell, genes, values);
-        }
+        gather(range, &self.gene_nnz, &mut |f| self.for_each_row(f))
     }
 }
 
@@ -671,24 +817,24 @@ pub(crate) fn preview(items: &[String]) -> String {
 
 impl Screen<'_> {
     /// The kept cells' normalised rows, when the first pass kept them.
-    pub fn held_rows(&self) -> Option<&CellRows> {
+    pub fn held_rows(&self) -> Option<&HeldRows> {
         self.held.as_deref()
     }
 
     /// The kept cells' normalised rows: the held ones, or read now.
-    pub fn cell_rows(&self) -> Result<Cow<'_, CellRows>> {
+    pub fn cell_rows(&self) -> Result<Cow<'_, HeldRows>> {
         if let Some(h) = &self.held {
             return Ok(Cow::Borrowed(h.as_ref()));
         }
         let mut rows =
             CellRows::with_capacity(self.perturbation_of_cell.len(), self.gene_nnz.iter().sum::<u64>() as usize);
         self.for_each_row(&mut |cell, genes, values| rows.push(cell, genes, values))?;
-        Ok(Cow::Owned(rows))
+        Ok(Cow::Owned(HeldRows::U32F64(rows)))
     }
 
     /// For each perturbation, the rows of `rows` (from [`Screen::cell_rows`]) holding its cells,
     /// in the order cell-eval sees them (file order, or a subset's positions).
-    pub fn rows_by_perturbation(&self, rows: &CellRows) -> Vec<Vec<usize>> {
+    pub fn rows_by_perturbation(&self, rows: &HeldRows) -> Vec<Vec<usize>> {
         let mut out: Vec<Vec<usize>> = self.sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
         for r in 0..rows.len() {
             let g = self.perturbation_of_cell[rows.cell(r)];
@@ -708,6 +854,23 @@ impl Screen<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn held_rows_widen_rather_than_round() {
+        let mut held = HeldRows::for_file(3, ValueType::I64, 2, 4);
+        held.push(7, &[0, 2], &[1.0, 3.0], true);
+        assert!(matches!(held, HeldRows::U16F32(_)));
+        // 2^24 + 1 is no float32: the storage turns float64 and keeps the earlier rows.
+        let big = 16_777_217.0;
+        held.push(9, &[1], &[big], false);
+        assert!(matches!(held, HeldRows::U16F64(_)));
+        let rows = held.select(&[1, 0]);
+        assert_eq!((rows.cell(0), rows.row(0)), (9, (&[1u32][..], &[big][..])));
+        assert_eq!((rows.cell(1), rows.row(1)), (7, (&[0u32, 2][..], &[1.0, 3.0][..])));
+        assert_eq!(HeldRows::bytes_per_value(3, ValueType::F32), 6);
+        assert_eq!(HeldRows::bytes_per_value(70_000, ValueType::F64), 12);
+        assert!(matches!(HeldRows::for_file(70_000, ValueType::F64, 0, 0), HeldRows::U32F64(_)));
+    }
 
     #[test]
     fn decimals_found_as_cell_eval_finds_them() {

@@ -14,7 +14,7 @@ use crate::de::{DeRow, DeTable};
 use crate::error::Result;
 use crate::numeric::Precision;
 use crate::pdex::{self, MeanRule, SortedControl};
-use crate::screen::{CellRows, Screen};
+use crate::screen::{with_rows, CellRows, HeldGene, HeldRows, HeldValue, Screen};
 
 /// One file, summarised.
 pub struct Summary {
@@ -74,8 +74,9 @@ pub fn summarize(
         control: screen.control,
         position: screen.position.as_deref(),
     };
-    if let Some(rows) = screen.held_rows() {
-        by_perturbation(screen, rows, rule, with_de, [&mut bulk, &mut centroid, &mut de_mean], &mut tests, progress);
+    if let Some(held) = screen.held_rows() {
+        let outputs = [&mut bulk, &mut centroid, &mut de_mean];
+        with_rows!(held, rows => by_perturbation(screen, held, rows, rule, with_de, outputs, &mut tests, progress));
     } else {
         let mut done = 0;
         for range in screen.gene_chunks(budget_bytes) {
@@ -226,12 +227,12 @@ struct GeneMajor {
 }
 
 impl GeneMajor {
-    fn load(&mut self, rows: &CellRows, cells: &[usize], n_genes: usize) {
+    fn load<G: HeldGene, V: HeldValue>(&mut self, rows: &CellRows<G, V>, cells: &[usize], n_genes: usize) {
         self.starts.clear();
         self.starts.resize(n_genes + 1, 0);
         for &r in cells {
             for &j in rows.row(r).0 {
-                self.starts[j as usize + 1] += 1;
+                self.starts[j.get() + 1] += 1;
             }
         }
         for j in 0..n_genes {
@@ -242,8 +243,8 @@ impl GeneMajor {
         for &r in cells {
             let (genes, values) = rows.row(r);
             for (&j, &v) in genes.iter().zip(values) {
-                let at = &mut self.fill[j as usize];
-                self.values[*at] = v;
+                let at = &mut self.fill[j.get()];
+                self.values[*at] = v.get();
                 *at += 1;
             }
         }
@@ -263,9 +264,11 @@ impl GeneMajor {
 /// [`summarize`] over held rows, a perturbation at a time (in parallel): its cells are turned
 /// gene-major in a buffer of its own size, instead of the whole file gathered gene by gene. Each
 /// gene's values reach the same sums and tests, in the same order, as on the streamed path.
-fn by_perturbation(
+#[allow(clippy::too_many_arguments)]
+fn by_perturbation<G: HeldGene, V: HeldValue>(
     screen: &Screen<'_>,
-    rows: &CellRows,
+    held: &HeldRows,
+    rows: &CellRows<G, V>,
     rule: MeanRule,
     with_de: bool,
     [bulk, centroid, de_mean]: [&mut Vec<f64>; 3],
@@ -274,7 +277,7 @@ fn by_perturbation(
 ) {
     let n_genes = screen.n_genes();
     let n_pert = screen.perturbations.len();
-    let cells = screen.rows_by_perturbation(rows);
+    let cells = screen.rows_by_perturbation(held);
     let c = screen.control;
     let mut control = GeneMajor::default();
     control.load(rows, &cells[c], n_genes);

@@ -128,9 +128,10 @@ pub struct EvaluateArgs {
     /// Declare the predicted file's scale instead of detecting it.
     #[arg(long, value_enum)]
     pub pred_scale: Option<ScaleArg>,
-    /// Memory for expression values per file, in MiB: a file whose stored values fit (12 bytes
-    /// each) is read once and kept; a larger one is streamed again on every pass. Also the
-    /// values the DE pass gathers at once.
+    /// Memory for expression values per file, in MiB: a file whose stored values fit (6 bytes
+    /// each for float32 or integer data of at most 65,536 genes, 12 at most) is read once and
+    /// kept; a larger one is streamed again on every pass. Also the values the DE pass of a
+    /// streamed file gathers at once.
     #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = crate::args::whole(1..=usize::MAX))]
     pub memory_budget: usize,
     /// The output folder (written all at once).
