@@ -4,9 +4,9 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::describe::format_value;
 use crate::error::{input, CellEvalError, Result};
 use crate::numeric::Precision;
+use rayon::prelude::*;
 
 /// pdex's columns, in its order.
 pub const COLUMNS: [&str; 11] = [
@@ -57,26 +57,44 @@ impl DeTable {
     /// Writes the table as pdex writes it.
     pub fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "{}", COLUMNS.join(","))?;
-        let mean = |v: f64| match self.mean_precision {
-            Some(Precision::F32) => format!("{:?}", v as f32),
-            _ => format!("{v:?}"),
-        };
-        for r in &self.rows {
-            writeln!(
-                out,
-                "{},{},{},{},{},{},{},{},{},{},{}",
-                csv_field(&self.targets[r.target as usize]),
-                csv_field(&self.features[r.feature as usize]),
-                mean(r.target_mean),
-                mean(r.ref_mean),
-                r.target_membership,
-                r.ref_membership,
-                format_value(Some(r.log2_fold_change)),
-                format_value(Some(r.percent_change)),
-                format_value(Some(r.p_value)),
-                format_value(Some(r.statistic)),
-                format_value(r.fdr),
-            )?;
+        // Names quoted once; rows formatted in parallel, a block at a time, and written in order.
+        let targets: Vec<String> = self.targets.iter().map(|t| csv_field(t)).collect();
+        let features: Vec<String> = self.features.iter().map(|f| csv_field(f)).collect();
+        let f32_means = self.mean_precision == Some(Precision::F32);
+        const ROWS_PER_BLOCK: usize = 8192;
+        for blocks in self.rows.chunks(ROWS_PER_BLOCK * rayon::current_num_threads().max(1) * 4) {
+            let texts: Vec<Vec<u8>> = blocks
+                .par_chunks(ROWS_PER_BLOCK)
+                .map(|rows| {
+                    let mut text = Vec::with_capacity(rows.len() * 160);
+                    for r in rows {
+                        // Writing into a Vec<u8> cannot fail.
+                        let _ = write!(text, "{},{},", targets[r.target as usize], features[r.feature as usize]);
+                        for mean in [r.target_mean, r.ref_mean] {
+                            let _ =
+                                if f32_means { write!(text, "{:?},", mean as f32) } else { write!(text, "{mean:?},") };
+                        }
+                        let _ = write!(
+                            text,
+                            "{},{},{:?},{:?},{:?},{:?},",
+                            r.target_membership,
+                            r.ref_membership,
+                            r.log2_fold_change,
+                            r.percent_change,
+                            r.p_value,
+                            r.statistic
+                        );
+                        if let Some(fdr) = r.fdr {
+                            let _ = write!(text, "{fdr:?}");
+                        }
+                        text.push(b'\n');
+                    }
+                    text
+                })
+                .collect();
+            for text in texts {
+                out.write_all(&text)?;
+            }
         }
         Ok(())
     }
