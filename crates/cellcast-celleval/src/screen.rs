@@ -826,10 +826,16 @@ impl Screen<'_> {
         if let Some(h) = &self.held {
             return Ok(Cow::Borrowed(h.as_ref()));
         }
-        let mut rows =
-            CellRows::with_capacity(self.perturbation_of_cell.len(), self.gene_nnz.iter().sum::<u64>() as usize);
-        self.for_each_row(&mut |cell, genes, values| rows.push(cell, genes, values))?;
-        Ok(Cow::Owned(HeldRows::U32F64(rows)))
+        // Values read in float32 precision are float32 numbers, held exactly in float32.
+        let value_type = if self.precision == Precision::F32 { ValueType::F32 } else { ValueType::F64 };
+        let mut rows = HeldRows::for_file(
+            self.n_genes(),
+            value_type,
+            self.perturbation_of_cell.len(),
+            self.gene_nnz.iter().sum::<u64>() as usize,
+        );
+        self.for_each_row(&mut |cell, genes, values| rows.push(cell, genes, values, true))?;
+        Ok(Cow::Owned(rows))
     }
 
     /// For each perturbation, the rows of `rows` (from [`Screen::cell_rows`]) holding its cells,
