@@ -134,6 +134,7 @@ struct Scratch {
     starts: Vec<usize>,
     fill: Vec<usize>,
     keys: Vec<u32>,
+    below: Vec<u32>,
 }
 
 fn gene(screen: &Groups<'_>, rule: MeanRule, with_de: bool, cells: &[u32], values: &[f64], s: &mut Scratch) -> GeneOut {
@@ -185,7 +186,7 @@ fn gene(screen: &Groups<'_>, rule: MeanRule, with_de: bool, cells: &[u32], value
             if g == screen.control {
                 (f64::NAN, f64::NAN)
             } else {
-                pdex::mann_whitney(&s.grouped[group(g)], screen.sizes[g], &control, n_ref)
+                pdex::mann_whitney(&s.grouped[group(g)], screen.sizes[g], &control, n_ref, &mut s.below)
             }
         })
         .collect();
@@ -224,6 +225,7 @@ struct GeneMajor {
     fill: Vec<usize>,
     values: Vec<f64>,
     keys: Vec<u32>,
+    below: Vec<u32>,
 }
 
 impl GeneMajor {
@@ -305,7 +307,8 @@ fn by_perturbation<G: HeldGene, V: HeldValue>(
                     .map(|j| {
                         let one = m.summarize(rule, with_de, j, screen.sizes[g]);
                         let test = if with_de {
-                            pdex::mann_whitney(m.gene(j), screen.sizes[g], &sorted_control[j], n_ref)
+                            let values = &m.values[m.starts[j]..m.starts[j + 1]];
+                            pdex::mann_whitney(values, screen.sizes[g], &sorted_control[j], n_ref, &mut m.below)
                         } else {
                             (f64::NAN, f64::NAN)
                         };
