@@ -14,8 +14,8 @@
 //!   `false_discovery_control`).
 //!
 //! Ranks are never materialised: the control's sorted non-zero values are shared by every
-//! perturbation, and a perturbation's rank sum follows from locating each of its distinct values
-//! among them (binary search), with all zeros one tied block.
+//! perturbation, and a perturbation's rank sum follows from locating each of its values among
+//! them (a merge of the two sorted lists), with all zeros one tied block.
 
 use crate::numeric::Precision;
 
