@@ -267,10 +267,10 @@ impl CellRows {
 macro_rules! with_rows {
     ($held:expr, $rows:ident => $body:expr) => {
         match $held {
-            HeldRows::U16F32($rows) => $body,
-            HeldRows::U16F64($rows) => $body,
-            HeldRows::U32F32($rows) => $body,
-            HeldRows::U32F64($rows) => $body,
+            $crate::screen::HeldRows::U16F32($rows) => $body,
+            $crate::screen::HeldRows::U16F64($rows) => $body,
+            $crate::screen::HeldRows::U32F32($rows) => $body,
+            $crate::screen::HeldRows::U32F64($rows) => $body,
         }
     };
 }

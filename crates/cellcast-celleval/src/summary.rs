@@ -14,7 +14,7 @@ use crate::de::{DeRow, DeTable};
 use crate::error::Result;
 use crate::numeric::Precision;
 use crate::pdex::{self, MeanRule, SortedControl};
-use crate::screen::{with_rows, CellRows, HeldGene, HeldRows, HeldValue, Screen};
+use crate::screen::{with_rows, CellRows, HeldGene, HeldValue, Screen};
 
 /// One file, summarised.
 pub struct Summary {
@@ -41,15 +41,45 @@ impl Summary {
     }
 }
 
-/// What one gene gives.
-struct GeneOut {
+/// The perturbation × gene tables a summary fills, row-major.
+struct Tables {
+    n_genes: usize,
+    with_de: bool,
     bulk: Vec<f64>,
     centroid: Vec<f64>,
-    /// pdex mean of every perturbation (control included).
+    /// pdex's mean of every perturbation (control included).
     de_mean: Vec<f64>,
-    /// (U, p) of every perturbation against the control (the control's own entry unused).
-    test: Vec<(f64, f64)>,
+    /// (U, p) of every perturbation against the control (NaN for the control).
+    tests: Vec<(f64, f64)>,
 }
+
+impl Tables {
+    fn new(n_pert: usize, n_genes: usize, with_de: bool) -> Tables {
+        let de = if with_de { n_pert * n_genes } else { 0 };
+        Tables {
+            n_genes,
+            with_de,
+            bulk: vec![0.0; n_pert * n_genes],
+            centroid: vec![0.0; n_pert * n_genes],
+            de_mean: vec![0.0; de],
+            tests: vec![(0.0, 0.0); de],
+        }
+    }
+
+    /// Perturbation `g`, gene `j`.
+    fn set(&mut self, g: usize, j: usize, one: &GroupSummary, test: (f64, f64)) {
+        let at = g * self.n_genes + j;
+        self.bulk[at] = one.bulk;
+        self.centroid[at] = one.centroid;
+        if self.with_de {
+            self.de_mean[at] = one.de_mean;
+            self.tests[at] = test;
+        }
+    }
+}
+
+/// What the rank test gives a perturbation without one (the control, or no DE asked).
+const NO_TEST: (f64, f64) = (f64::NAN, f64::NAN);
 
 /// Summarises `screen`, reading at most `budget_bytes` of gathered values at a time;
 /// `with_de` computes differential expression too. `progress(done, total)` is called after
@@ -64,24 +94,21 @@ pub fn summarize(
     let n_genes = screen.n_genes();
     let p = screen.precision;
     let rule = MeanRule { precision: p, sparse: screen.sparse, log1p: screen.scale.pdex_log1p };
-    let mut bulk = vec![0.0; n_pert * n_genes];
-    let mut centroid = vec![0.0; n_pert * n_genes];
-    let mut de_mean = if with_de { vec![0.0; n_pert * n_genes] } else { Vec::new() };
-    let mut tests = if with_de { vec![(0.0, 0.0); n_pert * n_genes] } else { Vec::new() };
-    let groups = Groups {
-        of_cell: &screen.perturbation_of_cell,
-        sizes: &screen.sizes,
-        control: screen.control,
-        position: screen.position.as_deref(),
-    };
+    let mut tables = Tables::new(n_pert, n_genes, with_de);
     if let Some(held) = screen.held_rows() {
-        let outputs = [&mut bulk, &mut centroid, &mut de_mean];
-        with_rows!(held, rows => by_perturbation(screen, held, rows, rule, with_de, outputs, &mut tests, progress));
+        let cells = screen.rows_by_perturbation(held);
+        with_rows!(held, rows => by_perturbation(screen, &cells, rows, rule, &mut tables, progress));
     } else {
+        let groups = Groups {
+            of_cell: &screen.perturbation_of_cell,
+            sizes: &screen.sizes,
+            control: screen.control,
+            position: screen.position.as_deref(),
+        };
         let mut done = 0;
         for range in screen.gene_chunks(budget_bytes) {
             let chunk = screen.gene_chunk(range.clone())?;
-            let outs: Vec<GeneOut> = chunk
+            let outs: Vec<Vec<(GroupSummary, (f64, f64))>> = chunk
                 .cells
                 .par_iter()
                 .zip(&chunk.values)
@@ -89,27 +116,21 @@ pub fn summarize(
                     gene(&groups, rule, with_de, cells, values, scratch)
                 })
                 .collect();
-            for (k, out) in outs.into_iter().enumerate() {
-                let j = range.start + k;
-                for g in 0..n_pert {
-                    bulk[g * n_genes + j] = out.bulk[g];
-                    centroid[g * n_genes + j] = out.centroid[g];
-                    if with_de {
-                        de_mean[g * n_genes + j] = out.de_mean[g];
-                        tests[g * n_genes + j] = out.test[g];
-                    }
+            for (k, out) in outs.iter().enumerate() {
+                for (g, (one, test)) in out.iter().enumerate() {
+                    tables.set(g, range.start + k, one, *test);
                 }
             }
             done += range.len();
             progress(done, n_genes);
         }
     }
-    let de = with_de.then(|| de_table(screen, &de_mean, &tests));
+    let de = with_de.then(|| de_table(screen, &tables.de_mean, &tables.tests));
     Ok(Summary {
         perturbations: screen.perturbations.clone(),
         control: screen.control,
-        bulk,
-        centroid,
+        bulk: tables.bulk,
+        centroid: tables.centroid,
         n_genes,
         precision: p,
         de,
@@ -137,7 +158,14 @@ struct Scratch {
     below: Vec<u32>,
 }
 
-fn gene(screen: &Groups<'_>, rule: MeanRule, with_de: bool, cells: &[u32], values: &[f64], s: &mut Scratch) -> GeneOut {
+fn gene(
+    screen: &Groups<'_>,
+    rule: MeanRule,
+    with_de: bool,
+    cells: &[u32],
+    values: &[f64],
+    s: &mut Scratch,
+) -> Vec<(GroupSummary, (f64, f64))> {
     let n_pert = screen.sizes.len();
     s.kept.clear();
     s.kept.extend(
@@ -162,34 +190,16 @@ fn gene(screen: &Groups<'_>, rule: MeanRule, with_de: bool, cells: &[u32], value
         s.fill[g] += 1;
     }
     let group = |g: usize| s.starts[g]..s.starts[g + 1];
-    let mut out = GeneOut {
-        bulk: Vec::with_capacity(n_pert),
-        centroid: Vec::with_capacity(n_pert),
-        de_mean: Vec::with_capacity(if with_de { n_pert } else { 0 }),
-        test: Vec::new(),
-    };
-    for g in 0..n_pert {
-        let one = group_summary(rule, with_de, &mut s.grouped[group(g)], screen.sizes[g], &mut s.keys);
-        out.bulk.push(one.bulk);
-        out.centroid.push(one.centroid);
-        if with_de {
-            out.de_mean.push(one.de_mean);
+    let mut out: Vec<(GroupSummary, (f64, f64))> = (0..n_pert)
+        .map(|g| (group_summary(rule, with_de, &mut s.grouped[group(g)], screen.sizes[g], &mut s.keys), NO_TEST))
+        .collect();
+    if with_de {
+        let control = SortedControl::new(&s.grouped[group(screen.control)]);
+        let n_ref = screen.sizes[screen.control];
+        for (g, (_, test)) in out.iter_mut().enumerate().filter(|&(g, _)| g != screen.control) {
+            *test = pdex::mann_whitney(&s.grouped[group(g)], screen.sizes[g], &control, n_ref, &mut s.below);
         }
     }
-    if !with_de {
-        return out;
-    }
-    let control = SortedControl::new(&s.grouped[group(screen.control)]);
-    let n_ref = screen.sizes[screen.control];
-    out.test = (0..n_pert)
-        .map(|g| {
-            if g == screen.control {
-                (f64::NAN, f64::NAN)
-            } else {
-                pdex::mann_whitney(&s.grouped[group(g)], screen.sizes[g], &control, n_ref, &mut s.below)
-            }
-        })
-        .collect();
     out
 }
 
@@ -256,6 +266,12 @@ impl GeneMajor {
         &self.values[self.starts[j]..self.starts[j + 1]]
     }
 
+    /// The rank test of gene `j` (after [`GeneMajor::summarize`] sorted its values).
+    fn test(&mut self, j: usize, n: usize, control: &SortedControl<'_>, n_ref: usize) -> (f64, f64) {
+        let values = &self.values[self.starts[j]..self.starts[j + 1]];
+        pdex::mann_whitney(values, n, control, n_ref, &mut self.below)
+    }
+
     /// Summarises gene `j`, as [`group_summary`].
     fn summarize(&mut self, rule: MeanRule, with_de: bool, j: usize, n: usize) -> GroupSummary {
         let range = self.starts[j]..self.starts[j + 1];
@@ -263,39 +279,30 @@ impl GeneMajor {
     }
 }
 
-/// [`summarize`] over held rows, a perturbation at a time (in parallel): its cells are turned
-/// gene-major in a buffer of its own size, instead of the whole file gathered gene by gene. Each
-/// gene's values reach the same sums and tests, in the same order, as on the streamed path.
-#[allow(clippy::too_many_arguments)]
+/// [`summarize`] over held rows, a perturbation at a time (in parallel): its cells (`cells[g]`,
+/// rows of `rows`) are turned gene-major in a buffer of their own size, instead of the whole file
+/// gathered gene by gene. Each gene's values reach the same sums and tests, in the same order, as
+/// on the streamed path.
 fn by_perturbation<G: HeldGene, V: HeldValue>(
     screen: &Screen<'_>,
-    held: &HeldRows,
+    cells: &[Vec<usize>],
     rows: &CellRows<G, V>,
     rule: MeanRule,
-    with_de: bool,
-    [bulk, centroid, de_mean]: [&mut Vec<f64>; 3],
-    tests: &mut [(f64, f64)],
+    tables: &mut Tables,
     progress: &mut dyn FnMut(usize, usize),
 ) {
-    let n_genes = screen.n_genes();
-    let n_pert = screen.perturbations.len();
-    let cells = screen.rows_by_perturbation(held);
+    let (n_genes, with_de) = (tables.n_genes, tables.with_de);
     let c = screen.control;
+    let n_ref = screen.sizes[c];
     let mut control = GeneMajor::default();
     control.load(rows, &cells[c], n_genes);
-    let n_ref = screen.sizes[c];
     for j in 0..n_genes {
         let one = control.summarize(rule, with_de, j, n_ref);
-        bulk[c * n_genes + j] = one.bulk;
-        centroid[c * n_genes + j] = one.centroid;
-        if with_de {
-            de_mean[c * n_genes + j] = one.de_mean;
-            tests[c * n_genes + j] = (f64::NAN, f64::NAN);
-        }
+        tables.set(c, j, &one, NO_TEST);
     }
     let sorted_control: Vec<SortedControl<'_>> =
         if with_de { (0..n_genes).map(|j| SortedControl::new(control.gene(j))).collect() } else { Vec::new() };
-    let others: Vec<usize> = (0..n_pert).filter(|&g| g != c).collect();
+    let others: Vec<usize> = (0..cells.len()).filter(|&g| g != c).collect();
     // A batch per progress step; each perturbation's results go to its own rows.
     let batch = (4 * rayon::current_num_threads()).max(1);
     for (k, part) in others.chunks(batch).enumerate() {
@@ -306,25 +313,16 @@ fn by_perturbation<G: HeldGene, V: HeldValue>(
                 (0..n_genes)
                     .map(|j| {
                         let one = m.summarize(rule, with_de, j, screen.sizes[g]);
-                        let test = if with_de {
-                            let values = &m.values[m.starts[j]..m.starts[j + 1]];
-                            pdex::mann_whitney(values, screen.sizes[g], &sorted_control[j], n_ref, &mut m.below)
-                        } else {
-                            (f64::NAN, f64::NAN)
-                        };
+                        let test =
+                            if with_de { m.test(j, screen.sizes[g], &sorted_control[j], n_ref) } else { NO_TEST };
                         (one, test)
                     })
                     .collect()
             })
             .collect();
-        for (&g, out) in part.iter().zip(outs) {
-            for (j, (one, test)) in out.into_iter().enumerate() {
-                bulk[g * n_genes + j] = one.bulk;
-                centroid[g * n_genes + j] = one.centroid;
-                if with_de {
-                    de_mean[g * n_genes + j] = one.de_mean;
-                    tests[g * n_genes + j] = test;
-                }
+        for (&g, out) in part.iter().zip(&outs) {
+            for (j, (one, test)) in out.iter().enumerate() {
+                tables.set(g, j, one, *test);
             }
         }
         progress((k * batch + part.len()).min(others.len()), others.len());
