@@ -765,6 +765,9 @@ pub fn cross_validate_de<X: CellsByGenes>(
     Ok(rankers.iter().zip(tallies).map(|(r, t)| t.score(r.name())).collect())
 }
 
+/// One DE ranker's results on a fold: each held-out group's condition and reciprocal rank.
+type FoldResult<'a> = Vec<(&'a str, Option<f64>)>;
+
 /// The seeded, stratified folds of a labelled screen and the held-out groups of each.
 struct Split<'a> {
     genes: &'a [String],
@@ -840,7 +843,7 @@ impl<'a> Split<'a> {
         train: &[usize],
         held: &[(&'a str, Vec<usize>)],
         rankers: &[DeRanker],
-    ) -> Result<Vec<Vec<(&'a str, Option<f64>)>>, ModelError> {
+    ) -> Result<Vec<FoldResult<'a>>, ModelError> {
         if rankers.is_empty() {
             return Ok(Vec::new());
         }
@@ -868,7 +871,7 @@ impl<'a> Split<'a> {
     }
 
     /// Adds one DE ranker's results of a fold ([`Split::de_fold`]) to its tally.
-    fn tally(&self, result: Vec<(&str, Option<f64>)>, tally: &mut Tally) {
+    fn tally(&self, result: FoldResult<'_>, tally: &mut Tally) {
         tally.candidates = self.genes.len();
         for (condition, rr) in result {
             tally.add(condition, rr);
