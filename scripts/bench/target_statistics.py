@@ -15,7 +15,7 @@ Evaluations already in --out are reused. Prints markdown: per screen, each DE ra
 its difference from the default (de_auto) with the 95 % paired bootstrap interval; ▲ / ▼ mark an
 interval wholly above / below 0.
 
-Usage: python scripts/bench/target_statistics.py --out /tmp/target_statistics (~25 min, 2 cores)
+Usage: python scripts/bench/target_statistics.py --out /tmp/target_statistics (~15 min, 2 cores)
 """
 
 from __future__ import annotations

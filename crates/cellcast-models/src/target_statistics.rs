@@ -177,8 +177,21 @@ pub fn statistic_by_group<X: CellsByGenes>(
     control: usize,
     statistic: &TargetStatistic,
 ) -> Result<(Vec<usize>, Matrix), ModelError> {
+    let (tested, mut scores) = statistics_by_group(x, cell_groups, control, &[statistic])?;
+    Ok((tested, scores.pop().expect("one statistic asked")))
+}
+
+/// [`statistic_by_group`] for several statistics at once, one matrix each in the order asked:
+/// the moments are summed once and the rank-sum z computed once for all of them (it is the
+/// costly part, and `auto` evaluates every statistic on the same cells).
+pub fn statistics_by_group<X: CellsByGenes>(
+    x: &X,
+    cell_groups: &[Option<usize>],
+    control: usize,
+    statistics: &[&TargetStatistic],
+) -> Result<(Vec<usize>, Vec<Matrix>), ModelError> {
     let members = members(x.n_cells(), cell_groups, control)?;
-    let wilcoxon = if statistic.ranks {
+    let wilcoxon = if statistics.iter().any(|s| s.ranks) {
         let de = rank_genes_vs_control_single_cells(x, cell_groups, control, DeMethod::Wilcoxon { tie_correct: true })
             .map_err(|e| ModelError::Parameter(e.to_string()))?;
         Some(de.scores)
@@ -187,25 +200,30 @@ pub fn statistic_by_group<X: CellsByGenes>(
     };
     let control_moments = moments(x, &members[control])?;
     let tested: Vec<usize> = (0..members.len()).filter(|&g| g != control).collect();
+    let genes = x.n_genes();
+    // Per group: every statistic's row of genes, one after the other.
     let rows: Vec<Vec<f64>> = tested
         .par_iter()
         .enumerate()
         .map(|(r, &g)| {
             let group = moments(x, &members[g])?;
-            Ok(group
-                .iter()
-                .zip(&control_moments)
-                .enumerate()
-                .map(|(j, (&group, &control))| {
+            let mut row = Vec::with_capacity(statistics.len() * genes);
+            for statistic in statistics {
+                row.extend(group.iter().zip(&control_moments).enumerate().map(|(j, (&group, &control))| {
                     let wilcoxon = wilcoxon.as_ref().map_or(f64::NAN, |w| w.get(r, j));
                     statistic.value(&GeneEvidence { group, control, wilcoxon })
-                })
-                .collect())
+                }));
+            }
+            Ok(row)
         })
         .collect::<Result<_, ModelError>>()?;
-    let genes = x.n_genes();
-    let scores = Matrix::from_row_major(rows.len(), genes, rows.concat()).expect("one value per group and gene");
-    Ok((tested, scores))
+    let matrices = (0..statistics.len())
+        .map(|k| {
+            let values: Vec<f64> = rows.iter().flat_map(|row| &row[k * genes..(k + 1) * genes]).copied().collect();
+            Matrix::from_row_major(rows.len(), genes, values).expect("one value per group and gene")
+        })
+        .collect();
+    Ok((tested, matrices))
 }
 
 /// The cells of each group, refusing what [`rank_genes_vs_control_single_cells`] refuses (with

@@ -25,7 +25,7 @@ use cellcast_stats::Matrix;
 use crate::boosting::{BoostingParams, GradientBoosting};
 use crate::forest::{ForestParams, RandomForest};
 use crate::pca::{column_means, Pca};
-use crate::target_statistics::{statistic_by_group, TargetStatistic};
+use crate::target_statistics::{statistic_by_group, statistics_by_group, TargetStatistic};
 use crate::ModelError;
 
 /// Which way a perturbation moves its target's expression.
@@ -89,6 +89,39 @@ pub fn de_target_ranking<X: CellsByGenes>(
     let (groups, statistics) = statistic_by_group(x, cell_groups, control, ranker.statistic)?;
     let scores = de_target_scores(&statistics, ranker.direction);
     Ok((groups, if ranker.specific { specific_target_scores(&scores) } else { scores }))
+}
+
+/// [`de_target_ranking`] for several rankers on the same cells, one score matrix each in the
+/// order given: each statistic is computed once (and the rank-sum z once for all of them), each
+/// direction applied once per statistic.
+pub fn de_target_rankings<X: CellsByGenes>(
+    x: &X,
+    cell_groups: &[Option<usize>],
+    control: usize,
+    rankers: &[DeRanker],
+) -> Result<(Vec<usize>, Vec<Matrix>), ModelError> {
+    let mut statistics: Vec<&'static TargetStatistic> = Vec::new();
+    for r in rankers {
+        if !statistics.contains(&r.statistic) {
+            statistics.push(r.statistic);
+        }
+    }
+    let (groups, values) = statistics_by_group(x, cell_groups, control, &statistics)?;
+    let mut turned: Vec<((&str, Direction), Matrix)> = Vec::new();
+    let mut out = Vec::with_capacity(rankers.len());
+    for r in rankers {
+        let key = (r.statistic.name, r.direction);
+        let k = match turned.iter().position(|(k, _)| *k == key) {
+            Some(k) => k,
+            None => {
+                let s = statistics.iter().position(|s| s.name == r.statistic.name).expect("collected above");
+                turned.push((key, de_target_scores(&values[s], r.direction)));
+                turned.len() - 1
+            }
+        };
+        out.push(if r.specific { specific_target_scores(&turned[k].1) } else { turned[k].1.clone() });
+    }
+    Ok((groups, out))
 }
 
 /// A differential-expression target ranker: the statistic, the direction it is turned by, and
@@ -662,6 +695,10 @@ pub fn cross_validate_rankers(
         if held.is_empty() {
             continue;
         }
+        // The DE rankers together: their statistics computed once per fold.
+        let de: Vec<DeRanker> =
+            rankers.iter().filter_map(|r| if let TargetRanker::De(d) = r { Some(*d) } else { None }).collect();
+        let mut de_results = split.de_fold(x, &train, &held, &de)?.into_iter();
         for (ranker, tally) in rankers.iter().zip(&mut tallies) {
             match ranker {
                 TargetRanker::Reference(_) | TargetRanker::Consensus(_) => {
@@ -687,7 +724,7 @@ pub fn cross_validate_rankers(
                         tally.add(c, reciprocal_rank(&fitted[0].gene_scores(&scores), &candidates, &truth));
                     }
                 }
-                TargetRanker::De(de) => split.de_fold(x, &train, &held, *de, tally)?,
+                TargetRanker::De(_) => split.tally(de_results.next().expect("one result per DE ranker"), tally),
                 TargetRanker::Auto(auto) => {
                     // The statistic is chosen on the training folds alone (their own held-out
                     // halves), then ranks this fold's groups.
@@ -695,7 +732,8 @@ pub fn cross_validate_rankers(
                     let train_labels: Vec<&str> = train.iter().map(|&i| labels[i]).collect();
                     let choice = auto.choose(&view, genes, &train_labels, control, cv.group_size, cv.seed)?;
                     tally.chosen.push(choice.ranker.name());
-                    split.de_fold(x, &train, &held, choice.ranker, tally)?;
+                    let mut result = split.de_fold(x, &train, &held, &[choice.ranker])?;
+                    split.tally(result.pop().expect("one ranker"), tally);
                 }
             }
         }
@@ -720,12 +758,15 @@ pub fn cross_validate_de<X: CellsByGenes>(
         if held.is_empty() {
             continue;
         }
-        for (ranker, tally) in rankers.iter().zip(&mut tallies) {
-            split.de_fold(x, &train, &held, *ranker, tally)?;
+        for (result, tally) in split.de_fold(x, &train, &held, rankers)?.into_iter().zip(&mut tallies) {
+            split.tally(result, tally);
         }
     }
     Ok(rankers.iter().zip(tallies).map(|(r, t)| t.score(r.name())).collect())
 }
+
+/// One DE ranker's results on a fold: each held-out group's condition and reciprocal rank.
+type FoldResult<'a> = Vec<(&'a str, Option<f64>)>;
 
 /// The seeded, stratified folds of a labelled screen and the held-out groups of each.
 struct Split<'a> {
@@ -794,15 +835,18 @@ impl<'a> Split<'a> {
         (train, held)
     }
 
-    /// Ranks every held-out group of a fold against the fold's training controls.
+    /// Ranks every held-out group of a fold against the fold's training controls, by each
+    /// ranker: per ranker, every group's condition and reciprocal rank.
     fn de_fold<X: CellsByGenes>(
         &self,
         x: &X,
         train: &[usize],
-        held: &[(&str, Vec<usize>)],
-        ranker: DeRanker,
-        tally: &mut Tally,
-    ) -> Result<(), ModelError> {
+        held: &[(&'a str, Vec<usize>)],
+        rankers: &[DeRanker],
+    ) -> Result<Vec<FoldResult<'a>>, ModelError> {
+        if rankers.is_empty() {
+            return Ok(Vec::new());
+        }
         // The training controls are group 0, held-out group k is group k + 1.
         let mut rows: Vec<usize> = train.iter().copied().filter(|&i| self.labels[i] == self.control).collect();
         let mut groups = vec![Some(0); rows.len()];
@@ -810,13 +854,28 @@ impl<'a> Split<'a> {
             rows.extend(cells);
             groups.extend(std::iter::repeat_n(Some(k + 1), cells.len()));
         }
-        let (tested, scores) = de_target_ranking(&Rows { x, rows: &rows }, &groups, 0, ranker)?;
+        let (tested, scores) = de_target_rankings(&Rows { x, rows: &rows }, &groups, 0, rankers)?;
+        Ok(scores
+            .iter()
+            .map(|scores| {
+                tested
+                    .iter()
+                    .enumerate()
+                    .map(|(r, &g)| {
+                        let truth: Vec<String> = condition_genes(held[g - 1].0).collect();
+                        (held[g - 1].0, reciprocal_rank(scores.row(r), self.genes, &truth))
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// Adds one DE ranker's results of a fold ([`Split::de_fold`]) to its tally.
+    fn tally(&self, result: FoldResult<'_>, tally: &mut Tally) {
         tally.candidates = self.genes.len();
-        for (r, &g) in tested.iter().enumerate() {
-            let truth: Vec<String> = condition_genes(held[g - 1].0).collect();
-            tally.add(held[g - 1].0, reciprocal_rank(scores.row(r), self.genes, &truth));
+        for (condition, rr) in result {
+            tally.add(condition, rr);
         }
-        Ok(())
     }
 }
 
@@ -1053,6 +1112,26 @@ mod tests {
             if group_size == GroupSize::Whole {
                 assert!(dense.iter().all(|s| s.per_group.len() == 9), "{:?}", dense[0].per_group);
             }
+        }
+    }
+
+    #[test]
+    fn rankings_together_are_the_rankings_one_by_one() {
+        let (x, labels) = screen(5, 12);
+        let names = ["control", "A", "B", "A+B"];
+        let groups: Vec<Option<usize>> = labels.iter().map(|l| names.iter().position(|n| n == l)).collect();
+        let mut rankers = Vec::new();
+        for statistic in crate::target_statistics::STATISTICS.iter().rev() {
+            for direction in [Direction::Down, Direction::Both] {
+                for specific in [true, false] {
+                    rankers.push(DeRanker { statistic, direction, specific });
+                }
+            }
+        }
+        let (tested, together) = de_target_rankings(&x, &groups, 0, &rankers).unwrap();
+        assert_eq!((tested.as_slice(), together.len()), (&[1, 2, 3][..], rankers.len()));
+        for (r, scores) in rankers.iter().zip(&together) {
+            assert_eq!(&de_target_ranking(&x, &groups, 0, *r).unwrap().1, scores, "{}", r.name());
         }
     }
 
