@@ -149,15 +149,29 @@ fn rank_sum_and_ties(group: &[f64], control: &[f64], nz: f64, below: &mut Vec<u3
         for (b, &v) in below.iter_mut().zip(group) {
             *b = control.partition_point(|&x| x < v) as u32;
         }
-    } else {
-        let (mut i, mut j) = (0, 0);
-        while i < n && j < m {
-            let take = control[j] < group[i];
-            below[i] = j as u32;
-            j += usize::from(take);
-            i += usize::from(!take);
+    } else if m > 0 {
+        // Four merges side by side, each over a quarter of the group from where a binary search
+        // puts its first value: a single merge waits on its own last comparison at every step.
+        const WAYS: usize = 4;
+        let mut i: [usize; WAYS] = std::array::from_fn(|q| q * n / WAYS);
+        let end: [usize; WAYS] = std::array::from_fn(|q| (q + 1) * n / WAYS);
+        let mut j: [usize; WAYS] =
+            std::array::from_fn(|q| if i[q] < n { control.partition_point(|&x| x < group[i[q]]) } else { m });
+        loop {
+            let mut busy = false;
+            for q in 0..WAYS {
+                if i[q] < end[q] {
+                    busy = true;
+                    let take = j[q] < m && control[j[q].min(m - 1)] < group[i[q]];
+                    below[i[q]] = j[q] as u32;
+                    j[q] += usize::from(take);
+                    i[q] += usize::from(!take);
+                }
+            }
+            if !busy {
+                break;
+            }
         }
-        below[i..].fill(j as u32);
     }
     let (mut strictly_below, mut equal, mut ties) = (0u64, 0u64, 0u64);
     let mut run = 0u64;
