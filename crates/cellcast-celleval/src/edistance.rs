@@ -412,11 +412,7 @@ impl<'c> DistanceRows<'c> {
             let i = r0 + r;
             let dots = &self.dots[r * m..(r + 1) * m];
             let out = &mut self.distances[r * m..(r + 1) * m];
-            let norm_i = a.norms[i];
-            for ((d, &dot), &norm_j) in out.iter_mut().zip(dots).zip(&b.norms) {
-                let d2 = p.round((-2.0 * dot + norm_i) + norm_j).max(0.0);
-                *d = p.round(d2.sqrt());
-            }
+            distances_from_products(p, dots, a.norms[i], &b.norms, out);
             // Identical profiles are at distance 0. Through the Gram formula a rounding
             // residual can remain there, whose sign depends on the summation order;
             // cell-eval's comes out ≤ 0 (clipped to 0), which is what makes a baseline's
@@ -432,6 +428,44 @@ impl<'c> DistanceRows<'c> {
         }
         self.first = r0;
         self.rows = nb;
+    }
+}
+
+/// scikit-learn's distances from the products: `out[j] = √max(‖a‖² − 2·dots[j] + norms[j], 0)`,
+/// the squared distance and the root each rounded to precision `p`.
+fn distances_from_products(p: Precision, dots: &[f64], norm_i: f64, norms: &[f64], out: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (checked just above).
+            return unsafe { distances_avx512(p, dots, norm_i, norms, out) };
+        }
+    }
+    distances_body(p, dots, norm_i, norms, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn distances_avx512(p: Precision, dots: &[f64], norm_i: f64, norms: &[f64], out: &mut [f64]) {
+    distances_body(p, dots, norm_i, norms, out)
+}
+
+/// [`distances_from_products`], one loop per precision so that each compiles to SIMD lanes.
+#[inline(always)]
+fn distances_body(p: Precision, dots: &[f64], norm_i: f64, norms: &[f64], out: &mut [f64]) {
+    let cells = out.iter_mut().zip(dots).zip(norms);
+    match p {
+        Precision::F32 => {
+            for ((d, &dot), &norm_j) in cells {
+                let d2 = ((-2.0 * dot + norm_i) + norm_j) as f32;
+                *d = f64::from(d2.max(0.0).sqrt());
+            }
+        }
+        Precision::F64 => {
+            for ((d, &dot), &norm_j) in cells {
+                *d = ((-2.0 * dot + norm_i) + norm_j).max(0.0).sqrt();
+            }
+        }
     }
 }
 
