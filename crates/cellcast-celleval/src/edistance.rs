@@ -28,14 +28,12 @@ use faer::{Accum, Mat, MatMut, Par};
 use crate::numeric::{pairwise_sum_of, Leaves, Precision};
 use crate::screen::SparseRow;
 
-/// Above this share of stored values faer's dense product is the faster (with SIMD): the sparse
-/// rows against dense columns cost density · genes multiply-adds a pair, the dense product genes
-/// fused multiply-adds at a higher rate. Measured per pair of cells over 2,000 genes: the columns
+/// Above this share of stored values faer's dense product is the faster: the sparse rows against
+/// dense columns cost density · genes multiply-adds a pair, the dense product genes fused
+/// multiply-adds at a higher rate (without SIMD the scatter form costs density² · genes
+/// scattered ones, each some 30 times a dense one: about as fast at this density). Measured per pair of cells over 2,000 genes: the columns
 /// kernel about 165 ns × density, faer's product 34–43 ns.
 const DENSE_ABOVE_DENSITY: f64 = 0.2;
-/// Without SIMD, above this product of densities the dense product is the faster: the scatter
-/// form costs density² · genes multiply-adds a pair, each about 30 times a dense one.
-const DENSE_ABOVE_DENSITY_SQUARED: f64 = 1.0 / 32.0;
 /// The largest dense copy of one set of cells; a larger set keeps the scatter kernel.
 const MAX_DENSE_BYTES: usize = 256 << 20;
 /// The largest self-product held whole (to compute only its upper half).
@@ -58,16 +56,14 @@ pub enum Kernel {
     Scatter,
 }
 
-/// The kernel for the cells of a file with this share of stored values.
+/// The kernel for the cells of a file with this share of stored values. The choice between
+/// faer's product and scipy's does not depend on the CPU (the two forms of scipy's give the same
+/// bits), so neither do the distances' sums.
 pub fn kernel(density: f64) -> Kernel {
-    if simd() {
-        if density > DENSE_ABOVE_DENSITY {
-            Kernel::Dense
-        } else {
-            Kernel::Columns
-        }
-    } else if density * density > DENSE_ABOVE_DENSITY_SQUARED {
+    if density > DENSE_ABOVE_DENSITY {
         Kernel::Dense
+    } else if simd() {
+        Kernel::Columns
     } else {
         Kernel::Scatter
     }
