@@ -247,7 +247,7 @@ impl<G: HeldGene, V: HeldValue> CellRows<G, V> {
         }
     }
 
-    /// Every value `v` of the cell of row `r` replaced by `f(cell, v)`, row by row.
+    /// Calls `f(cell, values)` with each row's values, to rewrite them in place.
     fn map_values(&mut self, mut f: impl FnMut(usize, &mut [V])) {
         for r in 0..self.cells.len() {
             f(self.cells[r] as usize, &mut self.values[self.indptr[r]..self.indptr[r + 1]]);
