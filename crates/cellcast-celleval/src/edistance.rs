@@ -252,9 +252,8 @@ unsafe fn rows_times_columns_avx512(
 }
 
 /// [`rows_times_columns`], compiled for AVX-512 (and for any CPU, where a test asks for the
-/// columns kernel without it): for each row and each tile of the
-/// columns' cells, the tile's sums are accumulated in registers over the row's genes, then
-/// stored.
+/// columns kernel without it): for each tile of the columns' cells and each row, the tile's sums
+/// are accumulated in registers over the row's genes, then stored.
 #[inline(always)]
 fn rows_times_columns_body(
     rows: &[SparseRow<'_>],
