@@ -54,8 +54,9 @@ pub struct EvaluateOptions<'a> {
     /// DE tables to use instead of computing them.
     pub de_real: Option<PathBuf>,
     pub de_pred: Option<PathBuf>,
-    /// Bytes of expression values held per file: a file that fits is read once and kept, a
-    /// larger one streamed on every pass; also the values the DE pass gathers at once.
+    /// Bytes of expression values held per file: a file that fits (6 bytes a value for float32
+    /// or integer data of at most 65,536 genes, 12 at most) is read once and kept, a larger one
+    /// streamed on every pass; also the values the DE pass of a streamed file gathers at once.
     pub memory_budget: u64,
     /// Also estimate the data ceiling (cell-eval's `--ceiling`) with this seed.
     pub ceiling_seed: Option<u64>,
