@@ -602,14 +602,15 @@ impl<'a> Screen<'a> {
         Ok(())
     }
 
-    /// Gene ranges whose gathered values fit `budget_bytes` each (one range at least one gene).
-    pub fn gene_chunks(&self, budget_bytes: u64) -> Vec<Range<usize>> {
-        const BYTES_PER_VALUE: u64 = 12;
+    /// Gene ranges whose gathered values fit `budget_bytes` each (one range at least one gene),
+    /// each value a cell index and a `V` (see [`Screen::gene_chunk`]).
+    pub fn gene_chunks<V: HeldValue>(&self, budget_bytes: u64) -> Vec<Range<usize>> {
+        let bytes_per_value = (4 + std::mem::size_of::<V>()) as u64;
         let mut out = Vec::new();
         let mut start = 0;
         let mut used = 0u64;
         for (j, &nnz) in self.gene_nnz.iter().enumerate() {
-            let need = nnz * BYTES_PER_VALUE;
+            let need = nnz * bytes_per_value;
             if j > start && used + need > budget_bytes {
                 out.push(start..j);
                 start = j;
@@ -625,8 +626,9 @@ impl<'a> Screen<'a> {
 
     /// The genes `range`, each as (kept cell, normalised non-zero value) pairs in cell order, from
     /// a pass over the file (a held file is summarised from memory instead, see
-    /// [`Screen::held_rows`]).
-    pub fn gene_chunk(&self, range: Range<usize>) -> Result<GeneChunk> {
+    /// [`Screen::held_rows`]). Values read in float32 precision are float32 numbers: `V = f32`
+    /// holds them exactly in half the memory.
+    pub fn gene_chunk<V: HeldValue>(&self, range: Range<usize>) -> Result<GeneChunk<V>> {
         gather(range, &self.gene_nnz, &mut |f| self.for_each_row(f))
     }
 }
@@ -639,9 +641,9 @@ type EachRow<'a> = dyn FnMut(&mut RowVisitor<'_>) -> Result<()> + 'a;
 
 /// The (cell, value) pairs of each gene of `range`, from the rows `each_row` gives
 /// (`gene_nnz`: values per gene, for capacity).
-fn gather(range: Range<usize>, gene_nnz: &[u64], each_row: &mut EachRow<'_>) -> Result<GeneChunk> {
+fn gather<V: HeldValue>(range: Range<usize>, gene_nnz: &[u64], each_row: &mut EachRow<'_>) -> Result<GeneChunk<V>> {
     let mut cells: Vec<Vec<u32>> = range.clone().map(|j| Vec::with_capacity(gene_nnz[j] as usize)).collect();
-    let mut values: Vec<Vec<f64>> = cells.iter().map(|c| Vec::with_capacity(c.capacity())).collect();
+    let mut values: Vec<Vec<V>> = cells.iter().map(|c| Vec::with_capacity(c.capacity())).collect();
     each_row(&mut |cell, idx, vals| {
         let lo = idx.partition_point(|&j| (j as usize) < range.start);
         for (&j, &v) in idx[lo..].iter().zip(&vals[lo..]) {
@@ -650,7 +652,7 @@ fn gather(range: Range<usize>, gene_nnz: &[u64], each_row: &mut EachRow<'_>) -> 
                 break;
             }
             cells[j - range.start].push(cell as u32);
-            values[j - range.start].push(v);
+            values[j - range.start].push(V::from_f64(v));
         }
     })?;
     Ok(GeneChunk { start: range.start, cells, values })
@@ -691,10 +693,10 @@ pub type SparseRow<'r> = (&'r [u32], &'r [f64]);
 
 /// Genes `start..start + cells.len()`: for each, its kept cells with a non-zero value (in cell
 /// order) and those values, normalised.
-pub struct GeneChunk {
+pub struct GeneChunk<V = f64> {
     pub start: usize,
     pub cells: Vec<Vec<u32>>,
-    pub values: Vec<Vec<f64>>,
+    pub values: Vec<Vec<V>>,
 }
 
 /// cell-eval's test of a value for decimals: `v − trunc(v) > 1e-3`. Through an integer cast,

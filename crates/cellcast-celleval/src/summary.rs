@@ -99,30 +99,9 @@ pub fn summarize(
         let cells = screen.rows_by_perturbation(held);
         with_rows!(held, rows => by_perturbation(screen, &cells, rows, rule, &mut tables, progress));
     } else {
-        let groups = Groups {
-            of_cell: &screen.perturbation_of_cell,
-            sizes: &screen.sizes,
-            control: screen.control,
-            position: screen.position.as_deref(),
-        };
-        let mut done = 0;
-        for range in screen.gene_chunks(budget_bytes) {
-            let chunk = screen.gene_chunk(range.clone())?;
-            let outs: Vec<Vec<(GroupSummary, (f64, f64))>> = chunk
-                .cells
-                .par_iter()
-                .zip(&chunk.values)
-                .map_init(Scratch::default, |scratch, (cells, values)| {
-                    gene(&groups, rule, with_de, cells, values, scratch)
-                })
-                .collect();
-            for (k, out) in outs.iter().enumerate() {
-                for (g, (one, test)) in out.iter().enumerate() {
-                    tables.set(g, range.start + k, one, *test);
-                }
-            }
-            done += range.len();
-            progress(done, n_genes);
+        match p {
+            Precision::F32 => streamed::<f32>(screen, rule, budget_bytes, &mut tables, progress)?,
+            Precision::F64 => streamed::<f64>(screen, rule, budget_bytes, &mut tables, progress)?,
         }
     }
     let de = with_de.then(|| de_table(screen, &tables.de_mean, &tables.tests));
@@ -135,6 +114,42 @@ pub fn summarize(
         precision: p,
         de,
     })
+}
+
+/// [`summarize`] of a streamed file: a gene chunk at a time, each gathered from a pass over the
+/// file with its values stored as `V` (exact: float32 for values read in float32 precision).
+fn streamed<V: HeldValue>(
+    screen: &Screen<'_>,
+    rule: MeanRule,
+    budget_bytes: u64,
+    tables: &mut Tables,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<()> {
+    let groups = Groups {
+        of_cell: &screen.perturbation_of_cell,
+        sizes: &screen.sizes,
+        control: screen.control,
+        position: screen.position.as_deref(),
+    };
+    let (n_genes, with_de) = (tables.n_genes, tables.with_de);
+    let mut done = 0;
+    for range in screen.gene_chunks::<V>(budget_bytes) {
+        let chunk = screen.gene_chunk::<V>(range.clone())?;
+        let outs: Vec<Vec<(GroupSummary, (f64, f64))>> = chunk
+            .cells
+            .par_iter()
+            .zip(&chunk.values)
+            .map_init(Scratch::default, |scratch, (cells, values)| gene(&groups, rule, with_de, cells, values, scratch))
+            .collect();
+        for (k, out) in outs.iter().enumerate() {
+            for (g, (one, test)) in out.iter().enumerate() {
+                tables.set(g, range.start + k, one, *test);
+            }
+        }
+        done += range.len();
+        progress(done, n_genes);
+    }
+    Ok(())
 }
 
 /// The cells' perturbations (what the per-gene work needs of a [`Screen`]).
@@ -158,18 +173,18 @@ struct Scratch {
     below: Vec<u32>,
 }
 
-fn gene(
+fn gene<V: HeldValue>(
     screen: &Groups<'_>,
     rule: MeanRule,
     with_de: bool,
     cells: &[u32],
-    values: &[f64],
+    values: &[V],
     s: &mut Scratch,
 ) -> Vec<(GroupSummary, (f64, f64))> {
     let n_pert = screen.sizes.len();
     s.kept.clear();
     s.kept.extend(
-        cells.iter().zip(values).filter(|(&c, _)| screen.of_cell[c as usize] != u32::MAX).map(|(&c, &v)| (c, v)),
+        cells.iter().zip(values).filter(|(&c, _)| screen.of_cell[c as usize] != u32::MAX).map(|(&c, &v)| (c, v.get())),
     );
     if let Some(pos) = screen.position {
         s.kept.sort_by_key(|&(c, _)| pos[c as usize]);
