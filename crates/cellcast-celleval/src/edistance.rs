@@ -514,13 +514,8 @@ mod tests {
         // Seeded sparse float32 cells (about 20 % of 300 genes stored), sets of 150 and 70 (more
         // than one tile): the columns kernel's distances are the scatter kernel's to the bit,
         // against itself (upper half) and across.
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = cellcast_stats::rng::SplitMix64::new(7);
+        let mut next = || rng.next_u64();
         let mut make = |n: usize| -> Vec<(Vec<u32>, Vec<f64>)> {
             (0..n)
                 .map(|_| {

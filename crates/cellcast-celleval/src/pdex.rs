@@ -237,13 +237,8 @@ mod tests {
     fn rank_sums_and_ties_equal_the_walks() {
         // Seeded sorted lists of whole halves (many ties) and of spread values (ties rare),
         // against short and long controls: the same numbers as the walk, to the bit.
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = cellcast_stats::rng::SplitMix64::new(7);
+        let mut next = || rng.next_u64();
         let mut below = Vec::new();
         let mut tied = 0;
         for case in 0..4000 {
