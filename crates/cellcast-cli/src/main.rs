@@ -15,7 +15,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// (a file's kept values, dense copies for distances) are first touched a 2 MiB page at a time
 /// with them, and each such page is zeroed whole by the kernel: on `cellcast evaluate` over a
 /// 40k-cell screen, system time fell from 1.45 s to 0.64 s and wall time by 0.7 s without them
-/// (user time unchanged; docs/BENCHMARKS.md).
+/// (four runs each on a busy machine; user time unchanged; docs/BENCHMARKS.md).
 fn use_small_pages() {
     #[cfg(target_os = "linux")]
     // SAFETY: PR_SET_THP_DISABLE takes plain integer arguments and touches no memory of ours;
