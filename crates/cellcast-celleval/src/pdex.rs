@@ -40,7 +40,18 @@ impl MeanRule {
             return (s / n as f64).exp_m1();
         }
         let transform = |v: f64| if self.log1p { v } else { p.ln_1p(v) };
-        let mean = if self.sparse {
+        let mean = if self.sparse && p == Precision::F32 {
+            // In float32 arithmetic: the same numbers as float64 rounded to float32 after each
+            // step (a product of two float32 values is exact in float64, and a sum rounded twice
+            // rounds as once: 53 ≥ 2·24 + 2 bits), with a third of the sum's dependency chain.
+            let inv = (1.0 / n as f64) as f32;
+            let sum = values.iter().fold(0f32, |acc, &v| {
+                let t = transform(v);
+                debug_assert_eq!(f64::from(t as f32), t, "float32 data");
+                acc + t as f32 * inv
+            });
+            f64::from(sum)
+        } else if self.sparse {
             let inv = p.round(1.0 / n as f64);
             p.sum_sequential(values.iter().map(|&v| p.round(transform(v) * inv)))
         } else {
@@ -136,12 +147,37 @@ pub fn mann_whitney(
 /// c in the control (the control's own ties are in [`SortedControl`]).
 ///
 /// Within the group the mid-ranks always sum to n(n+1)/2, so the rank sum only needs, for each
-/// value, the control values strictly below it and equal to it. The first come from a merge of
-/// the two sorted lists that does not branch on the data (or binary searches when the control's
-/// is much the longer); a run of a equal group values meeting b equal control values adds
-/// (a+b)³ − (a+b) − (b³ − b) = Σₖ<ₐ 3k² + 3k + 3b(2k + 1) + 3b², a term per value. Every count is
-/// a whole number, so both results are exact.
+/// value, the control values strictly below it and equal to it ([`counts`]); a run of a equal
+/// group values meeting b equal control values adds (a+b)³ − (a+b) − (b³ − b) =
+/// Σₖ<ₐ 3k² + 3k + 3b(2k + 1) + 3b², a term per value. Every count is a whole number, so both
+/// results are exact.
 fn rank_sum_and_ties(group: &[f64], control: &[f64], nz: f64, below: &mut Vec<u32>) -> (f64, f64) {
+    let n = group.len();
+    let (strictly_below, equal, ties) = counts(group, control, below);
+    let n64 = n as u64;
+    // Twice the rank sum above the zeros, a whole number.
+    let twice = n64 * (n64 + 1) + 2 * strictly_below + equal;
+    (twice as f64 / 2.0 + n as f64 * nz, ties as f64)
+}
+
+/// Σ over the group's values of the control values strictly below each, of those equal to each,
+/// and Σ[(t³ − t) − (c³ − c)] (see [`rank_sum_and_ties`]).
+fn counts(group: &[f64], control: &[f64], below: &mut Vec<u32>) -> (u64, u64, u64) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // A much longer control is faster located by binary searches.
+        if control.len() < 16 * group.len() && std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (checked just above).
+            return unsafe { counts_avx512(group, control) };
+        }
+    }
+    counts_scalar(group, control, below)
+}
+
+/// [`counts`] without SIMD: each group value located among the control's by a merge of the two
+/// sorted lists that does not branch on the data, or by binary searches when the control's is
+/// much the longer.
+fn counts_scalar(group: &[f64], control: &[f64], below: &mut Vec<u32>) -> (u64, u64, u64) {
     let (n, m) = (group.len(), control.len());
     below.clear();
     below.resize(n, 0);
@@ -187,10 +223,98 @@ fn rank_sum_and_ties(group: &[f64], control: &[f64], nz: f64, below: &mut Vec<u3
         equal += b;
         ties += 3 * run * run + 3 * run + 3 * b * (2 * run + 1) + 3 * b * b;
     }
-    let n64 = n as u64;
-    // Twice the rank sum above the zeros, a whole number.
-    let twice = n64 * (n64 + 1) + 2 * strictly_below + equal;
-    (twice as f64 / 2.0 + n as f64 * nz, ties as f64)
+    (strictly_below, equal, ties)
+}
+
+/// A value both lists hold, as [`counts_avx512`] meets it: its copies in the group and in the
+/// control so far, and the blocks of eight group values that met it first (where its control
+/// copies are counted) and last (where its group copies were).
+struct Shared {
+    value: f64,
+    in_group: u64,
+    in_control: u64,
+    first_block: usize,
+    last_block: usize,
+}
+
+impl Shared {
+    /// Its part of the tie term, 3ab(a + b).
+    fn tie_term(&self) -> u64 {
+        let (a, b) = (self.in_group, self.in_control);
+        3 * a * b * (a + b)
+    }
+}
+
+/// [`counts`] with AVX-512: Σ over the group's values of the control
+/// values strictly below (and equal to) each, and the tie term. Eight group values at a time are
+/// compared with each control value up to the largest of them; with both lists sorted, every
+/// control value before that is below all eight. The tie term is regrouped by distinct value v,
+/// held a times in the group and b in the control: Σ (a³ − a) over the group's runs, plus
+/// 3ab(a + b) for each value both hold, counted as the comparisons find them equal.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,popcnt")]
+unsafe fn counts_avx512(group: &[f64], control: &[f64]) -> (u64, u64, u64) {
+    use std::arch::x86_64::*;
+    let (n, m) = (group.len(), control.len());
+    let (mut below, mut equal, mut ties) = (0u64, 0u64, 0u64);
+    let mut shared: Option<Shared> = None;
+    let mut k = 0;
+    for (block, start) in (0..n).step_by(8).enumerate() {
+        let lanes = (n - start).min(8);
+        let valid = ((1u16 << lanes) - 1) as u8;
+        // SAFETY: the mask covers only lanes inside `group`.
+        let g = unsafe { _mm512_maskz_loadu_pd(valid, group.as_ptr().add(start)) };
+        let (first, last) = (group[start], group[start + lanes - 1]);
+        // The previous block stopped after its largest value; control values equal to this
+        // block's first (a group value repeated across the blocks) are not below it.
+        let mut j = k;
+        while j > 0 && control[j - 1] >= first {
+            j -= 1;
+        }
+        below += (j * lanes) as u64;
+        while j < m && control[j] <= last {
+            let v = control[j];
+            let c = _mm512_set1_pd(v);
+            below += u64::from(_mm512_mask_cmp_pd_mask::<_CMP_GT_OQ>(valid, g, c).count_ones());
+            let eq = _mm512_mask_cmp_pd_mask::<_CMP_EQ_OQ>(valid, g, c);
+            if eq != 0 {
+                let a = u64::from(eq.count_ones());
+                equal += a;
+                match &mut shared {
+                    Some(s) if s.value == v => {
+                        if block == s.first_block {
+                            // Another control copy, met by the block that counts them.
+                            s.in_control += 1;
+                        } else if block != s.last_block {
+                            // The group's copies go on in this block.
+                            s.in_group += a;
+                            s.last_block = block;
+                        }
+                    }
+                    _ => {
+                        ties += shared.as_ref().map_or(0, Shared::tie_term);
+                        shared = Some(Shared {
+                            value: v,
+                            in_group: a,
+                            in_control: 1,
+                            first_block: block,
+                            last_block: block,
+                        });
+                    }
+                }
+            }
+            j += 1;
+        }
+        k = j;
+    }
+    ties += shared.as_ref().map_or(0, Shared::tie_term);
+    // A run of a equal group values adds a³ − a = Σ 3r(r + 1) over r = 1..a − 1.
+    let mut run = 0u64;
+    for (a, b) in group.iter().zip(&group[1.min(n)..]) {
+        run = (run + 1) * u64::from(a == b);
+        ties += 3 * run * (run + 1);
+    }
+    (below, equal, ties)
 }
 
 /// scipy's `false_discovery_control(ps)` (Benjamini–Hochberg): sorted p-values scaled by m/i,
@@ -255,6 +379,7 @@ mod tests {
             let want = walked(&group, &control, nz);
             tied += usize::from(want.1 > 0.0);
             assert_eq!(rank_sum_and_ties(&group, &control, nz, &mut below), want, "{group:?} {control:?}");
+            assert_eq!(counts(&group, &control, &mut below), counts_scalar(&group, &control, &mut below));
         }
         assert!(tied > 1000, "{tied}");
     }

@@ -433,34 +433,32 @@ impl<'a> Screen<'a> {
                     continue;
                 }
                 let (idx, vals) = block.rows.row(r);
-                genes.clear();
-                values.clear();
-                // Per-row accumulators in registers (the values are finite: the reader refuses
-                // others); the total sums in stored order, as before.
-                let (mut total, mut lo, mut hi, mut decimals) = (0.0, f64::INFINITY, f64::NEG_INFINITY, false);
-                let mut exact32 = true;
-                for (&j, &v) in idx.iter().zip(vals) {
-                    if v == 0.0 {
-                        continue;
+                // Stored zeros are dropped (most files store none).
+                let (idx, vals) = if vals.iter().fold(false, |any, &v| any | (v == 0.0)) {
+                    genes.clear();
+                    values.clear();
+                    for (&j, &v) in idx.iter().zip(vals).filter(|(_, &v)| v != 0.0) {
+                        genes.push(j);
+                        values.push(v);
                     }
-                    genes.push(j);
-                    values.push(v);
+                    (&genes[..], &values[..])
+                } else {
+                    (idx, vals)
+                };
+                for &j in idx {
                     gene_nnz[j as usize] += 1;
-                    total += v;
-                    decimals |= has_decimals(v);
-                    exact32 &= f64::from(v as f32) == v;
-                    lo = if v < lo { v } else { lo };
-                    hi = if v > hi { v } else { hi };
                 }
-                totals[cell] = total;
-                scan.has_decimals |= decimals;
-                if values.len() < n_vars {
+                let row = RowScan::of(vals);
+                totals[cell] = row.total;
+                scan.has_decimals |= row.decimals;
+                let (mut lo, mut hi) = (row.min, row.max);
+                if vals.len() < n_vars {
                     (lo, hi) = (lo.min(0.0), hi.max(0.0));
                 }
                 scan.min = scan.min.min(lo);
                 scan.max = scan.max.max(hi);
                 if let Some(h) = &mut held {
-                    h.push(cell, &genes, &values, exact32);
+                    h.push(cell, idx, vals, row.exact32);
                 }
             }
         }
@@ -475,12 +473,7 @@ impl<'a> Screen<'a> {
         if let (Some(h), Some(factors)) = (&mut held, &size_factor) {
             // Normalised counts are rounded to the working precision, so float32 storage holds
             // them exactly (a float64 file is held in float64).
-            with_rows!(h, rows => rows.map_values(|cell, values| {
-                let mut normalize = CellValues::new(precision, Some(factors[cell]));
-                for v in values {
-                    *v = HeldValue::from_f64(normalize.value(v.get()));
-                }
-            }));
+            with_rows!(h, rows => rows.map_values(|cell, values| normalize_row(precision, factors[cell], values)));
         }
         Ok(Screen {
             src,
@@ -570,11 +563,6 @@ impl<'a> Screen<'a> {
         self.genes.len()
     }
 
-    /// How `cell`'s values are read.
-    fn normalizer(&self, cell: usize) -> CellValues {
-        CellValues::new(self.precision, self.size_factor.as_ref().map(|f| f[cell]))
-    }
-
     /// Calls `f(cell, genes, values)` for every kept cell in file order, with its non-zero
     /// values normalised, streamed from the file.
     fn for_each_row(&self, f: &mut RowVisitor<'_>) -> Result<()> {
@@ -587,14 +575,14 @@ impl<'a> Screen<'a> {
                     continue;
                 }
                 let (idx, vals) = block.rows.row(r);
-                let mut normalize = self.normalizer(cell);
                 genes.clear();
                 values.clear();
-                for (&j, &v) in idx.iter().zip(vals) {
-                    if v != 0.0 {
-                        genes.push(j);
-                        values.push(normalize.value(v));
-                    }
+                for (&j, &v) in idx.iter().zip(vals).filter(|(_, &v)| v != 0.0) {
+                    genes.push(j);
+                    values.push(v);
+                }
+                if let Some(factors) = &self.size_factor {
+                    normalize_row(self.precision, factors[cell], &mut values);
                 }
                 f(cell, &genes, &values);
             }
@@ -658,33 +646,26 @@ fn gather<V: HeldValue>(range: Range<usize>, gene_nnz: &[u64], each_row: &mut Ea
     Ok(GeneChunk { start: range.start, cells, values })
 }
 
-/// One cell's stored values as cell-eval reads them: log1p(x / factor) in the working precision
-/// for normalised counts, as stored otherwise.
-pub(crate) struct CellValues {
-    precision: Precision,
-    factor: Option<f64>,
-    /// log1p(k / factor) of whole counts k < 64 — most stored counts — once computed (NaN
-    /// before): log1p is the costliest step of a pass over the file.
-    memo: [f64; 64],
-}
-
-impl CellValues {
-    fn new(precision: Precision, factor: Option<f64>) -> CellValues {
-        CellValues { precision, factor, memo: [f64::NAN; 64] }
-    }
-
-    #[inline]
-    pub fn value(&mut self, v: f64) -> f64 {
-        let Some(f) = self.factor else { return v };
-        let p = self.precision;
-        let k = v as usize;
-        if k < self.memo.len() && k as f64 == v {
-            if self.memo[k].is_nan() {
-                self.memo[k] = p.ln_1p(p.round(v / f));
-            }
-            return self.memo[k];
+/// One cell's counts normalised in place as cell-eval reads them: log1p(x / factor), each step
+/// rounded to the working precision. In float32 (every count file but a float64 one) sixteen
+/// at a time through numpy's log1p in SIMD lanes.
+fn normalize_row<V: HeldValue>(precision: Precision, factor: f64, values: &mut [V]) {
+    if precision == Precision::F64 {
+        for v in values {
+            *v = V::from_f64((v.get() / factor).ln_1p());
         }
-        p.ln_1p(p.round(v / f))
+        return;
+    }
+    let mut scaled = [0f32; 16];
+    for chunk in values.chunks_mut(16) {
+        let scaled = &mut scaled[..chunk.len()];
+        for (s, v) in scaled.iter_mut().zip(chunk.iter()) {
+            *s = (v.get() / factor) as f32;
+        }
+        crate::numeric::numpy_log1p_f32_in_place(scaled);
+        for (v, &s) in chunk.iter_mut().zip(scaled.iter()) {
+            *v = V::from_f64(f64::from(s));
+        }
     }
 }
 
@@ -699,12 +680,77 @@ pub struct GeneChunk<V = f64> {
     pub values: Vec<Vec<V>>,
 }
 
-/// cell-eval's test of a value for decimals: `v − trunc(v) > 1e-3`. Through an integer cast,
-/// which truncates as `trunc` does but inline (`trunc` is a library call on baseline x86-64);
-/// every float beyond 2^52 is whole.
-#[inline]
+/// What the first pass records of one cell's stored non-zero values (finite: the reader refuses
+/// others).
+struct RowScan {
+    /// The sum in stored order (any order for whole numbers whose sums are all exact).
+    total: f64,
+    min: f64,
+    max: f64,
+    /// Some value has decimals as cell-eval sees them ([`has_decimals`]).
+    decimals: bool,
+    /// Every value is a float32 exactly.
+    exact32: bool,
+}
+
+impl RowScan {
+    /// Eight independent lanes, so that the pass compiles to SIMD (it reads every stored value
+    /// of the file), then the tail.
+    fn of(values: &[f64]) -> RowScan {
+        const LANES: usize = 8;
+        let mut lo = [f64::INFINITY; LANES];
+        let mut hi = [f64::NEG_INFINITY; LANES];
+        let mut sum = [0.0; LANES];
+        let (mut decimals, mut whole, mut exact32) = ([false; LANES], [true; LANES], [true; LANES]);
+        let mut lane = |l: usize, v: f64| {
+            lo[l] = if v < lo[l] { v } else { lo[l] };
+            hi[l] = if v > hi[l] { v } else { hi[l] };
+            sum[l] += v;
+            let (d, w) = decimals_and_whole(v);
+            decimals[l] |= d;
+            whole[l] &= w;
+            exact32[l] &= f64::from(v as f32) == v;
+        };
+        let chunks = values.chunks_exact(LANES);
+        let tail = chunks.remainder();
+        for chunk in chunks {
+            for (l, &v) in chunk.iter().enumerate() {
+                lane(l, v);
+            }
+        }
+        for &v in tail {
+            lane(0, v);
+        }
+        let min = lo.iter().fold(f64::INFINITY, |a, &v| a.min(v));
+        let max = hi.iter().fold(f64::NEG_INFINITY, |a, &v| a.max(v));
+        // Whole numbers sum exactly in any order while every partial sum stays below 2^53;
+        // otherwise the total is summed again in stored order.
+        let largest = max.abs().max(min.abs());
+        let exact_any_order = whole.iter().all(|&w| w) && largest * (values.len() as f64) < 9_007_199_254_740_992.0;
+        let total = if exact_any_order { sum.iter().sum() } else { values.iter().sum() };
+        RowScan { total, min, max, decimals: decimals.iter().any(|&d| d), exact32: exact32.iter().all(|&e| e) }
+    }
+}
+
+/// cell-eval's test of a value for decimals, `v − trunc(v) > 1e-3` ([`has_decimals`]), and
+/// whether the value is a whole number, without a library call (`trunc` is one on baseline
+/// x86-64) or a float-to-integer conversion, so that it vectorises: adding and subtracting 2^52
+/// rounds a |v| below 2^52 to the nearest whole number r, and a |v| below r has a fraction above
+/// ½, a |v| above it the fraction |v| − r. Every float from 2^52 on is whole.
+#[inline(always)]
+fn decimals_and_whole(v: f64) -> (bool, bool) {
+    const TWO_52: f64 = 4_503_599_627_370_496.0;
+    let a = v.abs();
+    let f = a - ((a + TWO_52) - TWO_52);
+    let small = a < TWO_52;
+    // A negative v has v − trunc(v) ≤ 0: no decimals for cell-eval.
+    (v >= 0.0 && small && !(0.0..=1e-3).contains(&f), !small || f == 0.0)
+}
+
+/// cell-eval's test of a value for decimals: `v − trunc(v) > 1e-3`.
+#[cfg(test)]
 fn has_decimals(v: f64) -> bool {
-    v.abs() < 4_503_599_627_370_496.0 && v - (v as i64) as f64 > 1e-3
+    decimals_and_whole(v).0
 }
 
 /// cell-eval's `guess_is_lognorm` and `_convert_to_normlog`, or the caller's declaration.
@@ -883,9 +929,55 @@ mod tests {
     #[test]
     fn decimals_found_as_cell_eval_finds_them() {
         // −2.5 − trunc(−2.5) = −0.5: cell-eval's test does not see negative decimals either.
-        for (v, want) in [(3.0, false), (3.0005, false), (3.5, true), (-2.5, false), (1e300, false), (0.002, true)] {
+        let cases = [(3.0, false), (3.0005, false), (3.5, true), (-2.5, false), (1e300, false), (0.002, true)];
+        for (v, want) in cases {
             assert_eq!(has_decimals(v), v - v.trunc() > 1e-3, "{v}");
             assert_eq!(has_decimals(v), want, "{v}");
+        }
+        // Seeded values around the rounding points, the 1e-3 boundary and 2^52.
+        let mut rng = cellcast_stats::rng::SplitMix64::new(5);
+        let edges =
+            [0.0, -0.0, 0.5, 0.499_999_999, 0.500_000_001, 0.001, 0.001_000_001, 0.999, 4_503_599_627_370_495.5];
+        for k in 0..100_000 {
+            let base = (rng.next_u64() % 1000) as f64;
+            let v = match k % 4 {
+                0 => base + edges[k % edges.len()],
+                1 => -(base + edges[k % edges.len()]),
+                2 => (rng.next_u64() >> 11) as f64 * 2f64.powi(-((k % 60) as i32)),
+                _ => base,
+            };
+            assert_eq!(has_decimals(v), v - v.trunc() > 1e-3, "{v}");
+            assert_eq!(decimals_and_whole(v).1, v == v.trunc(), "{v}");
+        }
+    }
+
+    #[test]
+    fn row_scan_matches_the_plain_loop() {
+        // Rows of whole numbers (summed in lanes), of decimals (summed in order) and mixed, of
+        // every length up to three lane blocks and a tail.
+        let mut rng = cellcast_stats::rng::SplitMix64::new(9);
+        for n in 1..40 {
+            for kind in 0..3 {
+                let values: Vec<f64> = (0..n)
+                    .map(|i| {
+                        let w = (rng.next_u64() % 500) as f64 + 1.0;
+                        let d = w / 7.0 + 1e-9;
+                        match kind {
+                            0 => w,
+                            1 => d,
+                            _ if i % 3 == 0 => -d,
+                            _ => w,
+                        }
+                    })
+                    .collect();
+                let row = RowScan::of(&values);
+                let plain: f64 = values.iter().sum();
+                assert_eq!(row.total.to_bits(), plain.to_bits(), "{values:?}");
+                assert_eq!(row.min, values.iter().cloned().fold(f64::INFINITY, f64::min));
+                assert_eq!(row.max, values.iter().cloned().fold(f64::NEG_INFINITY, f64::max));
+                assert_eq!(row.decimals, values.iter().any(|&v| v - v.trunc() > 1e-3));
+                assert_eq!(row.exact32, values.iter().all(|&v| f64::from(v as f32) == v));
+            }
         }
     }
 }

@@ -32,6 +32,7 @@ pub mod moments;
 pub mod pca;
 pub mod rank;
 pub mod rng;
+pub mod sort;
 pub mod sparse;
 pub mod special;
 

@@ -272,8 +272,8 @@ impl Sparse {
             count,
             |at, n| self.read_indptr(ctx, at, n),
             |lo, len| {
-                let indices = self.indices.read_i64_rows(lo, len).map_err(|e| ctx.hdf(&indices_path, e))?;
-                let data = self.data.read_f64_rows(lo, len).map_err(|e| ctx.hdf(&data_path, e))?;
+                let indices = hdf::read_i64_rows(&self.indices, lo, len).map_err(|e| ctx.hdf(&indices_path, e))?;
+                let data = hdf::read_f64_rows(&self.data, lo, len).map_err(|e| ctx.hdf(&data_path, e))?;
                 Ok((indices, data))
             },
             |part, message| ctx.err(&part_path(&self.object, part), message),
@@ -338,19 +338,21 @@ pub(crate) fn read_major(
     if raw_indices.len() as u64 != len || data.len() as u64 != len {
         return Err(error("", format!("read fewer values than indptr promises at {axis} {start}")));
     }
-    if let Some(k) = data.iter().position(|v| !v.is_finite()) {
+    // Each check a pass without early exits first (vectorised), the culprit searched only on failure.
+    if !data.iter().fold(true, |ok, v| ok & v.is_finite()) {
+        let k = data.iter().position(|v| !v.is_finite()).expect("a value is not finite");
         let major = start + p.partition_point(|&x| x <= lo as i64 + k as i64).saturating_sub(1);
         let (cell, gene) = if layout.csr { (major as i64, raw_indices[k]) } else { (raw_indices[k], major as i64) };
         return Err(error("data", not_finite(data[k], cell, gene)));
     }
-    let mut indices = Vec::with_capacity(raw_indices.len());
-    for (k, &j) in raw_indices.iter().enumerate() {
-        if j < 0 || j as u64 >= layout.minor as u64 {
-            let row = start + p.partition_point(|&x| x <= lo as i64 + k as i64).saturating_sub(1);
-            return Err(error("indices", format!("{axis} {row} has index {j}; valid indices are 0..{}", layout.minor)));
-        }
-        indices.push(j as u32);
+    let in_range = |j: i64| j >= 0 && (j as u64) < layout.minor as u64;
+    if !raw_indices.iter().fold(true, |ok, &j| ok & in_range(j)) {
+        let k = raw_indices.iter().position(|&j| !in_range(j)).expect("an index is out of range");
+        let j = raw_indices[k];
+        let row = start + p.partition_point(|&x| x <= lo as i64 + k as i64).saturating_sub(1);
+        return Err(error("indices", format!("{axis} {row} has index {j}; valid indices are 0..{}", layout.minor)));
     }
+    let mut indices: Vec<u32> = raw_indices.iter().map(|&j| j as u32).collect();
     drop(raw_indices);
     let mut indptr: Vec<usize> = p.iter().map(|&x| (x - p[0]) as usize).collect();
     canonicalize(&mut indptr, &mut indices, &mut data);
@@ -362,7 +364,7 @@ pub(crate) fn read_major(
 /// already strictly increasing — every row of a canonical scipy matrix — are left untouched.
 fn canonicalize(indptr: &mut [usize], indices: &mut Vec<u32>, data: &mut Vec<f64>) {
     let rows = indptr.len() - 1;
-    if (0..rows).all(|i| indices[indptr[i]..indptr[i + 1]].windows(2).all(|w| w[0] < w[1])) {
+    if (0..rows).all(|i| cellcast_stats::sparse::strictly_increasing(&indices[indptr[i]..indptr[i + 1]])) {
         return;
     }
     let mut out = 0usize;

@@ -164,7 +164,9 @@ impl H5ad {
             }
             let access = hdf5_pure::FileAccessProperties::new()
                 .with_metadata_cache(hdf5_pure::MetadataCacheConfig::new(METADATA_CACHE_BYTES));
-            let file = hdf5_pure::File::open_streaming_with_options(path, access).map_err(|e| ctx.hdf("", e))?;
+            let source =
+                hdf::PositionedFile::open(path).map_err(|error| DataError::Io { path: path.to_path_buf(), error })?;
+            let file = hdf5_pure::File::from_source_with_options(source, access).map_err(|e| ctx.hdf("", e))?;
             let root = file.root().attrs().map_err(|e| ctx.hdf("", e))?;
             let enc = hdf::encoding(&root);
             if !enc.kind.is_empty() && enc.kind != "anndata" {
