@@ -41,9 +41,10 @@ const MAX_DENSE_BYTES: usize = 256 << 20;
 const MAX_GRAM_BYTES: usize = 64 << 20;
 /// Distances computed per block of rows.
 const BLOCK_BYTES: usize = 16 << 20;
-/// Cells of the dense columns a row's sums are taken for at a time: the sums stay in SIMD
-/// registers (16 AVX-512 ones) while the row's genes pass, and every row passes over one tile
-/// of all the genes before the next (measured faster than 32 or 64 on the log1p 40k screen).
+/// Cells of the dense columns a row's sums are taken for at a time with AVX-512: the sums stay
+/// in SIMD registers (16 AVX-512 ones) while the row's genes pass, and every row passes over one
+/// tile of all the genes before the next (measured faster than 32 or 64 on the log1p 40k
+/// screen). AVX2's tile is 32 (measured faster than 16 or 48 on an AMD EPYC of 2019).
 const COLUMN_TILE: usize = 128;
 
 /// How the products of two sets of cells are computed (see the [module documentation](self)).
@@ -52,7 +53,7 @@ pub enum Kernel {
     /// faer's dense product.
     Dense,
     /// scipy's sparse product: sparse rows against the other set's dense gene columns, in AVX-512
-    /// lanes.
+    /// or AVX2 lanes.
     Columns,
     /// scipy's sparse product, scattered over the shared genes.
     Scatter,
@@ -72,17 +73,10 @@ pub fn kernel(density: f64) -> Kernel {
 }
 
 /// Whether this CPU has the SIMD the columns kernel is compiled for: AVX-512, whose 32
-/// registers hold a row's 128 sums (with AVX2's 16 they would spill, and the scatter form gives
-/// the same bits).
+/// registers hold a row's 128 sums, or AVX2, whose 16 hold 32 (without either the scatter form,
+/// which gives the same bits, is as fast).
 fn simd() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    ColumnSimd::detect() != ColumnSimd::Portable
 }
 
 /// Cells (one perturbation's, or the control's), genes ascending.
@@ -98,45 +92,126 @@ pub struct Cells<'r> {
 enum Form {
     /// genes × cells: a cell is a contiguous column.
     Dense(Mat<f64>),
-    /// cells × genes: gene k's values of every cell are `columns[k * stride..][..cells]`, the
-    /// stride a whole number of tiles (zeros after the last cell).
-    Columns { columns: Columns, stride: usize },
+    /// Dense gene columns, a tile of cells at a time (see [`Columns`]).
+    Columns(Columns),
     /// The rows as columns: gene k's cells and values are `cells[starts[k]..starts[k + 1]]`,
     /// cells ascending.
     Sparse { starts: Vec<usize>, cells: Vec<u32>, values: Vec<f64> },
 }
 
-/// The dense gene columns of the columns kernel: float32 when every value is one exactly (half
-/// the bytes to stream, and the same products: a float32 widens to float64 exactly).
-enum Columns {
+/// A value of the dense columns: float32 or float64.
+trait ColumnValue: HeldValue {
+    /// Four consecutive values from `p`, widened to float64.
+    ///
+    /// # Safety
+    /// `p..p + 4` is inside one allocation, and the CPU has AVX2.
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn four(p: *const Self) -> std::arch::x86_64::__m256d;
+}
+
+impl ColumnValue for f32 {
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn four(p: *const f32) -> std::arch::x86_64::__m256d {
+        use std::arch::x86_64::*;
+        // SAFETY: the caller's.
+        unsafe { _mm256_cvtps_pd(_mm_loadu_ps(p)) }
+    }
+}
+
+impl ColumnValue for f64 {
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn four(p: *const f64) -> std::arch::x86_64::__m256d {
+        // SAFETY: the caller's.
+        unsafe { std::arch::x86_64::_mm256_loadu_pd(p) }
+    }
+}
+
+/// The dense gene columns of the columns kernel, a tile of cells at a time: cell `b·tile + i`'s
+/// value of gene k is `values[(b·n_genes + k)·tile + i]`, zeros after the last cell. A tile's
+/// values are contiguous, so its pass over a row's genes walks forward through them (gene rows a
+/// whole set of cells apart, 2 KiB for 512 float32s, all fell into a few of the L2 cache's sets).
+struct Columns {
+    values: ColumnValues,
+    n_genes: usize,
+    simd: ColumnSimd,
+}
+
+/// float32 when every value is one exactly (half the bytes to stream, and the same products: a
+/// float32 widens to float64 exactly).
+enum ColumnValues {
     F32(Vec<f32>),
     F64(Vec<f64>),
 }
 
-impl Columns {
-    fn new(rows: &[SparseRow<'_>], n_genes: usize, stride: usize) -> Columns {
-        fn fill<T: HeldValue>(rows: &[SparseRow<'_>], n_genes: usize, stride: usize) -> Vec<T> {
-            let mut columns = vec![T::from_f64(0.0); stride * n_genes];
-            for (i, (idx, v)) in rows.iter().enumerate() {
-                for (&k, &x) in idx.iter().zip(v.iter()) {
-                    columns[k as usize * stride + i] = T::from_f64(x);
-                }
+/// The instructions the columns kernel runs on, which set its tile (the cells whose sums stay
+/// in registers while a row's genes pass).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ColumnSimd {
+    /// 32 registers of eight sums.
+    Avx512,
+    /// 16 registers of four (eight hold the sums).
+    Avx2,
+    /// Any CPU (tests ask for the kernel without SIMD).
+    Portable,
+}
+
+impl ColumnSimd {
+    fn detect() -> ColumnSimd {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return ColumnSimd::Avx512;
             }
-            columns
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return ColumnSimd::Avx2;
+            }
         }
-        let narrow = rows.iter().all(|(_, v)| v.iter().all(|&x| f64::from(x as f32) == x));
-        if narrow {
-            Columns::F32(fill(rows, n_genes, stride))
-        } else {
-            Columns::F64(fill(rows, n_genes, stride))
-        }
+        ColumnSimd::Portable
     }
 
-    /// [`rows_times_columns`] of `rows` against these columns.
-    fn times(&self, rows: &[SparseRow<'_>], stride: usize, m: usize, upper: Option<usize>, out: &mut [f64]) {
+    fn tile(self) -> usize {
         match self {
-            Columns::F32(c) => rows_times_columns(rows, c, stride, m, upper, out),
-            Columns::F64(c) => rows_times_columns(rows, c, stride, m, upper, out),
+            ColumnSimd::Avx512 | ColumnSimd::Portable => COLUMN_TILE,
+            #[cfg(target_arch = "x86_64")]
+            ColumnSimd::Avx2 => avx2::TILE,
+            #[cfg(not(target_arch = "x86_64"))]
+            ColumnSimd::Avx2 => unreachable!("detected on x86-64 only"),
+        }
+    }
+}
+
+impl Columns {
+    fn new(rows: &[SparseRow<'_>], n_genes: usize, simd: ColumnSimd) -> Columns {
+        fn fill<T: HeldValue>(rows: &[SparseRow<'_>], n_genes: usize, tile: usize) -> Vec<T> {
+            let mut values = vec![T::from_f64(0.0); rows.len().div_ceil(tile) * tile * n_genes];
+            for (c, (idx, v)) in rows.iter().enumerate() {
+                let (b, i) = (c / tile, c % tile);
+                for (&k, &x) in idx.iter().zip(v.iter()) {
+                    values[(b * n_genes + k as usize) * tile + i] = T::from_f64(x);
+                }
+            }
+            values
+        }
+        let tile = simd.tile();
+        let narrow = rows.iter().all(|(_, v)| v.iter().all(|&x| f64::from(x as f32) == x));
+        let values = if narrow {
+            ColumnValues::F32(fill(rows, n_genes, tile))
+        } else {
+            ColumnValues::F64(fill(rows, n_genes, tile))
+        };
+        Columns { values, n_genes, simd }
+    }
+
+    /// `out[r * m + j] = Σ_k x_rk · column_k[j]` for the sparse rows `rows` against these `m`
+    /// cells, for every j — or, with `upper = Some(first)`, only for j ≥ first + r (entries
+    /// below are left as they are). Each sum runs over row r's genes in order, a multiply then
+    /// an add per gene, as scipy's sparse product (see the module documentation).
+    fn times(&self, rows: &[SparseRow<'_>], m: usize, upper: Option<usize>, out: &mut [f64]) {
+        match &self.values {
+            ColumnValues::F32(c) => rows_times_columns(self.simd, rows, c, self.n_genes, m, upper, out),
+            ColumnValues::F64(c) => rows_times_columns(self.simd, rows, c, self.n_genes, m, upper, out),
         }
     }
 }
@@ -149,8 +224,7 @@ impl<'r> Cells<'r> {
         let form = if kernel == Kernel::Dense && fits {
             Form::Dense(densify(&rows, n_genes))
         } else if kernel == Kernel::Columns && fits {
-            let stride = rows.len().div_ceil(COLUMN_TILE) * COLUMN_TILE;
-            Form::Columns { columns: Columns::new(&rows, n_genes, stride), stride }
+            Form::Columns(Columns::new(&rows, n_genes, ColumnSimd::detect()))
         } else {
             let mut starts = vec![0usize; n_genes + 1];
             for (idx, _) in &rows {
@@ -215,7 +289,7 @@ fn products(a: &Cells<'_>, b: &Cells<'_>, r0: usize, nb: usize, out: &mut [f64])
             let dst = MatMut::from_column_major_slice_mut(out, m, nb);
             matmul(dst, Accum::Replace, bd.transpose(), ad, 1.0, Par::Seq);
         }
-        Form::Columns { columns, stride } => columns.times(&a.rows[r0..r0 + nb], *stride, m, None, out),
+        Form::Columns(columns) => columns.times(&a.rows[r0..r0 + nb], m, None, out),
         Form::Sparse { starts, cells, values } => {
             out.iter_mut().for_each(|d| *d = 0.0);
             for (r, (idx, v)) in a.rows[r0..r0 + nb].iter().enumerate() {
@@ -231,26 +305,25 @@ fn products(a: &Cells<'_>, b: &Cells<'_>, r0: usize, nb: usize, out: &mut [f64])
     }
 }
 
-/// `out[r * m + j] = Σ_k x_rk · columns[k * stride + j]` for the sparse rows `rows` against `m`
-/// cells held as dense gene columns, for every j — or, with `upper = Some(first)`, only for
-/// j ≥ first + r (entries below are left as they are). Each sum runs over row r's genes in order,
-/// a multiply then an add per gene, as scipy's sparse product (see the module documentation).
-fn rows_times_columns<T: HeldValue>(
+/// [`Columns::times`] on the instructions `simd` (the columns' tile is its tile).
+fn rows_times_columns<T: ColumnValue>(
+    simd: ColumnSimd,
     rows: &[SparseRow<'_>],
     columns: &[T],
-    stride: usize,
+    n_genes: usize,
     m: usize,
     upper: Option<usize>,
     out: &mut [f64],
 ) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F (checked just above).
-            return unsafe { rows_times_columns_avx512(rows, columns, stride, m, upper, out) };
-        }
+    match simd {
+        // SAFETY: the CPU has AVX-512F (detected).
+        #[cfg(target_arch = "x86_64")]
+        ColumnSimd::Avx512 => unsafe { rows_times_columns_avx512(rows, columns, n_genes, m, upper, out) },
+        // SAFETY: the CPU has AVX2 (detected).
+        #[cfg(target_arch = "x86_64")]
+        ColumnSimd::Avx2 => unsafe { avx2::rows_times_columns(rows, columns, n_genes, m, upper, out) },
+        _ => rows_times_columns_body::<T, COLUMN_TILE>(rows, columns, n_genes, m, upper, out),
     }
-    rows_times_columns_body(rows, columns, stride, m, upper, out)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -258,43 +331,95 @@ fn rows_times_columns<T: HeldValue>(
 unsafe fn rows_times_columns_avx512<T: HeldValue>(
     rows: &[SparseRow<'_>],
     columns: &[T],
-    stride: usize,
+    n_genes: usize,
     m: usize,
     upper: Option<usize>,
     out: &mut [f64],
 ) {
-    rows_times_columns_body(rows, columns, stride, m, upper, out)
+    rows_times_columns_body::<T, COLUMN_TILE>(rows, columns, n_genes, m, upper, out)
 }
 
 /// [`rows_times_columns`], compiled for AVX-512 (and for any CPU, where a test asks for the
-/// columns kernel without it): for each tile of the columns' cells and each row, the tile's sums
-/// are accumulated in registers over the row's genes, then stored.
+/// columns kernel without SIMD): for each tile of the columns' cells and each row, the tile's
+/// sums are accumulated in registers over the row's genes, then stored.
 #[inline(always)]
-fn rows_times_columns_body<T: HeldValue>(
+fn rows_times_columns_body<T: HeldValue, const TILE: usize>(
     rows: &[SparseRow<'_>],
     columns: &[T],
-    stride: usize,
+    n_genes: usize,
     m: usize,
     upper: Option<usize>,
     out: &mut [f64],
 ) {
-    for t0 in (0..m).step_by(COLUMN_TILE) {
-        let t1 = m.min(t0 + COLUMN_TILE);
+    for t0 in (0..m).step_by(TILE) {
+        let t1 = m.min(t0 + TILE);
+        let block = &columns[t0 * n_genes..(t0 + TILE) * n_genes];
         for (r, (idx, v)) in rows.iter().enumerate() {
             let from = upper.map_or(0, |first| first + r).max(t0);
             if from >= t1 {
                 continue;
             }
-            let mut sums = [0.0f64; COLUMN_TILE];
+            let mut sums = [0.0f64; TILE];
             for (&k, &x) in idx.iter().zip(v.iter()) {
-                let start = k as usize * stride + t0;
-                let tile: &[T; COLUMN_TILE] =
-                    columns[start..start + COLUMN_TILE].try_into().expect("the stride is whole tiles");
+                let tile: &[T; TILE] = block[k as usize * TILE..][..TILE].try_into().expect("TILE values");
                 for (s, &y) in sums.iter_mut().zip(tile) {
                     *s += x * y.get();
                 }
             }
             out[r * m + from..r * m + t1].copy_from_slice(&sums[from - t0..t1 - t0]);
+        }
+    }
+}
+
+/// [`rows_times_columns`] in AVX2's sixteen registers, written out: the compiler's own
+/// vectorisation of the generic body spills a tile's sums and widens some values one at a time.
+/// Same sums, in the same order, as the body.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    use super::ColumnValue;
+    use crate::screen::SparseRow;
+
+    /// Cells of a tile: eight registers of four sums.
+    pub(super) const TILE: usize = 32;
+
+    /// # Safety
+    /// The CPU has AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn rows_times_columns<T: ColumnValue>(
+        rows: &[SparseRow<'_>],
+        columns: &[T],
+        n_genes: usize,
+        m: usize,
+        upper: Option<usize>,
+        out: &mut [f64],
+    ) {
+        for t0 in (0..m).step_by(TILE) {
+            let t1 = m.min(t0 + TILE);
+            let block = &columns[t0 * n_genes..(t0 + TILE) * n_genes];
+            for (r, (idx, v)) in rows.iter().enumerate() {
+                let from = upper.map_or(0, |first| first + r).max(t0);
+                if from >= t1 {
+                    continue;
+                }
+                let mut acc = [_mm256_setzero_pd(); TILE / 4];
+                for (&k, &x) in idx.iter().zip(v.iter()) {
+                    let tile = &block[k as usize * TILE..][..TILE];
+                    let x = _mm256_set1_pd(x);
+                    for (q, a) in acc.iter_mut().enumerate() {
+                        // A multiply, then an add: never fused, as scipy's product.
+                        // SAFETY: `tile` holds TILE = 4 · acc.len() values; the CPU has AVX2.
+                        *a = _mm256_add_pd(*a, _mm256_mul_pd(x, unsafe { T::four(tile.as_ptr().add(4 * q)) }));
+                    }
+                }
+                let mut sums = [0.0f64; TILE];
+                for (q, a) in acc.iter().enumerate() {
+                    // SAFETY: `sums` holds TILE = 4 · acc.len() values.
+                    unsafe { _mm256_storeu_pd(sums.as_mut_ptr().add(4 * q), *a) };
+                }
+                out[r * m + from..r * m + t1].copy_from_slice(&sums[from - t0..t1 - t0]);
+            }
         }
     }
 }
@@ -307,9 +432,9 @@ fn self_products(a: &Cells<'_>) -> Option<Vec<f64>> {
         return None;
     }
     let mut g = vec![0.0; n * n];
-    if let Form::Columns { columns, stride } = &a.form {
+    if let Form::Columns(columns) = &a.form {
         // Row i of the upper half, (i, j ≥ i), contiguous at g[i * n..]; mirrored below.
-        columns.times(&a.rows, *stride, n, Some(0), &mut g);
+        columns.times(&a.rows, n, Some(0), &mut g);
         for i in 0..n {
             for j in i + 1..n {
                 g[j * n + i] = g[i * n + j];
@@ -490,7 +615,17 @@ fn distances_from_products(p: Precision, dots: &[f64], norm_i: f64, norms: &[f64
             // SAFETY: the CPU has AVX-512F (checked just above).
             return unsafe { distances_avx512(p, dots, norm_i, norms, out) };
         }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { distances_avx2(p, dots, norm_i, norms, out) };
+        }
     }
+    distances_body(p, dots, norm_i, norms, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn distances_avx2(p: Precision, dots: &[f64], norm_i: f64, norms: &[f64], out: &mut [f64]) {
     distances_body(p, dots, norm_i, norms, out)
 }
 
@@ -610,11 +745,26 @@ mod tests {
                 c.iter().map(|(g, v)| (&g[..], &v[..])).collect()
             }
             let p = if float32 { Precision::F32 } else { Precision::F64 };
+            // The columns kernel on every instruction set this CPU has.
+            let mut forms: Vec<Option<ColumnSimd>> = vec![None, Some(ColumnSimd::Portable)];
+            if ColumnSimd::detect() == ColumnSimd::Avx512 {
+                forms.push(Some(ColumnSimd::Avx512));
+            }
+            if ColumnSimd::detect() != ColumnSimd::Portable {
+                forms.push(Some(ColumnSimd::Avx2));
+            }
             let mut seen = Vec::new();
-            for kernel in [Kernel::Columns, Kernel::Scatter] {
-                let (a, b) = (Cells::new(rows(&x), 300, kernel), Cells::new(rows(&y), 300, kernel));
-                if let Form::Columns { columns, .. } = &a.form {
-                    assert_eq!(matches!(columns, Columns::F32(_)), float32);
+            for simd in forms {
+                fn held(c: &[(Vec<u32>, Vec<f64>)], simd: Option<ColumnSimd>) -> Cells<'_> {
+                    let mut cells = Cells::new(rows(c), 300, Kernel::Scatter);
+                    if let Some(simd) = simd {
+                        cells.form = Form::Columns(Columns::new(&cells.rows, 300, simd));
+                    }
+                    cells
+                }
+                let (a, b) = (held(&x, simd), held(&y, simd));
+                if let Form::Columns(columns) = &a.form {
+                    assert_eq!(matches!(columns.values, ColumnValues::F32(_)), float32);
                 }
                 // The float64 products themselves, not only the distances they round to.
                 let mut across = vec![0.0; 150 * 70];
@@ -625,7 +775,9 @@ mod tests {
                 let bits = |v: &[f64]| v.iter().map(|d| d.to_bits()).collect::<Vec<_>>();
                 seen.push((bits(&across), bits(&own), bits(&means)));
             }
-            assert!(seen[0] == seen[1], "the kernels' products differ (float32 values: {float32})");
+            for (k, other) in seen.iter().enumerate().skip(1) {
+                assert!(seen[0] == *other, "kernel {k}'s products differ from scatter's (float32 values: {float32})");
+            }
             assert!(seen[0].0.iter().filter(|&&d| d != 0).count() > 10_000 * 9 / 10);
         }
     }
