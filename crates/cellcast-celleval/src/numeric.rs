@@ -107,6 +107,10 @@ pub fn numpy_log1p_f32_in_place(xs: &mut [f32]) {
             // SAFETY: the CPU has AVX-512F and FMA (checked just above).
             return unsafe { log1p_lanes_avx512(xs) };
         }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has AVX2 and FMA (checked just above).
+            return unsafe { log1p_lanes_avx2(xs) };
+        }
     }
     for x in xs.iter_mut() {
         *x = numpy_log1p_f32(*x);
@@ -116,7 +120,18 @@ pub fn numpy_log1p_f32_in_place(xs: &mut [f32]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
 unsafe fn log1p_lanes_avx512(xs: &mut [f32]) {
-    const LANES: usize = 16;
+    log1p_lanes::<16>(xs)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn log1p_lanes_avx2(xs: &mut [f32]) {
+    log1p_lanes::<8>(xs)
+}
+
+/// [`numpy_log1p_f32_in_place`] a register of `LANES` values at a time.
+#[inline(always)]
+fn log1p_lanes<const LANES: usize>(xs: &mut [f32]) {
     for chunk in xs.chunks_mut(LANES) {
         let mut out = [0f32; LANES];
         let mut outside = false;
