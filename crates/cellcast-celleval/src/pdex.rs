@@ -166,9 +166,15 @@ fn counts(group: &[f64], control: &[f64], below: &mut Vec<u32>) -> (u64, u64, u6
     #[cfg(target_arch = "x86_64")]
     {
         // A much longer control is faster located by binary searches.
-        if control.len() < 16 * group.len() && std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F (checked just above).
-            return unsafe { counts_avx512(group, control) };
+        if control.len() < 16 * group.len() {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F (checked just above).
+                return unsafe { counts_avx512(group, control) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (checked just above).
+                return unsafe { counts_avx2(group, control) };
+            }
         }
     }
     counts_scalar(group, control, below)
@@ -226,9 +232,9 @@ fn counts_scalar(group: &[f64], control: &[f64], below: &mut Vec<u32>) -> (u64, 
     (strictly_below, equal, ties)
 }
 
-/// A value both lists hold, as [`counts_avx512`] meets it: its copies in the group and in the
-/// control so far, and the blocks of eight group values that met it first (where its control
-/// copies are counted) and last (where its group copies were).
+/// A value both lists hold, as [`counts_in_lanes`] meets it: its copies in the group and in the
+/// control so far, and the blocks of group values that met it first (where its control copies
+/// are counted) and last (where its group copies were).
 struct Shared {
     value: f64,
     in_group: u64,
@@ -245,25 +251,116 @@ impl Shared {
     }
 }
 
-/// [`counts`] with AVX-512: Σ over the group's values of the control
-/// values strictly below (and equal to) each, and the tie term. Eight group values at a time are
-/// compared with each control value up to the largest of them; with both lists sorted, every
-/// control value before that is below all eight. The tie term is regrouped by distinct value v,
-/// held a times in the group and b in the control: Σ (a³ − a) over the group's runs, plus
-/// 3ab(a + b) for each value both hold, counted as the comparisons find them equal.
+/// A block of up to `LANES` group values in a SIMD register.
+#[cfg(target_arch = "x86_64")]
+trait Lanes: Copy {
+    const LANES: usize;
+    /// The `lanes` values from `p` (the rest of the register unused).
+    ///
+    /// # Safety
+    /// `p..p + lanes` is inside `group`, `lanes <= LANES`, and the CPU has the instructions.
+    unsafe fn load(p: *const f64, lanes: usize) -> Self;
+    /// How many of the values are greater than `v`, and how many equal to it.
+    ///
+    /// # Safety
+    /// The CPU has the instructions.
+    unsafe fn compare(self, v: f64) -> (u32, u32);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct Avx512Block(std::arch::x86_64::__m512d, u8);
+
+#[cfg(target_arch = "x86_64")]
+impl Lanes for Avx512Block {
+    const LANES: usize = 8;
+    #[inline(always)]
+    unsafe fn load(p: *const f64, lanes: usize) -> Self {
+        let valid = ((1u16 << lanes) - 1) as u8;
+        // SAFETY: the mask covers only the caller's `lanes` values.
+        Avx512Block(unsafe { std::arch::x86_64::_mm512_maskz_loadu_pd(valid, p) }, valid)
+    }
+    #[inline(always)]
+    unsafe fn compare(self, v: f64) -> (u32, u32) {
+        use std::arch::x86_64::*;
+        // SAFETY: the caller's (AVX-512F).
+        unsafe {
+            let c = _mm512_set1_pd(v);
+            (
+                _mm512_mask_cmp_pd_mask::<_CMP_GT_OQ>(self.1, self.0, c).count_ones(),
+                _mm512_mask_cmp_pd_mask::<_CMP_EQ_OQ>(self.1, self.0, c).count_ones(),
+            )
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct Avx2Block(std::arch::x86_64::__m256d);
+
+#[cfg(target_arch = "x86_64")]
+impl Lanes for Avx2Block {
+    const LANES: usize = 4;
+    #[inline(always)]
+    unsafe fn load(p: *const f64, lanes: usize) -> Self {
+        use std::arch::x86_64::*;
+        // The lanes past the values are NaN, which compares neither greater nor equal.
+        let mut values = [f64::NAN; 4];
+        // SAFETY: the caller's `lanes` values are inside `group`.
+        unsafe { std::ptr::copy_nonoverlapping(p, values.as_mut_ptr(), lanes) };
+        // SAFETY: the caller's (AVX2).
+        Avx2Block(unsafe { _mm256_loadu_pd(values.as_ptr()) })
+    }
+    #[inline(always)]
+    unsafe fn compare(self, v: f64) -> (u32, u32) {
+        use std::arch::x86_64::*;
+        // SAFETY: the caller's (AVX2).
+        unsafe {
+            let c = _mm256_set1_pd(v);
+            (
+                (_mm256_movemask_pd(_mm256_cmp_pd::<_CMP_GT_OQ>(self.0, c)) as u32).count_ones(),
+                (_mm256_movemask_pd(_mm256_cmp_pd::<_CMP_EQ_OQ>(self.0, c)) as u32).count_ones(),
+            )
+        }
+    }
+}
+
+/// [`counts`] with AVX-512: eight group values at a time (see [`counts_in_lanes`]).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,popcnt")]
 unsafe fn counts_avx512(group: &[f64], control: &[f64]) -> (u64, u64, u64) {
-    use std::arch::x86_64::*;
+    // SAFETY: the CPU has AVX-512F (this function's feature).
+    unsafe { counts_in_lanes::<Avx512Block>(group, control) }
+}
+
+/// [`counts`] with AVX2: four group values at a time (see [`counts_in_lanes`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,popcnt")]
+unsafe fn counts_avx2(group: &[f64], control: &[f64]) -> (u64, u64, u64) {
+    // SAFETY: the CPU has AVX2 (this function's feature).
+    unsafe { counts_in_lanes::<Avx2Block>(group, control) }
+}
+
+/// [`counts`] in SIMD lanes: Σ over the group's values of the control values strictly below
+/// (and equal to) each, and the tie term. A block of group values at a time is compared with
+/// each control value up to the largest of them; with both lists sorted, every control value
+/// before that is below the whole block. The tie term is regrouped by distinct value v, held a
+/// times in the group and b in the control: Σ (a³ − a) over the group's runs, plus 3ab(a + b)
+/// for each value both hold, counted as the comparisons find them equal.
+///
+/// # Safety
+/// The CPU has `L`'s instructions.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn counts_in_lanes<L: Lanes>(group: &[f64], control: &[f64]) -> (u64, u64, u64) {
     let (n, m) = (group.len(), control.len());
     let (mut below, mut equal, mut ties) = (0u64, 0u64, 0u64);
     let mut shared: Option<Shared> = None;
     let mut k = 0;
-    for (block, start) in (0..n).step_by(8).enumerate() {
-        let lanes = (n - start).min(8);
-        let valid = ((1u16 << lanes) - 1) as u8;
-        // SAFETY: the mask covers only lanes inside `group`.
-        let g = unsafe { _mm512_maskz_loadu_pd(valid, group.as_ptr().add(start)) };
+    for (block, start) in (0..n).step_by(L::LANES).enumerate() {
+        let lanes = (n - start).min(L::LANES);
+        // SAFETY: `start..start + lanes` is inside `group`; the caller's CPU.
+        let g = unsafe { L::load(group.as_ptr().add(start), lanes) };
         let (first, last) = (group[start], group[start + lanes - 1]);
         // The previous block stopped after its largest value; control values equal to this
         // block's first (a group value repeated across the blocks) are not below it.
@@ -274,11 +371,11 @@ unsafe fn counts_avx512(group: &[f64], control: &[f64]) -> (u64, u64, u64) {
         below += (j * lanes) as u64;
         while j < m && control[j] <= last {
             let v = control[j];
-            let c = _mm512_set1_pd(v);
-            below += u64::from(_mm512_mask_cmp_pd_mask::<_CMP_GT_OQ>(valid, g, c).count_ones());
-            let eq = _mm512_mask_cmp_pd_mask::<_CMP_EQ_OQ>(valid, g, c);
+            // SAFETY: the caller's CPU.
+            let (greater, eq) = unsafe { g.compare(v) };
+            below += u64::from(greater);
             if eq != 0 {
-                let a = u64::from(eq.count_ones());
+                let a = u64::from(eq);
                 equal += a;
                 match &mut shared {
                     Some(s) if s.value == v => {
@@ -379,7 +476,18 @@ mod tests {
             let want = walked(&group, &control, nz);
             tied += usize::from(want.1 > 0.0);
             assert_eq!(rank_sum_and_ties(&group, &control, nz, &mut below), want, "{group:?} {control:?}");
-            assert_eq!(counts(&group, &control, &mut below), counts_scalar(&group, &control, &mut below));
+            let scalar = counts_scalar(&group, &control, &mut below);
+            assert_eq!(counts(&group, &control, &mut below), scalar);
+            // Every SIMD form this CPU has (whatever `counts` chose).
+            #[cfg(target_arch = "x86_64")]
+            {
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    assert_eq!(unsafe { counts_avx512(&group, &control) }, scalar);
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    assert_eq!(unsafe { counts_avx2(&group, &control) }, scalar);
+                }
+            }
         }
         assert!(tied > 1000, "{tied}");
     }
