@@ -86,6 +86,7 @@ def evaluate(
     real_scale: Optional[str] = None,
     pred_scale: Optional[str] = None,
     out: Optional[PathLike] = None,
+    numpy_log1p: Optional[str] = None,
 ) -> EvaluateResult:
     """Evaluates predicted single cells against real ones exactly as Arc Institute's cell-eval
     0.8.2 (the Virtual Cell Challenge evaluator, with pdex 0.3.0) does: the same metrics, the same
@@ -121,6 +122,10 @@ def evaluate(
     out : path, optional
         Also write cell-eval's files there (results.csv, agg_results.csv, real_de.csv,
         pred_de.csv, score.csv, run.json).
+    numpy_log1p : {"avx512", "c-library"}, optional
+        The float32 log1p numpy ran where cell-eval ran, which decides counts' normalised values
+        (and so Wilcoxon ties): numpy's own kernel on CPUs with AVX-512, the C library's log1pf
+        elsewhere. Default: the one numpy runs on this CPU.
 
     Returns
     -------
@@ -152,6 +157,7 @@ def evaluate(
         real_scale,
         pred_scale,
         None if out is None else os.fspath(out),
+        numpy_log1p,
     )
     warn(res.get("warnings", []), stacklevel=2)
     ev = res["evaluations"]

@@ -20,6 +20,10 @@ Usage (the reference venv of scripts/golden/requirements-celleval.txt):
   python scripts/bench/evaluate_vs_celleval.py thin --screen /tmp/bench_synth/real/screen.h5ad --out /tmp/bench_synth
   python scripts/bench/evaluate_vs_celleval.py run --dir /tmp/bench_synth --profile full --pert-column perturbation \\
       --control control
+  # cell-eval's own random AnnData (dense float64) at 40k cells:
+  python scripts/bench/evaluate_vs_celleval.py random --out /tmp/bench_dense
+  python scripts/bench/evaluate_vs_celleval.py run --dir /tmp/bench_dense --profile full --pert-column perturbation \\
+      --control control
 """
 
 from __future__ import annotations
@@ -155,6 +159,21 @@ def compare(a: str, b: str) -> dict:
     return worst
 
 
+def random_screen(args: argparse.Namespace) -> None:
+    """cell-eval's own test data at scale: `cell_eval.data.build_random_anndata` (dense float64,
+    every value stored, log1p of uniform random counts scaled to 1e4 a cell), real with seed 42,
+    pred with seed 7 and the real obs (the same cells in each perturbation)."""
+    from cell_eval.data import build_random_anndata
+
+    os.makedirs(args.out, exist_ok=True)
+    real = build_random_anndata(n_cells=args.cells, n_genes=args.genes, n_perts=args.perts, random_state=42)
+    pred = build_random_anndata(n_cells=args.cells, n_genes=args.genes, n_perts=args.perts, random_state=7)
+    pred.obs = real.obs.copy()
+    real.write_h5ad(os.path.join(args.out, "real.h5ad"))
+    pred.write_h5ad(os.path.join(args.out, "pred.h5ad"))
+    print(f"real.h5ad, pred.h5ad: {real.n_obs} cells x {real.n_vars} genes, dense {real.X.dtype}")
+
+
 def run(args: argparse.Namespace) -> None:
     real, pred = os.path.join(args.dir, "real.h5ad"), os.path.join(args.dir, "pred.h5ad")
     out = {}
@@ -211,8 +230,13 @@ def main() -> None:
     t = sub.add_parser("thin")
     t.add_argument("--screen", required=True)
     t.add_argument("--out", required=True)
+    q = sub.add_parser("random")
+    q.add_argument("--cells", type=int, default=40000)
+    q.add_argument("--genes", type=int, default=2000)
+    q.add_argument("--perts", type=int, default=80)
+    q.add_argument("--out", required=True)
     a = ap.parse_args()
-    {"generate": generate, "run": run, "thin": thin}[a.cmd](a)
+    {"generate": generate, "run": run, "thin": thin, "random": random_screen}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -44,8 +44,11 @@ const BLOCK_BYTES: usize = 16 << 20;
 /// Cells of the dense columns a row's sums are taken for at a time with AVX-512: the sums stay
 /// in SIMD registers (16 AVX-512 ones) while the row's genes pass, and every row passes over one
 /// tile of all the genes before the next (measured faster than 32 or 64 on the log1p 40k
-/// screen). AVX2's tile is 32 (measured faster than 16 or 48 on an AMD EPYC of 2019).
+/// screen).
 const COLUMN_TILE: usize = 128;
+/// The tile with AVX2: eight of its sixteen registers of four sums (measured faster than 16 or
+/// 48 on the log1p 40k screen, on an AMD EPYC of 2019).
+const COLUMN_TILE_AVX2: usize = 32;
 
 /// How the products of two sets of cells are computed (see the [module documentation](self)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,10 +177,7 @@ impl ColumnSimd {
     fn tile(self) -> usize {
         match self {
             ColumnSimd::Avx512 | ColumnSimd::Portable => COLUMN_TILE,
-            #[cfg(target_arch = "x86_64")]
-            ColumnSimd::Avx2 => avx2::TILE,
-            #[cfg(not(target_arch = "x86_64"))]
-            ColumnSimd::Avx2 => unreachable!("detected on x86-64 only"),
+            ColumnSimd::Avx2 => COLUMN_TILE_AVX2,
         }
     }
 }
@@ -381,8 +381,7 @@ mod avx2 {
     use super::ColumnValue;
     use crate::screen::SparseRow;
 
-    /// Cells of a tile: eight registers of four sums.
-    pub(super) const TILE: usize = 32;
+    const TILE: usize = super::COLUMN_TILE_AVX2;
 
     /// # Safety
     /// The CPU has AVX2.

@@ -36,6 +36,7 @@ pub use ceiling::Ceiling;
 pub use de::DeTable;
 pub use describe::MetricColumn;
 pub use error::{CellEvalError, Result};
+pub use numeric::NumpyLog1p;
 pub use score::ScoreRow;
 pub use screen::{Scale, ScaleChoice};
 
@@ -78,6 +79,9 @@ pub struct EvaluateOptions<'a> {
     /// An obsm embedding for discrimination_score_l2 and _cosine (`--embed-key`; cell-eval
     /// computes L1 and every other metric on X whatever this says).
     pub embed_key: Option<&'a str>,
+    /// The float32 log1p numpy ran where cell-eval ran (counts normalisation); `None`: the one
+    /// numpy runs on this CPU (`--numpy-log1p`).
+    pub numpy_log1p: Option<NumpyLog1p>,
 }
 
 impl Default for EvaluateOptions<'_> {
@@ -96,6 +100,7 @@ impl Default for EvaluateOptions<'_> {
             memory_budget: 1 << 30,
             ceiling_seed: None,
             embed_key: None,
+            numpy_log1p: None,
         }
     }
 }
@@ -331,6 +336,7 @@ pub fn log1p_differential_expression(
         allow_discrete: false,
         keep: None,
         hold_bytes: opts.memory_budget,
+        numpy_log1p: opts.numpy_log1p.unwrap_or_else(NumpyLog1p::this_cpu),
     };
     let screen = Screen::open(src, &ro)?;
     let summary = summarize(&screen, true, opts, reporter)?;
@@ -350,6 +356,7 @@ fn open_screen<'s>(
         allow_discrete: opts.allow_discrete,
         keep,
         hold_bytes: opts.memory_budget,
+        numpy_log1p: opts.numpy_log1p.unwrap_or_else(NumpyLog1p::this_cpu),
     };
     Screen::open(src, &ro)
 }
@@ -395,8 +402,16 @@ pub(crate) fn evaluate_pair(
 ) -> Result<Results> {
     check_pair(real, pred)?;
     for s in [real, pred] {
+        let log1p = if s.scale.normalized && s.precision == numeric::Precision::F32 {
+            match s.numpy_log1p {
+                NumpyLog1p::Avx512 => "; float32 log1p: numpy's AVX-512 kernel",
+                NumpyLog1p::CLibrary => "; float32 log1p: the C library's log1pf, as numpy without AVX-512",
+            }
+        } else {
+            ""
+        };
         reporter.note(&format!(
-            "{}: {} cells × {} genes, {} perturbations; scale: {}",
+            "{}: {} cells × {} genes, {} perturbations; scale: {}{log1p}",
             s.name,
             s.sizes.iter().sum::<usize>(),
             s.n_genes(),

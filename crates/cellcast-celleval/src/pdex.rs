@@ -17,7 +17,7 @@
 //! perturbation, and a perturbation's rank sum follows from locating each of its values among
 //! them (a merge of the two sorted lists), with all zeros one tied block.
 
-use crate::numeric::Precision;
+use crate::numeric::{NumpyLog1p, Precision};
 
 /// How pdex averages, fixed per file.
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +27,8 @@ pub struct MeanRule {
     pub sparse: bool,
     /// pdex's `is_log1p`.
     pub log1p: bool,
+    /// The float32 log1p numpy runs (for the mean of data that is not log1p).
+    pub numpy_log1p: NumpyLog1p,
 }
 
 impl MeanRule {
@@ -39,7 +41,7 @@ impl MeanRule {
             let s: f64 = values.iter().map(|v| v.ln_1p()).sum();
             return (s / n as f64).exp_m1();
         }
-        let transform = |v: f64| if self.log1p { v } else { p.ln_1p(v) };
+        let transform = |v: f64| if self.log1p { v } else { p.ln_1p(self.numpy_log1p, v) };
         let mean = if self.sparse && p == Precision::F32 {
             // In float32 arithmetic: the same numbers as float64 rounded to float32 after each
             // step (a product of two float32 values is exact in float64, and a sum rounded twice

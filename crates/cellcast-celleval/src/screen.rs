@@ -20,7 +20,7 @@ use cellcast_data::anndata::CellSource;
 use cellcast_data::h5ad::{MatrixEncoding, ValueType};
 
 use crate::error::{CellEvalError, Result};
-use crate::numeric::{median, Precision};
+use crate::numeric::{median, NumpyLog1p, Precision};
 
 /// The scale of a file's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +82,8 @@ pub struct ReadOptions<'a> {
     /// Keep the values read in memory when they take at most this many bytes
     /// ([`HeldRows::bytes_per_value`] each); 0 streams the file on every pass.
     pub hold_bytes: u64,
+    /// The float32 log1p of counts normalisation (numpy's, see [`NumpyLog1p`]).
+    pub numpy_log1p: NumpyLog1p,
 }
 
 /// A file opened for evaluation (see the [module documentation](self)).
@@ -105,6 +107,8 @@ pub struct Screen<'a> {
     /// Whether `X` is stored sparse (pdex averages a sparse matrix differently from a dense one).
     pub sparse: bool,
     pub scale: ScaleChoice,
+    /// The float32 log1p of counts normalisation and of pdex's means.
+    pub numpy_log1p: NumpyLog1p,
     /// Per kept cell, the divisor of counts normalisation.
     size_factor: Option<Vec<f64>>,
     /// Stored non-zero values per gene among kept cells.
@@ -473,7 +477,8 @@ impl<'a> Screen<'a> {
         if let (Some(h), Some(factors)) = (&mut held, &size_factor) {
             // Normalised counts are rounded to the working precision, so float32 storage holds
             // them exactly (a float64 file is held in float64).
-            with_rows!(h, rows => rows.map_values(|cell, values| normalize_row(precision, factors[cell], values)));
+            let log1p = opts.numpy_log1p;
+            with_rows!(h, rows => rows.map_values(|cell, values| normalize_row(precision, log1p, factors[cell], values)));
         }
         Ok(Screen {
             src,
@@ -486,6 +491,7 @@ impl<'a> Screen<'a> {
             precision,
             sparse,
             scale,
+            numpy_log1p: opts.numpy_log1p,
             size_factor,
             gene_nnz,
             block_rows,
@@ -537,6 +543,7 @@ impl<'a> Screen<'a> {
             precision: self.precision,
             sparse: self.sparse,
             scale: self.scale.clone(),
+            numpy_log1p: self.numpy_log1p,
             size_factor: self.size_factor.clone(),
             gene_nnz: self.gene_nnz.clone(),
             block_rows: self.block_rows,
@@ -582,7 +589,7 @@ impl<'a> Screen<'a> {
                     values.push(v);
                 }
                 if let Some(factors) = &self.size_factor {
-                    normalize_row(self.precision, factors[cell], &mut values);
+                    normalize_row(self.precision, self.numpy_log1p, factors[cell], &mut values);
                 }
                 f(cell, &genes, &values);
             }
@@ -648,8 +655,8 @@ fn gather<V: HeldValue>(range: Range<usize>, gene_nnz: &[u64], each_row: &mut Ea
 
 /// One cell's counts normalised in place as cell-eval reads them: log1p(x / factor), each step
 /// rounded to the working precision. In float32 (every count file but a float64 one) sixteen
-/// at a time through numpy's log1p in SIMD lanes.
-fn normalize_row<V: HeldValue>(precision: Precision, factor: f64, values: &mut [V]) {
+/// at a time through numpy's float32 log1p (`log1p`, in SIMD lanes for its AVX-512 kernel).
+fn normalize_row<V: HeldValue>(precision: Precision, log1p: NumpyLog1p, factor: f64, values: &mut [V]) {
     if precision == Precision::F64 {
         for v in values {
             *v = V::from_f64((v.get() / factor).ln_1p());
@@ -662,7 +669,7 @@ fn normalize_row<V: HeldValue>(precision: Precision, factor: f64, values: &mut [
         for (s, v) in scaled.iter_mut().zip(chunk.iter()) {
             *s = (v.get() / factor) as f32;
         }
-        crate::numeric::numpy_log1p_f32_in_place(scaled);
+        log1p.in_place(scaled);
         for (v, &s) in chunk.iter_mut().zip(scaled.iter()) {
             *v = V::from_f64(f64::from(s));
         }

@@ -93,7 +93,12 @@ pub fn summarize(
     let n_pert = screen.perturbations.len();
     let n_genes = screen.n_genes();
     let p = screen.precision;
-    let rule = MeanRule { precision: p, sparse: screen.sparse, log1p: screen.scale.pdex_log1p };
+    let rule = MeanRule {
+        precision: p,
+        sparse: screen.sparse,
+        log1p: screen.scale.pdex_log1p,
+        numpy_log1p: screen.numpy_log1p,
+    };
     let mut tables = Tables::new(n_pert, n_genes, with_de);
     if let Some(held) = screen.held_rows() {
         let cells = screen.rows_by_perturbation(held);

@@ -122,6 +122,12 @@ pub struct EvaluateArgs {
     /// Leave integer data as it is instead of normalising it (cell-eval's --allow-discrete).
     #[arg(long)]
     pub allow_discrete: bool,
+    /// The float32 log1p numpy ran where cell-eval ran, which decides counts' normalised values
+    /// (and so Wilcoxon ties): `avx512`, numpy's own kernel on CPUs with AVX-512, or `c-library`,
+    /// the C library's log1pf that numpy calls on other CPUs. Default: the one numpy runs on
+    /// this CPU; give it when the cell-eval results to match were made on another machine.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(cellcast::evaluate::NumpyLog1p::NAMES))]
+    pub numpy_log1p: Option<String>,
     /// Declare the real file's scale instead of detecting it.
     #[arg(long, value_enum)]
     pub real_scale: Option<ScaleArg>,
@@ -184,6 +190,7 @@ fn evaluate(args: &EvaluateArgs) -> Result<()> {
         memory_budget: args.memory_budget as u64 * (1 << 20),
         ceiling_seed: args.ceiling.then_some(args.ceiling_seed),
         embed_key: args.embed_key.clone(),
+        numpy_log1p: args.numpy_log1p.as_deref().and_then(evaluate::NumpyLog1p::parse),
         out: args.out.clone(),
     };
     let outcome = evaluate::evaluate(&opts, &Terminal::default())?;

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{assert_csv_close, cellcast, cellcast_err, cellcast_ok, golden, temp_dir};
+use common::{assert_csv_close, cellcast, cellcast_err, cellcast_ok, golden, read_csv_text, temp_dir};
 use serde_json::Value;
 
 fn case(name: &str) -> PathBuf {
@@ -71,33 +71,60 @@ fn writes_cell_evals_files_with_its_numbers() {
 
 #[test]
 fn counts_are_normalised_and_said_so() {
-    let dir = case("papalexi_counts");
-    let out = temp_dir("evaluate-papalexi").join("eval");
-    let out_str = out.to_str().unwrap().to_string();
-    let o = cellcast([
-        "evaluate",
-        "--real",
-        s(&dir.join("real.h5ad")),
-        "--pred",
-        s(&dir.join("pred.h5ad")),
-        "--pert-column",
-        "target_top",
-        "--control",
-        "non-targeting",
-        "--out",
-        &out_str,
-    ]);
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "{stderr}");
-    assert!(stderr.contains("whole number") && stderr.contains("median total"), "{stderr}");
-    assert!(stderr.contains("control cells differ"), "{stderr}");
-    assert_csv_close(&out.join("results.csv"), &dir.join("results.csv"), 1e-6, 0.0);
-    let run: Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
-    let files = &run["evaluations"][0]["results"]["files"];
-    assert_eq!(files[0]["scale"], "counts");
-    assert_eq!(files[0]["normalized"], true);
-    assert_eq!(files[0]["precision"], "float32");
-    assert_eq!(run["evaluations"][0]["results"]["controls"]["identical"], false);
+    // The same counts, evaluated by cell-eval on a CPU with AVX-512 and on one without (numpy's
+    // float32 log1p differs, and so do the DE tables): each reproduced with its kernel.
+    for (name, kernel, said) in [
+        ("papalexi_counts", "avx512", "numpy's AVX-512 kernel"),
+        ("papalexi_counts_c_library", "c-library", "the C library's log1pf"),
+    ] {
+        let dir = case(name);
+        let tmp = temp_dir(&format!("evaluate-{name}"));
+        let out = tmp.join("eval");
+        let inputs = case("papalexi_counts");
+        let o = cellcast([
+            "evaluate",
+            "--real",
+            s(&inputs.join("real.h5ad")),
+            "--pred",
+            s(&inputs.join("pred.h5ad")),
+            "--pert-column",
+            "target_top",
+            "--control",
+            "non-targeting",
+            "--numpy-log1p",
+            kernel,
+            "--out",
+            s(&out),
+        ]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{stderr}");
+        assert!(stderr.contains("whole number") && stderr.contains("median total"), "{stderr}");
+        assert!(stderr.contains(&format!("float32 log1p: {said}")), "{stderr}");
+        assert!(stderr.contains("control cells differ"), "{stderr}");
+        assert_csv_close(&out.join("results.csv"), &dir.join("results.csv"), 1e-6, 0.0);
+        // pdex's table row by row: the kernel moves p-values by up to 0.6% on these cells.
+        let theirs = read_csv_text(&unzip(&dir.join("real_de.csv.gz"), &tmp));
+        let ours = read_csv_text(&out.join("real_de.csv"));
+        assert_eq!(theirs.len(), ours.len());
+        for (t, o) in theirs.iter().zip(&ours) {
+            assert_eq!((&t["target"], &t["feature"]), (&o["target"], &o["feature"]));
+            for c in ["log2_fold_change", "p_value", "statistic", "fdr"] {
+                let (x, y): (f64, f64) = (o[c].parse().unwrap(), t[c].parse().unwrap());
+                assert!(
+                    common::close(x, y, 1e-9, 0.0),
+                    "{name} {} / {} {c}: ours {x}, cell-eval {y}",
+                    t["target"],
+                    t["feature"]
+                );
+            }
+        }
+        let run: Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+        let files = &run["evaluations"][0]["results"]["files"];
+        assert_eq!(files[0]["scale"], "counts");
+        assert_eq!(files[0]["normalized"], true);
+        assert_eq!(files[0]["precision"], "float32");
+        assert_eq!(run["evaluations"][0]["results"]["controls"]["identical"], false);
+    }
 }
 
 #[test]

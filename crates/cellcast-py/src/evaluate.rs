@@ -42,11 +42,12 @@ fn table<'py>(py: Python<'py>, r: &Results) -> PyResult<Bound<'py, PyDict>> {
 }
 
 /// `evaluate(real, pred, pert_column, control, profile, celltype_column, embed_key, baseline,
-/// de_real, de_pred, skip_metrics, ceiling_seed, allow_discrete, real_scale, pred_scale, out)
+/// de_real, de_pred, skip_metrics, ceiling_seed, allow_discrete, real_scale, pred_scale, out,
+/// numpy_log1p)
 /// -> dict(evaluations=[{celltype, results, ceiling}], run_json, written, notes, warnings)`.
 #[pyfunction]
 #[pyo3(signature = (real, pred, pert_column, control, profile, celltype_column, embed_key, baseline, de_real, de_pred,
-    skip_metrics, ceiling_seed, allow_discrete, real_scale, pred_scale, out))]
+    skip_metrics, ceiling_seed, allow_discrete, real_scale, pred_scale, out, numpy_log1p))]
 #[allow(clippy::too_many_arguments)]
 pub fn evaluate<'py>(
     py: Python<'py>,
@@ -66,7 +67,18 @@ pub fn evaluate<'py>(
     real_scale: Option<String>,
     pred_scale: Option<String>,
     out: Option<String>,
+    numpy_log1p: Option<String>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let numpy_log1p = numpy_log1p
+        .map(|name| {
+            cellcast::evaluate::NumpyLog1p::parse(&name).ok_or_else(|| {
+                pyo3::exceptions::PyValueError::new_err(format!(
+                    "numpy_log1p: '{name}' is not one of {}",
+                    cellcast::evaluate::NumpyLog1p::NAMES.join(", ")
+                ))
+            })
+        })
+        .transpose()?;
     let held_real = hold_cells(&real)?;
     let held_pred = pred.as_ref().map(hold_cells).transpose()?;
     let held_base = baseline.as_ref().map(hold_cells).transpose()?;
@@ -86,6 +98,7 @@ pub fn evaluate<'py>(
         de_pred: de_pred.map(Into::into),
         ceiling_seed,
         embed_key,
+        numpy_log1p,
         out: out.map(Into::into),
         ..EvaluateOptions::default()
     };

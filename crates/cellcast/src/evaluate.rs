@@ -13,7 +13,9 @@ use cellcast_celleval as celleval;
 use cellcast_data::staging::StagedDir;
 
 pub use cellcast_celleval::profile::PROFILES;
-pub use cellcast_celleval::{Ceiling, DeTable, Evaluation, MetricColumn, Results, Scale, ScaleChoice, ScoreRow};
+pub use cellcast_celleval::{
+    Ceiling, DeTable, Evaluation, MetricColumn, NumpyLog1p, Results, Scale, ScaleChoice, ScoreRow,
+};
 
 use crate::cells::CellsSource;
 use crate::{bail, Context, Error, ErrorKind, Observer, Progress, Result, Unit};
@@ -62,6 +64,9 @@ pub struct EvaluateOptions<'a> {
     pub ceiling_seed: Option<u64>,
     /// An obsm embedding for discrimination_score_l2 and _cosine (cell-eval's `--embed-key`).
     pub embed_key: Option<String>,
+    /// The float32 log1p numpy ran where cell-eval ran, for counts (`None`: the one numpy runs
+    /// on this CPU; see [`celleval::NumpyLog1p`]).
+    pub numpy_log1p: Option<celleval::NumpyLog1p>,
     /// The output folder; `None`: only return the results.
     pub out: Option<PathBuf>,
 }
@@ -85,6 +90,7 @@ impl Default for EvaluateOptions<'_> {
             memory_budget: 1 << 30,
             ceiling_seed: None,
             embed_key: None,
+            numpy_log1p: None,
             out: None,
         }
     }
@@ -235,6 +241,7 @@ pub fn evaluate(opts: &EvaluateOptions<'_>, observer: &dyn Observer) -> Result<E
         memory_budget: opts.memory_budget,
         ceiling_seed: opts.ceiling_seed,
         embed_key: opts.embed_key.as_deref(),
+        numpy_log1p: opts.numpy_log1p,
     };
     let relay = Relay { observer, bars: Mutex::new(Vec::new()) };
     let evaluations = celleval::evaluate(
