@@ -108,20 +108,14 @@ impl NumpyLog1p {
         NumpyLog1p::CLibrary
     }
 
-    /// `avx512` or `c-library`.
+    /// The kernel of one of [`NumpyLog1p::NAMES`].
     pub fn parse(name: &str) -> Option<NumpyLog1p> {
-        match name {
-            "avx512" => Some(NumpyLog1p::Avx512),
-            "c-library" => Some(NumpyLog1p::CLibrary),
-            _ => None,
-        }
+        [NumpyLog1p::Avx512, NumpyLog1p::CLibrary].into_iter().find(|k| k.name() == name)
     }
 
+    /// `avx512` or `c-library`.
     pub fn name(self) -> &'static str {
-        match self {
-            NumpyLog1p::Avx512 => "avx512",
-            NumpyLog1p::CLibrary => "c-library",
-        }
+        Self::NAMES[self as usize]
     }
 
     /// `log1p(x)` by this kernel.

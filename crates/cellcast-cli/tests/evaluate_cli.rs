@@ -124,6 +124,7 @@ fn counts_are_normalised_and_said_so() {
         assert_eq!(files[0]["normalized"], true);
         assert_eq!(files[0]["precision"], "float32");
         assert_eq!(run["evaluations"][0]["results"]["controls"]["identical"], false);
+        assert_eq!(run["options"]["numpy_log1p"], kernel);
     }
 }
 
