@@ -339,9 +339,36 @@ unsafe fn rows_times_columns_avx512<T: HeldValue>(
     rows_times_columns_body::<T, COLUMN_TILE>(rows, columns, n_genes, m, upper, out)
 }
 
+/// The tiles of the `m` cells of `columns`, `TILE` at a time, and for each the rows whose
+/// products with it are wanted (every row, or with `upper = Some(first)` those whose products
+/// from cell first + r on reach the tile): `row_sums(block, row)` gives a row's `TILE` sums
+/// against the tile's block of columns, and the wanted ones land in `out`.
+#[inline(always)]
+fn for_each_tile<T, const TILE: usize>(
+    rows: &[SparseRow<'_>],
+    columns: &[T],
+    n_genes: usize,
+    m: usize,
+    upper: Option<usize>,
+    out: &mut [f64],
+    mut row_sums: impl FnMut(&[T], SparseRow<'_>) -> [f64; TILE],
+) {
+    for t0 in (0..m).step_by(TILE) {
+        let t1 = m.min(t0 + TILE);
+        let block = &columns[t0 * n_genes..(t0 + TILE) * n_genes];
+        for (r, &row) in rows.iter().enumerate() {
+            let from = upper.map_or(0, |first| first + r).max(t0);
+            if from < t1 {
+                let sums = row_sums(block, row);
+                out[r * m + from..r * m + t1].copy_from_slice(&sums[from - t0..t1 - t0]);
+            }
+        }
+    }
+}
+
 /// [`rows_times_columns`], compiled for AVX-512 (and for any CPU, where a test asks for the
-/// columns kernel without SIMD): for each tile of the columns' cells and each row, the tile's
-/// sums are accumulated in registers over the row's genes, then stored.
+/// columns kernel without SIMD): a tile's sums are accumulated in registers over the row's
+/// genes.
 #[inline(always)]
 fn rows_times_columns_body<T: HeldValue, const TILE: usize>(
     rows: &[SparseRow<'_>],
@@ -351,24 +378,16 @@ fn rows_times_columns_body<T: HeldValue, const TILE: usize>(
     upper: Option<usize>,
     out: &mut [f64],
 ) {
-    for t0 in (0..m).step_by(TILE) {
-        let t1 = m.min(t0 + TILE);
-        let block = &columns[t0 * n_genes..(t0 + TILE) * n_genes];
-        for (r, (idx, v)) in rows.iter().enumerate() {
-            let from = upper.map_or(0, |first| first + r).max(t0);
-            if from >= t1 {
-                continue;
+    for_each_tile::<T, TILE>(rows, columns, n_genes, m, upper, out, |block, (idx, v)| {
+        let mut sums = [0.0f64; TILE];
+        for (&k, &x) in idx.iter().zip(v.iter()) {
+            let tile: &[T; TILE] = block[k as usize * TILE..][..TILE].try_into().expect("TILE values");
+            for (s, &y) in sums.iter_mut().zip(tile) {
+                *s += x * y.get();
             }
-            let mut sums = [0.0f64; TILE];
-            for (&k, &x) in idx.iter().zip(v.iter()) {
-                let tile: &[T; TILE] = block[k as usize * TILE..][..TILE].try_into().expect("TILE values");
-                for (s, &y) in sums.iter_mut().zip(tile) {
-                    *s += x * y.get();
-                }
-            }
-            out[r * m + from..r * m + t1].copy_from_slice(&sums[from - t0..t1 - t0]);
         }
-    }
+        sums
+    })
 }
 
 /// [`rows_times_columns`] in AVX2's sixteen registers, written out: the compiler's own
@@ -378,7 +397,7 @@ fn rows_times_columns_body<T: HeldValue, const TILE: usize>(
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::ColumnValue;
+    use super::{for_each_tile, ColumnValue};
     use crate::screen::SparseRow;
 
     const TILE: usize = super::COLUMN_TILE_AVX2;
@@ -394,32 +413,24 @@ mod avx2 {
         upper: Option<usize>,
         out: &mut [f64],
     ) {
-        for t0 in (0..m).step_by(TILE) {
-            let t1 = m.min(t0 + TILE);
-            let block = &columns[t0 * n_genes..(t0 + TILE) * n_genes];
-            for (r, (idx, v)) in rows.iter().enumerate() {
-                let from = upper.map_or(0, |first| first + r).max(t0);
-                if from >= t1 {
-                    continue;
+        for_each_tile::<T, TILE>(rows, columns, n_genes, m, upper, out, |block, (idx, v)| {
+            let mut acc = [_mm256_setzero_pd(); TILE / 4];
+            for (&k, &x) in idx.iter().zip(v.iter()) {
+                let tile = &block[k as usize * TILE..][..TILE];
+                let x = _mm256_set1_pd(x);
+                for (q, a) in acc.iter_mut().enumerate() {
+                    // A multiply, then an add: never fused, as scipy's product.
+                    // SAFETY: `tile` holds TILE = 4 · acc.len() values; the CPU has AVX2.
+                    *a = _mm256_add_pd(*a, _mm256_mul_pd(x, unsafe { T::four(tile.as_ptr().add(4 * q)) }));
                 }
-                let mut acc = [_mm256_setzero_pd(); TILE / 4];
-                for (&k, &x) in idx.iter().zip(v.iter()) {
-                    let tile = &block[k as usize * TILE..][..TILE];
-                    let x = _mm256_set1_pd(x);
-                    for (q, a) in acc.iter_mut().enumerate() {
-                        // A multiply, then an add: never fused, as scipy's product.
-                        // SAFETY: `tile` holds TILE = 4 · acc.len() values; the CPU has AVX2.
-                        *a = _mm256_add_pd(*a, _mm256_mul_pd(x, unsafe { T::four(tile.as_ptr().add(4 * q)) }));
-                    }
-                }
-                let mut sums = [0.0f64; TILE];
-                for (q, a) in acc.iter().enumerate() {
-                    // SAFETY: `sums` holds TILE = 4 · acc.len() values.
-                    unsafe { _mm256_storeu_pd(sums.as_mut_ptr().add(4 * q), *a) };
-                }
-                out[r * m + from..r * m + t1].copy_from_slice(&sums[from - t0..t1 - t0]);
             }
-        }
+            let mut sums = [0.0f64; TILE];
+            for (q, a) in acc.iter().enumerate() {
+                // SAFETY: `sums` holds TILE = 4 · acc.len() values.
+                unsafe { _mm256_storeu_pd(sums.as_mut_ptr().add(4 * q), *a) };
+            }
+            sums
+        })
     }
 }
 
