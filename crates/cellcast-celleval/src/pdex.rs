@@ -237,6 +237,7 @@ fn counts_scalar(group: &[f64], control: &[f64], below: &mut Vec<u32>) -> (u64, 
 /// A value both lists hold, as [`counts_in_lanes`] meets it: its copies in the group and in the
 /// control so far, and the blocks of group values that met it first (where its control copies
 /// are counted) and last (where its group copies were).
+#[cfg(target_arch = "x86_64")]
 struct Shared {
     value: f64,
     in_group: u64,
@@ -245,6 +246,7 @@ struct Shared {
     last_block: usize,
 }
 
+#[cfg(target_arch = "x86_64")]
 impl Shared {
     /// Its part of the tie term, 3ab(a + b).
     fn tie_term(&self) -> u64 {

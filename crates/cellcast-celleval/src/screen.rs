@@ -654,12 +654,32 @@ fn gather<V: HeldValue>(range: Range<usize>, gene_nnz: &[u64], each_row: &mut Ea
 }
 
 /// One cell's counts normalised in place as cell-eval reads them: log1p(x / factor), each step
-/// rounded to the working precision. In float32 (every count file but a float64 one) sixteen
-/// at a time through numpy's float32 log1p (`log1p`, in SIMD lanes for its AVX-512 kernel).
+/// rounded to the working precision. In float32 (every count file but a float64 one) through
+/// numpy's float32 log1p `log1p`: its AVX-512 kernel sixteen values at a time in SIMD lanes; the
+/// C library's one value at a time, each small whole count of the cell (most stored counts)
+/// computed once.
 fn normalize_row<V: HeldValue>(precision: Precision, log1p: NumpyLog1p, factor: f64, values: &mut [V]) {
     if precision == Precision::F64 {
         for v in values {
             *v = V::from_f64((v.get() / factor).ln_1p());
+        }
+        return;
+    }
+    if log1p == NumpyLog1p::CLibrary {
+        // log1p of count k < 64 (NaN until computed: never a log1p of a count).
+        let mut memo = [f32::NAN; 64];
+        for v in values {
+            let x = v.get();
+            let k = x as usize;
+            let y = if k < memo.len() && k as f64 == x {
+                if memo[k].is_nan() {
+                    memo[k] = log1p.f32((x / factor) as f32);
+                }
+                memo[k]
+            } else {
+                log1p.f32((x / factor) as f32)
+            };
+            *v = V::from_f64(f64::from(y));
         }
         return;
     }
