@@ -209,8 +209,7 @@ mod network {
                 3..=4 => sort_registers::<Reg, 4>(keys),
                 5..=8 => sort_registers::<Reg, 8>(keys),
                 9..=16 => sort_registers::<Reg, 16>(keys),
-                17..=32 => sort_registers::<Reg, 32>(keys),
-                _ => sort_registers::<Reg, 64>(keys),
+                _ => sort_registers::<Reg, 32>(keys),
             }
         }
     }
