@@ -383,7 +383,7 @@ fn read_major_view(
             if hi > nnz {
                 return Err(view_error(object, format!("indptr points at values {lo}..{hi} of {nnz}")));
             }
-            Ok((indices.to_i64(lo, hi), data.to_f64(lo, hi)))
+            Ok((matrix::checked_indices(&indices.to_i64(lo, hi), layout.minor), data.to_f64(lo, hi)))
         },
         |part, message| view_error(&matrix::part_path(object, part), message),
     )

@@ -219,6 +219,12 @@ fn inconsistent_sparse_arrays_are_refused() {
     assert!(e.contains("X/indptr") && e.contains("needs 4"), "{e}");
     let e = error_of(Spec { indices: vec![0, 2, 1, 2, 4], ..Spec::default() }, "index_out_of_range");
     assert!(e.contains("X/indices") && e.contains("row 2") && e.contains("index 4"), "{e}");
+    // A negative int32 index (its bits read as an unsigned number are past every gene).
+    let e = error_of(Spec { indices: vec![0, 2, 1, -3, 3], ..Spec::default() }, "negative_index");
+    assert!(e.contains("X/indices") && e.contains("row 2 has index -3"), "{e}");
+    // A value that is not a number, named by cell and gene.
+    let e = error_of(Spec { data: vec![1.0, 3.0, 2.0, f64::NAN, 4.0], ..Spec::default() }, "nan_value");
+    assert!(e.contains("X/data") && e.contains("cell 2, gene 2 (0-based) holds NaN"), "{e}");
     let e = error_of(Spec { indices: vec![0, 2, 1, 2], ..Spec::default() }, "short_indices");
     assert!(e.contains("X/indices") && e.contains("4 values"), "{e}");
     let e = error_of(Spec { shape: vec![3, 5], ..Spec::default() }, "shape");

@@ -272,7 +272,8 @@ impl Sparse {
             count,
             |at, n| self.read_indptr(ctx, at, n),
             |lo, len| {
-                let indices = hdf::read_i64_rows(&self.indices, lo, len).map_err(|e| ctx.hdf(&indices_path, e))?;
+                let indices =
+                    hdf::read_index_rows(&self.indices, lo, len, self.minor).map_err(|e| ctx.hdf(&indices_path, e))?;
                 let data = hdf::read_f64_rows(&self.data, lo, len).map_err(|e| ctx.hdf(&data_path, e))?;
                 Ok((indices, data))
             },
@@ -299,10 +300,27 @@ pub(crate) struct MajorLayout {
     pub csr: bool,
 }
 
+/// Column indices of a window of stored values, each checked to lie in `0..minor`: the indices,
+/// or the position in the window and the value of the first that does not.
+pub(crate) type CheckedIndices = std::result::Result<Vec<u32>, (usize, i64)>;
+
+/// [`CheckedIndices`] from indices widened to i64 (arrays in memory, and the integer types a
+/// file rarely uses).
+pub(crate) fn checked_indices(raw: &[i64], minor: usize) -> CheckedIndices {
+    let in_range = |j: i64| j >= 0 && (j as u64) < minor as u64;
+    // A pass without early exits first (vectorised), the culprit searched only on failure.
+    if raw.iter().fold(true, |ok, &j| ok & in_range(j)) {
+        Ok(raw.iter().map(|&j| j as u32).collect())
+    } else {
+        let k = raw.iter().position(|&j| !in_range(j)).expect("an index is out of range");
+        Err((k, raw[k]))
+    }
+}
+
 /// Rows `start..start + count` of the compressed axis as a `count × minor` CSR matrix, from a
 /// file or from memory alike, so both give the same blocks bit for bit: `read_indptr(at, n)`
-/// reads `n` pointers, `read_window(lo, len)` the indices and the values (widened to f64) they
-/// point at. Every pointer, index and value is checked (`error(part, message)` names `indptr`,
+/// reads `n` pointers, `read_window(lo, len)` the indices (checked, [`CheckedIndices`]) and the
+/// values (widened to f64) they point at. Every pointer, index and value is checked (`error(part, message)` names `indptr`,
 /// `indices`, `data`, or the matrix for `""`). Rows are returned in canonical form: unsorted
 /// column indices are sorted, duplicates summed (as scipy's `sum_duplicates`).
 pub(crate) fn read_major(
@@ -310,7 +328,7 @@ pub(crate) fn read_major(
     start: usize,
     count: usize,
     read_indptr: impl FnOnce(usize, usize) -> Result<Vec<i64>>,
-    read_window: impl FnOnce(u64, u64) -> Result<(Vec<i64>, Vec<f64>)>,
+    read_window: impl FnOnce(u64, u64) -> Result<(CheckedIndices, Vec<f64>)>,
     error: impl Fn(&str, String) -> DataError,
 ) -> Result<CsrMatrix<f64>> {
     let axis = if layout.csr { "row" } else { "column" };
@@ -334,26 +352,28 @@ pub(crate) fn read_major(
     }
     let lo = p[0] as u64;
     let len = (p[count] - p[0]) as u64;
-    let (raw_indices, mut data) = if len == 0 { (Vec::new(), Vec::new()) } else { read_window(lo, len)? };
-    if raw_indices.len() as u64 != len || data.len() as u64 != len {
+    let (indices, mut data) = if len == 0 { (Ok(Vec::new()), Vec::new()) } else { read_window(lo, len)? };
+    let indices_read = indices.as_ref().map_or(len, |v| v.len() as u64);
+    if indices_read != len || data.len() as u64 != len {
         return Err(error("", format!("read fewer values than indptr promises at {axis} {start}")));
     }
-    // Each check a pass without early exits first (vectorised), the culprit searched only on failure.
+    // A pass without early exits first (vectorised), the culprit searched only on failure.
+    let row_of = |k: usize| start + p.partition_point(|&x| x <= lo as i64 + k as i64).saturating_sub(1);
+    let mut indices = match indices {
+        Ok(v) => v,
+        Err((k, j)) => {
+            return Err(error(
+                "indices",
+                format!("{axis} {} has index {j}; valid indices are 0..{}", row_of(k), layout.minor),
+            ));
+        }
+    };
     if !data.iter().fold(true, |ok, v| ok & v.is_finite()) {
         let k = data.iter().position(|v| !v.is_finite()).expect("a value is not finite");
-        let major = start + p.partition_point(|&x| x <= lo as i64 + k as i64).saturating_sub(1);
-        let (cell, gene) = if layout.csr { (major as i64, raw_indices[k]) } else { (raw_indices[k], major as i64) };
+        let (major, minor) = (row_of(k) as i64, i64::from(indices[k]));
+        let (cell, gene) = if layout.csr { (major, minor) } else { (minor, major) };
         return Err(error("data", not_finite(data[k], cell, gene)));
     }
-    let in_range = |j: i64| j >= 0 && (j as u64) < layout.minor as u64;
-    if !raw_indices.iter().fold(true, |ok, &j| ok & in_range(j)) {
-        let k = raw_indices.iter().position(|&j| !in_range(j)).expect("an index is out of range");
-        let j = raw_indices[k];
-        let row = start + p.partition_point(|&x| x <= lo as i64 + k as i64).saturating_sub(1);
-        return Err(error("indices", format!("{axis} {row} has index {j}; valid indices are 0..{}", layout.minor)));
-    }
-    let mut indices: Vec<u32> = raw_indices.iter().map(|&j| j as u32).collect();
-    drop(raw_indices);
     let mut indptr: Vec<usize> = p.iter().map(|&x| (x - p[0]) as usize).collect();
     canonicalize(&mut indptr, &mut indices, &mut data);
     CsrMatrix::new(count, layout.minor, indptr, indices, data)
