@@ -449,7 +449,7 @@ pub(crate) fn read_index_rows(
             let raw = ds.read_raw_rows(start, count)?;
             let v: Vec<u32> = raw.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
             let largest = if layout.signed { 1 << 31 } else { 1 << 32 };
-            // Beyond u32, no 32-bit index is out of range.
+            // With more genes than a u32 counts, every 32-bit index is in range.
             let Ok(bound) = u32::try_from((minor as u64).min(largest)) else { return Ok(Ok(v)) };
             if v.iter().fold(true, |ok, &j| ok & (j < bound)) {
                 return Ok(Ok(v));
