@@ -336,7 +336,7 @@ pub fn log1p_differential_expression(
         allow_discrete: false,
         keep: None,
         hold_bytes: opts.memory_budget,
-        numpy_log1p: opts.numpy_log1p.unwrap_or_else(NumpyLog1p::this_cpu),
+        numpy_log1p: opts.numpy_log1p.unwrap_or_default(),
     };
     let screen = Screen::open(src, &ro)?;
     let summary = summarize(&screen, true, opts, reporter)?;
@@ -356,7 +356,7 @@ fn open_screen<'s>(
         allow_discrete: opts.allow_discrete,
         keep,
         hold_bytes: opts.memory_budget,
-        numpy_log1p: opts.numpy_log1p.unwrap_or_else(NumpyLog1p::this_cpu),
+        numpy_log1p: opts.numpy_log1p.unwrap_or_default(),
     };
     Screen::open(src, &ro)
 }

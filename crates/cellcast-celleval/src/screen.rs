@@ -655,9 +655,9 @@ fn gather<V: HeldValue>(range: Range<usize>, gene_nnz: &[u64], each_row: &mut Ea
 
 /// One cell's counts normalised in place as cell-eval reads them: log1p(x / factor), each step
 /// rounded to the working precision. In float32 (every count file but a float64 one) through
-/// numpy's float32 log1p `log1p`: its AVX-512 kernel sixteen values at a time in SIMD lanes; the
-/// C library's one value at a time, each small whole count of the cell (most stored counts)
-/// computed once.
+/// the float32 log1p numpy runs (`log1p`): its AVX-512 kernel sixteen values at a time in SIMD
+/// lanes; the C library's one value at a time, once per small whole count of the cell (most
+/// stored counts).
 fn normalize_row<V: HeldValue>(precision: Precision, log1p: NumpyLog1p, factor: f64, values: &mut [V]) {
     if precision == Precision::F64 {
         for v in values {

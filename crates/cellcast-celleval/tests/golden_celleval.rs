@@ -14,9 +14,9 @@ use serde_json::Value;
 /// The float32 log1p numpy ran where the case was made (the counts cases' normalised values, and
 /// so their Wilcoxon ties, depend on it): case.json's `numpy_log1p`; cases made before it was
 /// recorded were made on a CPU with AVX-512.
-fn case_numpy_log1p(case: &Value) -> Option<NumpyLog1p> {
+fn case_numpy_log1p(case: &Value) -> NumpyLog1p {
     let name = case["numpy_log1p"].as_str().unwrap_or("avx512");
-    Some(NumpyLog1p::parse(name).unwrap_or_else(|| panic!("case.json: unknown numpy_log1p '{name}'")))
+    NumpyLog1p::parse(name).unwrap_or_else(|| panic!("case.json: unknown numpy_log1p '{name}'"))
 }
 
 fn fixtures() -> PathBuf {
@@ -218,7 +218,7 @@ fn run_case(dir: &Path, case: &Value, run: &Value) -> Option<Vec<String>> {
         embed_key: flag("--embed-key", "--embed-key"),
         ceiling_seed: has("--ceiling")
             .then(|| flag("--ceiling-seed", "--ceiling-seed").map_or(0, |s| s.parse().unwrap())),
-        numpy_log1p: case_numpy_log1p(case),
+        numpy_log1p: Some(case_numpy_log1p(case)),
         ..EvaluateOptions::default()
     };
     let results = evaluate(&real, pred.as_ref().map(|p| p as &dyn CellSource), None, &opts, &Quiet).unwrap();
@@ -265,7 +265,7 @@ fn score_case(dir: &Path, case: &Value, run: &Value) -> Option<Vec<String>> {
         pert_column: &flag(&user, &["--pert-col"]).unwrap(),
         control: &flag(&user, &["--control-pert"]).unwrap(),
         profile: &flag(&user, &["--profile"]).unwrap(),
-        numpy_log1p: case_numpy_log1p(case),
+        numpy_log1p: Some(case_numpy_log1p(case)),
         ..EvaluateOptions::default()
     };
     let opts = EvaluateOptions { pert_column: opts.pert_column, control: opts.control, profile: opts.profile, ..opts };
@@ -299,7 +299,7 @@ fn baseline_case(dir: &Path, case: &Value, run: &Value) -> Option<Vec<String>> {
     let opts = EvaluateOptions {
         pert_column: flag("--pert-col")?,
         control: flag("--control-pert")?,
-        numpy_log1p: case_numpy_log1p(case),
+        numpy_log1p: Some(case_numpy_log1p(case)),
         ..EvaluateOptions::default()
     };
     let ours = cellcast_celleval::build_baseline(&real, &opts, &Quiet).unwrap();

@@ -3,13 +3,13 @@
 //!
 //! A list of up to [`NETWORK_MAX`] keys is sorted by a bitonic sorting network held in SIMD
 //! registers: sixteen-lane ones with AVX-512 (0.7–1.9 ns a key for 100–500 keys against the
-//! standard sort's 3.0–4.0 ns, on an Intel CPU of 2023), eight-lane ones with AVX2. AVX2's
-//! sixteen registers hold only 64 keys without spilling to the stack (which made the network
-//! slower than the standard sort from about 150 keys), so longer lists are sorted in blocks of 64
-//! and the sorted blocks merged eight keys at a time: on an AMD EPYC of 2019, 1.7–2.8 ns a key
-//! up to 64 keys and 3.8–4.7 ns for 80–512, against the standard sort's 6–11 ns. Longer lists,
-//! and other CPUs, use the standard library's sort. Sorting keys has one answer whatever the
-//! method, so the result is the same on every CPU.
+//! standard sort's 3.0–4.0 ns, on the AVX-512 machine of earlier sittings), eight-lane ones with
+//! AVX2. AVX2's sixteen registers hold only 64 keys without spilling to the stack (which made
+//! the network slower than the standard sort from about 150 keys), so longer lists are sorted in
+//! blocks of 64 and the sorted blocks merged eight keys at a time: on an AMD EPYC of 2019,
+//! 1.7–2.8 ns a key up to 64 keys and 3.8–4.7 ns for 80–512, against the standard sort's 6–11
+//! ns. Longer lists, and other CPUs, use the standard library's sort. Sorting keys has one answer
+//! whatever the method, so the result is the same on every CPU.
 
 /// The longest list sorted by the network.
 pub const NETWORK_MAX: usize = 512;

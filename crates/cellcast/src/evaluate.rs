@@ -431,7 +431,7 @@ fn run_record(opts: &EvaluateOptions<'_>, evaluations: &[Evaluation]) -> String 
             "embed_key": opts.embed_key,
             "ceiling_seed": opts.ceiling_seed,
             // The float32 log1p of counts normalisation: given, or the one numpy runs on this CPU.
-            "numpy_log1p": opts.numpy_log1p.unwrap_or_else(celleval::NumpyLog1p::this_cpu).name(),
+            "numpy_log1p": opts.numpy_log1p.unwrap_or_default().name(),
         },
         "fdr": {
             "method": "Benjamini-Hochberg (scipy false_discovery_control, as pdex)",
