@@ -401,6 +401,12 @@ mod avx2 {
     use crate::screen::SparseRow;
 
     const TILE: usize = super::COLUMN_TILE_AVX2;
+    /// A tile's gene columns (2000 genes: 256 KiB of float32s) live in the L2 cache, and a row's
+    /// genes are scattered over them: the values of the gene this many ahead are fetched into L1
+    /// while the current one is added (measured on the log1p 40k screen: the energy distances'
+    /// 1.32 s became 1.26 s; 2 or 8 ahead did no better, nor did float64 columns or passes over
+    /// the tile a block of genes at a time).
+    const AHEAD: usize = 4;
 
     /// # Safety
     /// The CPU has AVX2.
@@ -415,8 +421,14 @@ mod avx2 {
     ) {
         for_each_tile::<T, TILE>(rows, columns, n_genes, m, upper, out, |block, (idx, v)| {
             let mut acc = [_mm256_setzero_pd(); TILE / 4];
-            for (&k, &x) in idx.iter().zip(v.iter()) {
+            for (c, (&k, &x)) in idx.iter().zip(v.iter()).enumerate() {
                 let tile = &block[k as usize * TILE..][..TILE];
+                if let Some(&ahead) = idx.get(c + AHEAD) {
+                    let p = block.as_ptr().wrapping_add(ahead as usize * TILE).cast::<i8>();
+                    for line in (0..TILE * std::mem::size_of::<T>()).step_by(64) {
+                        _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(line));
+                    }
+                }
                 let x = _mm256_set1_pd(x);
                 for (q, a) in acc.iter_mut().enumerate() {
                     // A multiply, then an add: never fused, as scipy's product.
