@@ -174,7 +174,7 @@ struct Scratch {
     grouped: Vec<f64>,
     starts: Vec<usize>,
     fill: Vec<usize>,
-    keys: Vec<u32>,
+    keys: SortKeys,
     below: Vec<u32>,
 }
 
@@ -235,7 +235,7 @@ struct GroupSummary {
 
 /// Summarises one perturbation's non-zero values of one gene (`values`, in cell order, of `n`
 /// cells); with DE, leaves `values` sorted ascending for the rank test.
-fn group_summary(rule: MeanRule, with_de: bool, values: &mut [f64], n: usize, keys: &mut Vec<u32>) -> GroupSummary {
+fn group_summary(rule: MeanRule, with_de: bool, values: &mut [f64], n: usize, keys: &mut SortKeys) -> GroupSummary {
     let sum: f64 = values.iter().sum();
     let nf = n as f64;
     // polars' mean of a float32 column is its float64 mean rounded to float32.
@@ -254,7 +254,7 @@ struct GeneMajor {
     starts: Vec<usize>,
     fill: Vec<usize>,
     values: Vec<f64>,
-    keys: Vec<u32>,
+    keys: SortKeys,
     below: Vec<u32>,
 }
 
@@ -349,10 +349,17 @@ fn by_perturbation<G: HeldGene, V: HeldValue>(
     }
 }
 
+/// The sort keys of [`sort_ascending`], kept between genes.
+#[derive(Default)]
+struct SortKeys {
+    narrow: Vec<u32>,
+    wide: Vec<u64>,
+}
+
 /// Sorts `v` ascending (IEEE total order). float32 values sort as 32-bit keys, about twice as
 /// fast as comparing them as f64, and short lists of keys by a SIMD sorting network
 /// ([`cellcast_stats::sort`]).
-fn sort_ascending(p: Precision, v: &mut [f64], keys: &mut Vec<u32>) {
+fn sort_ascending(p: Precision, v: &mut [f64], keys: &mut SortKeys) {
     if p == Precision::F64 {
         // As 64-bit keys in the same order (the standard sort takes integers through its
         // sorting networks; with `total_cmp` as the comparison it was 20% of a run on a dense
@@ -363,9 +370,11 @@ fn sort_ascending(p: Precision, v: &mut [f64], keys: &mut Vec<u32>) {
         };
         let value =
             |k: u64| f64::from_bits(if k & 0x8000_0000_0000_0000 != 0 { k ^ 0x8000_0000_0000_0000 } else { !k });
-        let mut wide: Vec<u64> = v.iter().map(|&x| key(x)).collect();
+        let wide = &mut keys.wide;
+        wide.clear();
+        wide.extend(v.iter().map(|&x| key(x)));
         wide.sort_unstable();
-        for (x, &k) in v.iter_mut().zip(&wide) {
+        for (x, &k) in v.iter_mut().zip(wide.iter()) {
             *x = value(k);
         }
         return;
@@ -376,10 +385,11 @@ fn sort_ascending(p: Precision, v: &mut [f64], keys: &mut Vec<u32>) {
         b ^ (((b as i32) >> 31) as u32 | 0x8000_0000)
     };
     let value = |k: u32| f64::from(f32::from_bits(if k & 0x8000_0000 != 0 { k ^ 0x8000_0000 } else { !k }));
-    keys.clear();
-    keys.extend(v.iter().map(|&x| key(x)));
-    cellcast_stats::sort::sort_u32(keys);
-    for (x, &k) in v.iter_mut().zip(keys.iter()) {
+    let narrow = &mut keys.narrow;
+    narrow.clear();
+    narrow.extend(v.iter().map(|&x| key(x)));
+    cellcast_stats::sort::sort_u32(narrow);
+    for (x, &k) in v.iter_mut().zip(narrow.iter()) {
         *x = value(k);
     }
 }
@@ -435,7 +445,7 @@ mod tests {
         for (p, mut v) in [(Precision::F32, v32), (Precision::F64, v64)] {
             let mut want = v.clone();
             want.sort_by(f64::total_cmp);
-            sort_ascending(p, &mut v, &mut Vec::new());
+            sort_ascending(p, &mut v, &mut SortKeys::default());
             assert_eq!(
                 v.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
                 want.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
