@@ -140,11 +140,12 @@ fn streamed<V: HeldValue>(
     let mut done = 0;
     for range in screen.gene_chunks::<V>(budget_bytes) {
         let chunk = screen.gene_chunk::<V>(range.clone())?;
-        let outs: Vec<Vec<(GroupSummary, (f64, f64))>> = chunk
-            .cells
-            .par_iter()
-            .zip(&chunk.values)
-            .map_init(Scratch::default, |scratch, (cells, values)| gene(&groups, rule, with_de, cells, values, scratch))
+        let outs: Vec<Vec<(GroupSummary, (f64, f64))>> = (0..chunk.len())
+            .into_par_iter()
+            .map_init(Scratch::default, |scratch, k| {
+                let (cells, values) = chunk.gene(k);
+                gene(&groups, rule, with_de, cells, values, scratch)
+            })
             .collect();
         for (k, out) in outs.iter().enumerate() {
             for (g, (one, test)) in out.iter().enumerate() {
