@@ -190,9 +190,7 @@ fn counts_scalar(group: &[f64], control: &[f64], below: &mut Vec<u32>) -> (u64, 
     below.clear();
     below.resize(n, 0);
     if m >= 16 * n {
-        for (b, &v) in below.iter_mut().zip(group) {
-            *b = control.partition_point(|&x| x < v) as u32;
-        }
+        lower_bounds(control, group, below);
     } else if m > 0 {
         // Four merges side by side, each over a quarter of the group from where a binary search
         // puts its first value: a single merge waits on its own last comparison at every step.
@@ -232,6 +230,33 @@ fn counts_scalar(group: &[f64], control: &[f64], below: &mut Vec<u32>) -> (u64, 
         ties += 3 * run * run + 3 * run + 3 * b * (2 * run + 1) + 3 * b * b;
     }
     (strictly_below, equal, ties)
+}
+
+/// For each value v of `values`, how many of `sorted` are below it (`partition_point(|x| x <
+/// v)`), by binary searches that do not branch on the data, eight side by side: one search alone
+/// waits on each of its loads in turn (on a VCC-sized screen, with 38,000 control cells, these
+/// searches were a fifth of the run).
+fn lower_bounds(sorted: &[f64], values: &[f64], out: &mut [u32]) {
+    const WAYS: usize = 8;
+    let m = sorted.len();
+    if m == 0 {
+        out.fill(0);
+        return;
+    }
+    for (values, out) in values.chunks(WAYS).zip(out.chunks_mut(WAYS)) {
+        let mut base = [0usize; WAYS];
+        let mut size = m;
+        while size > 1 {
+            let half = size / 2;
+            for (b, &v) in base.iter_mut().zip(values) {
+                *b = std::hint::select_unpredictable(sorted[*b + half] < v, *b + half, *b);
+            }
+            size -= half;
+        }
+        for ((o, &b), &v) in out.iter_mut().zip(&base).zip(values) {
+            *o = (b + usize::from(sorted[b] < v)) as u32;
+        }
+    }
 }
 
 /// A value both lists hold, as [`counts_in_lanes`] meets it: its copies in the group and in the
