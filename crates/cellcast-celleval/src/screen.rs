@@ -636,7 +636,7 @@ impl<'a> Screen<'a> {
         let mut filer = Filer::new(GeneChunk::sized(range, &self.gene_nnz));
         std::thread::scope(|s| {
             let (blocks, received) = std::sync::mpsc::sync_channel::<RowBlock>(4);
-            let filer = s.spawn(|| {
+            let filing = s.spawn(|| {
                 let mut scratch = (Vec::new(), Vec::new());
                 for block in received {
                     self.visit_block(&block, &mut scratch, &mut |cell, idx, vals| filer.add(cell, idx, vals));
@@ -651,7 +651,7 @@ impl<'a> Screen<'a> {
                 Ok(())
             })();
             drop(blocks);
-            if let Err(panic) = filer.join() {
+            if let Err(panic) = filing.join() {
                 std::panic::resume_unwind(panic);
             }
             read
