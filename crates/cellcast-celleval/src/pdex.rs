@@ -235,7 +235,8 @@ fn counts_scalar(group: &[f64], control: &[f64], below: &mut Vec<u32>) -> (u64, 
 /// For each value v of `values`, how many of `sorted` are below it (`partition_point(|x| x <
 /// v)`), by binary searches that do not branch on the data, eight side by side: one search alone
 /// waits on each of its loads in turn (on a VCC-sized screen, with 38,000 control cells, the rank
-/// tests spent a fifth of the CPU time there; searching side by side took 8% off the whole).
+/// tests spent a fifth of the CPU time there; searching side by side took 8% off the run's CPU
+/// time).
 fn lower_bounds(sorted: &[f64], values: &[f64], out: &mut [u32]) {
     const WAYS: usize = 8;
     let m = sorted.len();

@@ -811,15 +811,13 @@ impl<V: HeldValue> Filer<V> {
         }
     }
 
-    /// Files a cell's values of the chunk's genes (`idx` ascending).
+    /// Files a cell's values, all of the chunk's genes (`idx`: the row as
+    /// [`Screen::visit_block`] cuts it).
     fn add(&mut self, cell: usize, idx: &[u32], vals: &[f64]) {
-        let (start, n) = (self.chunk.start, self.chunk.len());
-        let lo = idx.partition_point(|&j| (j as usize) < start);
-        for (&j, &v) in idx[lo..].iter().zip(&vals[lo..]) {
+        let start = self.chunk.start;
+        for (&j, &v) in idx.iter().zip(vals) {
             let k = j as usize - start;
-            if k >= n {
-                break;
-            }
+            debug_assert!(k < self.chunk.len(), "gene {j} is not in the chunk");
             self.genes.push(k as u32);
             self.cells.push(cell as u32);
             self.values.push(V::from_f64(v));
@@ -1205,7 +1203,10 @@ mod tests {
             for _ in 0..3 {
                 // Three passes' worth of cells (1200) for more than one batch.
                 for (c, (idx, vals)) in rows.iter().enumerate() {
-                    filer.add(c, idx, vals);
+                    // The row cut to the chunk's genes, as `visit_block` cuts it.
+                    let lo = idx.partition_point(|&j| (j as usize) < range.start);
+                    let hi = idx.partition_point(|&j| (j as usize) < range.end);
+                    filer.add(c, &idx[lo..hi], &vals[lo..hi]);
                 }
             }
             filer.finish()

@@ -321,8 +321,9 @@ pub(crate) fn checked_indices(raw: &[i64], minor: usize) -> CheckedIndices {
 /// file or from memory alike, so both give the same blocks bit for bit: `read_indptr(at, n)`
 /// reads `n` pointers, `read_window(lo, len)` the indices (checked, [`CheckedIndices`]) and the
 /// values (widened to f64) they point at. Every pointer, index and value is checked
-/// (`error(part, message)` names `indptr`, `indices`, `data`, or the matrix for `""`). Rows are returned in canonical form: unsorted
-/// column indices are sorted, duplicates summed (as scipy's `sum_duplicates`).
+/// (`error(part, message)` names `indptr`, `indices`, `data`, or the matrix for `""`). Rows are
+/// returned in canonical form: unsorted column indices are sorted, duplicates summed (as scipy's
+/// `sum_duplicates`).
 pub(crate) fn read_major(
     layout: &MajorLayout,
     start: usize,
