@@ -89,10 +89,10 @@ pub(crate) fn pearson_edistance(
         let by_perturbation = s.rows_by_perturbation(&rows);
         let n_genes = s.n_genes();
         let precision = s.precision;
-        let kernel = kernel(rows.stored() as f64 / (rows.len() * n_genes).max(1) as f64);
+        let kernel = kernel(&rows.stored_per_gene(n_genes), rows.len());
         // Each set's rows copied out of the held ones (compact storage) as float64.
         let control_rows = rows.select(&by_perturbation[s.control]);
-        let control = Cells::new(control_rows.sparse_rows(), n_genes, kernel);
+        let control = Cells::new(control_rows.sparse_rows(), n_genes, &kernel);
         let sigma = mean_distance(precision, &control, None);
         let groups: Vec<usize> =
             perturbations.iter().map(|p| s.perturbations.iter().position(|q| q == p).expect("checked")).collect();
@@ -100,7 +100,7 @@ pub(crate) fn pearson_edistance(
             .into_par_iter()
             .map(|g| {
                 let set = rows.select(&by_perturbation[g]);
-                energy_distance(precision, &Cells::new(set.sparse_rows(), n_genes, kernel), &control, sigma)
+                energy_distance(precision, &Cells::new(set.sparse_rows(), n_genes, &kernel), &control, sigma)
             })
             .collect())
     };

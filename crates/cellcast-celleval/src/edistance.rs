@@ -15,11 +15,13 @@
 //! at once in SIMD lanes — a multiply then an add per term, never fused, and a zero y_k adds an
 //! exact zero — so its sums are scipy's to the bit; without SIMD the scatter form adds only the
 //! shared genes. Cells of a dense file take faer's dense product, whose sums run in another order
-//! (a difference far below the float32 rounding of the distances). A set against itself computes
-//! only the upper half of its products (x·y = y·x exactly in scipy's order too) when they fit in
-//! memory.
+//! (a difference far below the float32 rounding of the distances); with SIMD, only over the genes
+//! most cells express, the others through the columns kernel ([`Kernel::Split`]), their two
+//! sums added. A set against itself computes only the upper half of its products (x·y = y·x
+//! exactly in scipy's order too) when they fit in memory.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
@@ -35,6 +37,14 @@ use crate::screen::{HeldValue, SparseRow};
 /// the 40k-cell screens (CPU of the whole run): at 12 % stored, 2.3 s with the columns kernel and
 /// 3.7 s with faer's; at 56 %, 7.2 s and 4.1 s.
 const DENSE_ABOVE_DENSITY: f64 = 0.2;
+/// In a dense file, a gene stored in fewer of the cells than this share goes to the columns
+/// kernel ([`Kernel::Split`]): per pair of cells it costs the columns kernel about three dense
+/// multiply-adds per stored value (its tile of columns is read from the L2 cache), so a gene
+/// stored in under a third of the cells is cheaper there. Measured on the counts 40k screen
+/// (56 % stored; medians of three to five whole runs): faer alone 3.85 s; with 0.2 to 0.5 here
+/// 3.62–3.68 s, 0.6 3.78 s, 0.7 4.03 s. On the Papalexi screen of ../shared/data (21 % stored,
+/// 241 of its 299 genes below 0.4) a whole run went from 0.29 to 0.20 s.
+const SPARSE_GENE_BELOW: f64 = 0.4;
 /// The largest dense copy of one set of cells; a larger set keeps the scatter kernel.
 const MAX_DENSE_BYTES: usize = 256 << 20;
 /// The largest self-product held whole (to compute only its upper half).
@@ -51,10 +61,12 @@ const COLUMN_TILE: usize = 128;
 const COLUMN_TILE_AVX2: usize = 32;
 
 /// How the products of two sets of cells are computed (see the [module documentation](self)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kernel {
     /// faer's dense product.
     Dense,
+    /// faer's dense product over the genes most cells express, the columns kernel over the others.
+    Split(Arc<GeneSplit>),
     /// scipy's sparse product: sparse rows against the other set's dense gene columns, in AVX-512
     /// or AVX2 lanes.
     Columns,
@@ -62,16 +74,93 @@ pub enum Kernel {
     Scatter,
 }
 
-/// The kernel for the cells of a file with this share of stored values. The choice between
-/// faer's product and scipy's does not depend on the CPU (the two forms of scipy's give the same
-/// bits), so neither do the distances' sums.
-pub fn kernel(density: f64) -> Kernel {
-    if density > DENSE_ABOVE_DENSITY {
-        Kernel::Dense
-    } else if simd() {
-        Kernel::Columns
-    } else {
-        Kernel::Scatter
+/// The kernel for the cells of a file of `n_cells` cells, given how many of them store each gene.
+/// For a sparse file, the choice between faer's product and scipy's does not depend on the CPU
+/// (the two forms of scipy's give the same bits), so neither do the distances' sums.
+pub fn kernel(stored_per_gene: &[usize], n_cells: usize) -> Kernel {
+    let stored: usize = stored_per_gene.iter().sum();
+    let density = stored as f64 / (n_cells * stored_per_gene.len()).max(1) as f64;
+    if density <= DENSE_ABOVE_DENSITY {
+        return if simd() { Kernel::Columns } else { Kernel::Scatter };
+    }
+    let sparse = |&n: &usize| (n as f64) < SPARSE_GENE_BELOW * n_cells as f64;
+    if !simd() || !stored_per_gene.iter().any(sparse) {
+        return Kernel::Dense;
+    }
+    let (mut n_dense, mut n_sparse) = (0, 0);
+    let places = stored_per_gene
+        .iter()
+        .map(|n| {
+            if sparse(n) {
+                n_sparse += 1;
+                (n_sparse - 1) | GeneSplit::SPARSE
+            } else {
+                n_dense += 1;
+                n_dense - 1
+            }
+        })
+        .collect();
+    Kernel::Split(Arc::new(GeneSplit { places, n_dense: n_dense as usize, n_sparse: n_sparse as usize }))
+}
+
+/// A file's genes parted between faer's product and the columns kernel ([`Kernel::Split`]).
+#[derive(Debug, PartialEq, Eq)]
+pub struct GeneSplit {
+    /// Each gene's place among its part's genes, with [`GeneSplit::SPARSE`] set for a sparse one.
+    places: Vec<u32>,
+    n_dense: usize,
+    n_sparse: usize,
+}
+
+impl GeneSplit {
+    const SPARSE: u32 = 1 << 31;
+
+    /// `rows` parted: their dense genes as a genes × cells matrix, their sparse ones as rows of
+    /// the sparse genes' places.
+    fn apply(&self, rows: &[SparseRow<'_>]) -> (Mat<f64>, OwnedRows) {
+        // Without a branch on the part (genes of both parts alternate unpredictably): every value
+        // is written to both, a sparse gene's into a spare last row of the matrix, a dense one's
+        // past the sparse rows' end, where the next value overwrites it.
+        let mut dense = Mat::<f64>::zeros(self.n_dense + 1, rows.len());
+        let stored: usize = rows.iter().map(|(idx, _)| idx.len()).sum();
+        let mut sparse = OwnedRows { indptr: vec![0], genes: vec![0; stored + 1], values: vec![0.0; stored + 1] };
+        let mut end = 0;
+        for (i, (idx, v)) in rows.iter().enumerate() {
+            let col = dense.col_mut(i);
+            let col = col.try_as_col_major_mut().expect("a column of an owned matrix is contiguous").as_slice_mut();
+            for (&k, &x) in idx.iter().zip(v.iter()) {
+                let place = self.places[k as usize];
+                let is_sparse = place & Self::SPARSE != 0;
+                let place = place & !Self::SPARSE;
+                col[if is_sparse { self.n_dense } else { place as usize }] = x;
+                sparse.genes[end] = place;
+                sparse.values[end] = x;
+                end += usize::from(is_sparse);
+            }
+            sparse.indptr.push(end);
+        }
+        sparse.genes.truncate(end);
+        sparse.values.truncate(end);
+        dense.truncate(self.n_dense, rows.len());
+        (dense, sparse)
+    }
+}
+
+/// Rows of cells owned (the sparse genes' part of a [`GeneSplit`]).
+struct OwnedRows {
+    indptr: Vec<usize>,
+    genes: Vec<u32>,
+    values: Vec<f64>,
+}
+
+impl OwnedRows {
+    fn rows(&self, range: std::ops::Range<usize>) -> Vec<SparseRow<'_>> {
+        range
+            .map(|r| {
+                let span = self.indptr[r]..self.indptr[r + 1];
+                (&self.genes[span.clone()], &self.values[span])
+            })
+            .collect()
     }
 }
 
@@ -97,6 +186,8 @@ enum Form {
     Dense(Mat<f64>),
     /// Dense gene columns, a tile of cells at a time (see [`Columns`]).
     Columns(Columns),
+    /// Parted by `split`: the dense genes × cells, and the sparse genes' rows and columns.
+    Split { split: Arc<GeneSplit>, dense: Mat<f64>, sparse: OwnedRows, columns: Columns },
     /// The rows as columns: gene k's cells and values are `cells[starts[k]..starts[k + 1]]`,
     /// cells ascending.
     Sparse { starts: Vec<usize>, cells: Vec<u32>, values: Vec<f64> },
@@ -218,13 +309,17 @@ impl Columns {
 
 impl<'r> Cells<'r> {
     /// Held for `kernel` (see [`kernel`]), or for the scatter kernel if its copy would not fit.
-    pub fn new(rows: Vec<SparseRow<'r>>, n_genes: usize, kernel: Kernel) -> Cells<'r> {
+    pub fn new(rows: Vec<SparseRow<'r>>, n_genes: usize, kernel: &Kernel) -> Cells<'r> {
         let norms = rows.iter().map(|(_, v)| v.iter().fold(0.0, |acc, x| acc + x * x)).collect();
         let fits = rows.len() * n_genes * 8 <= MAX_DENSE_BYTES;
-        let form = if kernel == Kernel::Dense && fits {
+        let form = if *kernel == Kernel::Dense && fits {
             Form::Dense(densify(&rows, n_genes))
-        } else if kernel == Kernel::Columns && fits {
+        } else if *kernel == Kernel::Columns && fits {
             Form::Columns(Columns::new(&rows, n_genes, ColumnSimd::detect()))
+        } else if let (Kernel::Split(split), true) = (kernel, fits) {
+            let (dense, sparse) = split.apply(&rows);
+            let columns = Columns::new(&sparse.rows(0..rows.len()), split.n_sparse, ColumnSimd::detect());
+            Form::Split { split: split.clone(), dense, sparse, columns }
         } else {
             let mut starts = vec![0usize; n_genes + 1];
             for (idx, _) in &rows {
@@ -281,7 +376,7 @@ fn products(a: &Cells<'_>, b: &Cells<'_>, r0: usize, nb: usize, out: &mut [f64])
             let block;
             let ad = match &a.form {
                 Form::Dense(ad) => ad.as_ref().subcols(r0, nb),
-                Form::Columns { .. } | Form::Sparse { .. } => {
+                Form::Columns { .. } | Form::Split { .. } | Form::Sparse { .. } => {
                     block = densify(&a.rows[r0..r0 + nb], a.n_genes);
                     block.as_ref()
                 }
@@ -290,6 +385,19 @@ fn products(a: &Cells<'_>, b: &Cells<'_>, r0: usize, nb: usize, out: &mut [f64])
             matmul(dst, Accum::Replace, bd.transpose(), ad, 1.0, Par::Seq);
         }
         Form::Columns(columns) => columns.times(&a.rows[r0..r0 + nb], m, None, out),
+        Form::Split { split, dense: bd, columns, .. } => {
+            let parted;
+            let (ad, a_sparse) = match &a.form {
+                Form::Split { dense, sparse, .. } => (dense.as_ref().subcols(r0, nb), sparse.rows(r0..r0 + nb)),
+                _ => {
+                    parted = split.apply(&a.rows[r0..r0 + nb]);
+                    (parted.0.as_ref(), parted.1.rows(0..nb))
+                }
+            };
+            columns.times(&a_sparse, m, None, out);
+            let dst = MatMut::from_column_major_slice_mut(out, m, nb);
+            matmul(dst, Accum::Add, bd.transpose(), ad, 1.0, Par::Seq);
+        }
         Form::Sparse { starts, cells, values } => {
             out.iter_mut().for_each(|d| *d = 0.0);
             for (r, (idx, v)) in a.rows[r0..r0 + nb].iter().enumerate() {
@@ -454,11 +562,32 @@ fn self_products(a: &Cells<'_>) -> Option<Vec<f64>> {
         return None;
     }
     let mut g = vec![0.0; n * n];
-    if let Form::Columns(columns) = &a.form {
-        // Row i of the upper half, (i, j ≥ i), contiguous at g[i * n..]; mirrored below.
-        columns.times(&a.rows, n, Some(0), &mut g);
-        mirror(&mut g, n, true);
-        return Some(g);
+    match &a.form {
+        Form::Columns(columns) => {
+            // Row i of the upper half, (i, j ≥ i), contiguous at g[i * n..]; mirrored below.
+            columns.times(&a.rows, n, Some(0), &mut g);
+            mirror(&mut g, n, true);
+            return Some(g);
+        }
+        Form::Split { dense, sparse, columns, .. } => {
+            // The same half from the sparse genes; in column-major terms it is the lower one,
+            // where faer adds the dense genes' products.
+            columns.times(&sparse.rows(0..n), n, Some(0), &mut g);
+            triangular::matmul(
+                MatMut::from_column_major_slice_mut(&mut g, n, n),
+                BlockStructure::TriangularLower,
+                Accum::Add,
+                dense.transpose(),
+                BlockStructure::Rectangular,
+                dense.as_ref(),
+                BlockStructure::Rectangular,
+                1.0,
+                Par::Seq,
+            );
+            mirror(&mut g, n, true);
+            return Some(g);
+        }
+        _ => {}
     }
     match &a.form {
         Form::Dense(ad) => triangular::matmul(
@@ -472,7 +601,7 @@ fn self_products(a: &Cells<'_>) -> Option<Vec<f64>> {
             1.0,
             Par::Seq,
         ),
-        Form::Columns { .. } => unreachable!("handled above"),
+        Form::Columns { .. } | Form::Split { .. } => unreachable!("handled above"),
         Form::Sparse { starts, cells, values } => {
             // Entry (i, j ≥ i) in column j, accumulated over row i's genes in order.
             for (i, (idx, v)) in a.rows.iter().enumerate() {
@@ -731,9 +860,12 @@ mod tests {
 
     #[test]
     fn distances_of_known_points_on_every_kernel() {
-        let kernels = [Kernel::Dense, Kernel::Columns, Kernel::Scatter];
-        for (at, &kernel) in kernels.iter().enumerate() {
-            let other = kernels[(at + 1) % 3];
+        // Gene 0 in three of the four points, gene 1 in one: split between the two products.
+        let split = kernel(&[3, 1], 4);
+        assert!(!simd() || matches!(&split, Kernel::Split(s) if s.n_dense == 1 && s.n_sparse == 1));
+        let kernels = [Kernel::Dense, Kernel::Columns, Kernel::Scatter, split];
+        for (at, kernel) in kernels.iter().enumerate() {
+            let other = &kernels[(at + 1) % kernels.len()];
             let a = Cells::new(points()[..3].to_vec(), 2, kernel);
             // Self distances 0,3,4 / 3,0,1 / 4,1,0 → mean 16/9.
             assert!((mean_distance(Precision::F64, &a, None) - 16.0 / 9.0).abs() < 1e-15);
@@ -744,6 +876,86 @@ mod tests {
             let want = (5f64.sqrt() + 8f64.sqrt() + 13f64.sqrt()) / 3.0;
             assert!((mean_distance(Precision::F64, &a, Some(&c)) - want).abs() < 1e-15);
             assert!((mean_distance(Precision::F64, &c, Some(&a)) - want).abs() < 1e-15);
+        }
+    }
+
+    #[test]
+    fn kernel_follows_the_files_density_and_each_genes() {
+        let simd = simd();
+        // 12 % stored: scipy's product.
+        let sparse = kernel(&[12; 100], 100);
+        assert_eq!(sparse, if simd { Kernel::Columns } else { Kernel::Scatter });
+        // Every gene in at least 40 % of the cells: faer's product alone.
+        assert_eq!(kernel(&[40, 90, 100], 100), Kernel::Dense);
+        // Dense genes 0 and 2, sparse genes 1 and 3 (with SIMD for the columns kernel).
+        match kernel(&[90, 39, 100, 0], 100) {
+            Kernel::Split(s) => {
+                assert!(simd);
+                assert_eq!(s.places, [0, GeneSplit::SPARSE, 1, 1 | GeneSplit::SPARSE]);
+                assert_eq!((s.n_dense, s.n_sparse), (2, 2));
+            }
+            other => assert!(!simd && other == Kernel::Dense, "{other:?}"),
+        }
+    }
+
+    #[test]
+    fn split_kernel_gives_faers_products() {
+        // Seeded cells over 300 genes stored at densities from 2 % to 98 %, float32 values: the
+        // split kernel's products, across and against itself, agree with faer's over all the
+        // genes to 1e-13 relative (only their order of summation differs), and the mean
+        // distances, rounded to float32, are the same.
+        let mut rng = cellcast_stats::rng::SplitMix64::new(11);
+        let mut next = || rng.next_u64();
+        let mut make = |n: usize| -> Vec<(Vec<u32>, Vec<f64>)> {
+            (0..n)
+                .map(|_| {
+                    let genes: Vec<u32> =
+                        (0..300u32).filter(|&k| next() % 300 < 6 + 288 * u64::from(k) / 300).collect();
+                    let values =
+                        genes.iter().map(|_| ((next() % 10_000) as f64 / 97.0).ln_1p() as f32 as f64).collect();
+                    (genes, values)
+                })
+                .collect()
+        };
+        let (x, y) = (make(150), make(70));
+        fn rows(c: &[(Vec<u32>, Vec<f64>)]) -> Vec<SparseRow<'_>> {
+            c.iter().map(|(g, v)| (&g[..], &v[..])).collect()
+        }
+        let mut stored = vec![0; 300];
+        x.iter().chain(&y).flat_map(|(g, _)| g).for_each(|&k| stored[k as usize] += 1);
+        let split = match kernel(&stored, 220) {
+            Kernel::Split(s) => Kernel::Split(s),
+            other => {
+                assert!(!simd(), "a dense file with sparse genes takes the split kernel, not {other:?}");
+                return;
+            }
+        };
+        let held = |kernel: &Kernel| (Cells::new(rows(&x), 300, kernel), Cells::new(rows(&y), 300, kernel));
+        let ((sa, sb), (da, db)) = (held(&split), held(&Kernel::Dense));
+        assert!(matches!(sa.form, Form::Split { .. }) && matches!(da.form, Form::Dense(_)));
+        let close = |got: &[f64], want: &[f64]| {
+            assert_eq!(got.len(), want.len());
+            for (g, w) in got.iter().zip(want) {
+                assert!((g - w).abs() <= 1e-13 * w.abs().max(1.0), "{g} against {w}");
+            }
+        };
+        let across = |a: &Cells<'_>, b: &Cells<'_>| {
+            let mut out = vec![f64::NAN; a.len() * b.len()];
+            products(a, b, 0, a.len(), &mut out);
+            out
+        };
+        close(&across(&sa, &sb), &across(&da, &db));
+        close(&across(&sb, &sa), &across(&db, &da));
+        // A set held otherwise (the scatter form, when a copy would not fit) against split cells.
+        let scattered = Cells::new(rows(&x), 300, &Kernel::Scatter);
+        close(&across(&scattered, &sb), &across(&da, &db));
+        close(&self_products(&sa).expect("fits"), &self_products(&da).expect("fits"));
+        for p in [Precision::F32, Precision::F64] {
+            let f32_or_close = |g: f64, w: f64| p == Precision::F64 && (g - w).abs() <= 1e-13 * w || g == w;
+            let (g, w) = (mean_distance(p, &sa, None), mean_distance(p, &da, None));
+            assert!(f32_or_close(g, w), "{g} against {w}");
+            let (g, w) = (mean_distance(p, &sa, Some(&sb)), mean_distance(p, &da, Some(&db)));
+            assert!(f32_or_close(g, w), "{g} against {w}");
         }
     }
 
@@ -791,7 +1003,7 @@ mod tests {
             let mut seen = Vec::new();
             for simd in forms {
                 fn held(c: &[(Vec<u32>, Vec<f64>)], simd: Option<ColumnSimd>) -> Cells<'_> {
-                    let mut cells = Cells::new(rows(c), 300, Kernel::Scatter);
+                    let mut cells = Cells::new(rows(c), 300, &Kernel::Scatter);
                     if let Some(simd) = simd {
                         cells.form = Form::Columns(Columns::new(&cells.rows, 300, simd));
                     }
@@ -824,7 +1036,7 @@ mod tests {
         let values: Vec<[f64; 2]> =
             (0..300).map(|i| [((i * 37 % 101) as f64 * 0.013).sin() as f32 as f64, (i % 7) as f64]).collect();
         let rows: Vec<SparseRow<'_>> = values.iter().map(|v| (&[0u32, 1][..], &v[..])).collect();
-        let cells = Cells::new(rows.clone(), 2, Kernel::Scatter);
+        let cells = Cells::new(rows.clone(), 2, &Kernel::Scatter);
         let p = Precision::F32;
         let mut whole = Vec::new();
         for (i, (_, x)) in rows.iter().enumerate() {

@@ -345,6 +345,13 @@ impl HeldRows {
         with_rows!(self, rows => rows.values.len())
     }
 
+    /// The cells that store each of the `n_genes` genes.
+    pub fn stored_per_gene(&self, n_genes: usize) -> Vec<usize> {
+        let mut counts = vec![0; n_genes];
+        with_rows!(self, rows => rows.genes.iter().for_each(|j| counts[j.get()] += 1));
+        counts
+    }
+
     /// The rows `rows`, in that order, with 32-bit genes and float64 values.
     pub fn select(&self, rows: &[usize]) -> CellRows {
         with_rows!(self, held => held.select(rows))
