@@ -416,19 +416,25 @@ fn canonicalize(indptr: &mut [usize], indices: &mut Vec<u32>, data: &mut Vec<f64
 /// The non-zero entries of `rows` dense rows of `width` values.
 pub(crate) fn dense_to_csr(rows: usize, width: usize, values: &[f64]) -> Built {
     let mut indptr = Vec::with_capacity(rows + 1);
-    let (mut indices, mut data) = (Vec::new(), Vec::new());
     indptr.push(0);
-    for row in values.chunks_exact(width.max(1)).take(rows) {
+    // Every value is written and the end moves past the non-zero ones only: no branch on the
+    // data (dense predictions mix zeros and values unpredictably) and no growth of the vectors.
+    let n = values.len().min(rows * width);
+    let (mut indices, mut data) = (vec![0u32; n], vec![0.0; n]);
+    let mut end = 0;
+    for row in values[..n].chunks_exact(width.max(1)) {
         for (j, &v) in row.iter().enumerate() {
-            if v != 0.0 {
-                indices.push(j as u32);
-                data.push(v);
-            }
+            indices[end] = j as u32;
+            data[end] = v;
+            // (end ≤ the values seen before this one < n: the writes stay inside.)
+            end += usize::from(v != 0.0);
         }
-        indptr.push(data.len());
+        indptr.push(end);
     }
+    indices.truncate(end);
+    data.truncate(end);
     while indptr.len() < rows + 1 {
-        indptr.push(data.len());
+        indptr.push(end);
     }
     CsrMatrix::new(rows, width, indptr, indices, data)
 }
@@ -591,6 +597,18 @@ mod tests {
         assert_eq!(indptr, vec![0, 3, 4, 4]);
         assert_eq!(indices, vec![1, 2, 4, 3]);
         assert_eq!(data, vec![2.0, 3.0, 1.0, 0.75]);
+    }
+
+    #[test]
+    fn dense_rows_keep_their_non_zero_values() {
+        // A full row, an empty one (−0.0 is a zero), a mixed one, and a fourth row past the
+        // values given (empty).
+        let m = dense_to_csr(4, 3, &[1.0, 2.0, 3.0, 0.0, -0.0, 0.0, 0.0, 5.0, -6.0]).unwrap();
+        assert_eq!(m.row(0), (&[0u32, 1, 2][..], &[1.0, 2.0, 3.0][..]));
+        assert_eq!(m.row(1), (&[][..], &[][..]));
+        assert_eq!(m.row(2), (&[1u32, 2][..], &[5.0, -6.0][..]));
+        assert_eq!(m.row(3), (&[][..], &[][..]));
+        assert_eq!(m.n_rows(), 4);
     }
 
     #[test]
