@@ -139,8 +139,11 @@ impl GeneSplit {
             }
             sparse.indptr.push(end);
         }
+        // Sized for every stored value: give back what the dense genes' values did not take.
         sparse.genes.truncate(end);
+        sparse.genes.shrink_to_fit();
         sparse.values.truncate(end);
+        sparse.values.shrink_to_fit();
         dense.truncate(self.n_dense, rows.len());
         (dense, sparse)
     }
