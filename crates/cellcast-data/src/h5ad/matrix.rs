@@ -388,22 +388,41 @@ fn canonicalize(indptr: &mut [usize], indices: &mut Vec<u32>, data: &mut Vec<f64
     if (0..rows).all(|i| cellcast_stats::sparse::strictly_increasing(&indices[indptr[i]..indptr[i + 1]])) {
         return;
     }
+    // A row's sort keys: the index above its position in the row, so that duplicates keep their
+    // stored order (and are summed in it) while an unstable sort does the work.
+    let (mut keys, mut values) = (Vec::<u64>::new(), Vec::<f64>::new());
     let mut out = 0usize;
     let mut start = indptr[0];
-    let mut pairs: Vec<(u32, f64)> = Vec::new();
     for i in 0..rows {
         let end = indptr[i + 1];
-        pairs.clear();
-        pairs.extend(indices[start..end].iter().copied().zip(data[start..end].iter().copied()));
-        pairs.sort_by_key(|&(j, _)| j); // stable: duplicates are summed in stored order
-        let row_start = out;
-        for &(j, v) in &pairs {
-            if out > row_start && indices[out - 1] == j {
-                data[out - 1] += v;
-            } else {
-                indices[out] = j;
-                data[out] = v;
-                out += 1;
+        let row = &mut indices[start..end];
+        // A row stored in descending order (as some writers leave them) is only reversed.
+        if row.iter().zip(row.iter().skip(1)).fold(true, |ok, (a, b)| ok & (a > b)) {
+            row.reverse();
+            data[start..end].reverse();
+        }
+        if cellcast_stats::sparse::strictly_increasing(&indices[start..end]) {
+            if out != start {
+                indices.copy_within(start..end, out);
+                data.copy_within(start..end, out);
+            }
+            out += end - start;
+        } else {
+            keys.clear();
+            keys.extend(indices[start..end].iter().enumerate().map(|(at, &j)| (u64::from(j) << 32) | at as u64));
+            keys.sort_unstable();
+            values.clear();
+            values.extend_from_slice(&data[start..end]);
+            let row_start = out;
+            for &key in &keys {
+                let (j, v) = ((key >> 32) as u32, values[(key & 0xffff_ffff) as usize]);
+                if out > row_start && indices[out - 1] == j {
+                    data[out - 1] += v;
+                } else {
+                    indices[out] = j;
+                    data[out] = v;
+                    out += 1;
+                }
             }
         }
         start = end;
@@ -597,6 +616,16 @@ mod tests {
         assert_eq!(indptr, vec![0, 3, 4, 4]);
         assert_eq!(indices, vec![1, 2, 4, 3]);
         assert_eq!(data, vec![2.0, 3.0, 1.0, 0.75]);
+        // A row stored in descending order, duplicates summed in stored order (0.1 + 0.2 + 0.3
+        // is not 0.3 + 0.2 + 0.1 in float64), and canonical rows moved down after the compaction.
+        let mut indptr = vec![0, 3, 7, 9, 10];
+        let mut indices = vec![9, 5, 0, 2, 7, 2, 2, 1, 3, 4];
+        let mut data = vec![1.0, 2.0, 3.0, 0.1, 4.0, 0.2, 0.3, 5.0, 6.0, 7.0];
+        canonicalize(&mut indptr, &mut indices, &mut data);
+        assert_eq!(indptr, vec![0, 3, 5, 7, 8]);
+        assert_eq!(indices, vec![0, 5, 9, 2, 7, 1, 3, 4]);
+        assert_eq!(data, vec![3.0, 2.0, 1.0, 0.1 + 0.2 + 0.3, 4.0, 5.0, 6.0, 7.0]);
+        assert_ne!(0.1 + 0.2 + 0.3, 0.3 + 0.2 + 0.1);
     }
 
     #[test]
