@@ -430,7 +430,7 @@ impl<'a> Screen<'a> {
         let sparse = info.encoding != MatrixEncoding::Dense;
         // About half a million stored values a block. Counted in cells of a dense file's width, a
         // sparse file's blocks were a few dozen cells (64 of a VCC-sized file), and each read of
-        // one scans the dataset's whole chunk index (8,191 chunks there): 5% of the run.
+        // one scans the dataset's whole chunk index (8,191 chunks there): 3% of that run's time.
         let block_rows = (500_000 * n_obs as u64 / info.stored.max(1)).clamp(64, 65_536) as usize;
         let mut totals = vec![0.0f64; n_obs];
         let mut gene_nnz = vec![0u64; n_vars];

@@ -395,10 +395,9 @@ fn canonicalize(indptr: &mut [usize], indices: &mut Vec<u32>, data: &mut Vec<f64
     let mut start = indptr[0];
     for i in 0..rows {
         let end = indptr[i + 1];
-        let row = &mut indices[start..end];
         // A row stored in descending order (as some writers leave them) is only reversed.
-        if row.iter().zip(row.iter().skip(1)).fold(true, |ok, (a, b)| ok & (a > b)) {
-            row.reverse();
+        if strictly_decreasing(&indices[start..end]) {
+            indices[start..end].reverse();
             data[start..end].reverse();
         }
         if cellcast_stats::sparse::strictly_increasing(&indices[start..end]) {
@@ -430,6 +429,10 @@ fn canonicalize(indptr: &mut [usize], indices: &mut Vec<u32>, data: &mut Vec<f64
     }
     indices.truncate(out);
     data.truncate(out);
+}
+
+fn strictly_decreasing(indices: &[u32]) -> bool {
+    indices.iter().zip(indices.iter().skip(1)).fold(true, |ok, (a, b)| ok & (a > b))
 }
 
 /// The non-zero entries of `rows` dense rows of `width` values.
