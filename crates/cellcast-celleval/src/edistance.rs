@@ -77,13 +77,13 @@ pub enum Kernel {
 /// The kernel for the cells of a file of `n_cells` cells, given how many of them store each gene.
 /// For a sparse file, the choice between faer's product and scipy's does not depend on the CPU
 /// (the two forms of scipy's give the same bits), so neither do the distances' sums.
-pub fn kernel(stored_per_gene: &[usize], n_cells: usize) -> Kernel {
-    let stored: usize = stored_per_gene.iter().sum();
+pub fn kernel(stored_per_gene: &[u64], n_cells: usize) -> Kernel {
+    let stored = stored_per_gene.iter().sum::<u64>() as usize;
     let density = stored as f64 / (n_cells * stored_per_gene.len()).max(1) as f64;
     if density <= DENSE_ABOVE_DENSITY {
         return if simd() { Kernel::Columns } else { Kernel::Scatter };
     }
-    let sparse = |&n: &usize| (n as f64) < SPARSE_GENE_BELOW * n_cells as f64;
+    let sparse = |&n: &u64| (n as f64) < SPARSE_GENE_BELOW * n_cells as f64;
     if !simd() || !stored_per_gene.iter().any(sparse) {
         return Kernel::Dense;
     }
@@ -120,10 +120,11 @@ impl GeneSplit {
     fn apply(&self, rows: &[SparseRow<'_>]) -> (Mat<f64>, OwnedRows) {
         // Without a branch on the part (genes of both parts alternate unpredictably): every value
         // is written to both, a sparse gene's into a spare last row of the matrix, a dense one's
-        // past the sparse rows' end, where the next value overwrites it.
+        // past the sparse rows' end, where the next value overwrites it (that end is at most the
+        // values seen before, so inside the arrays).
         let mut dense = Mat::<f64>::zeros(self.n_dense + 1, rows.len());
         let stored: usize = rows.iter().map(|(idx, _)| idx.len()).sum();
-        let mut sparse = OwnedRows { indptr: vec![0], genes: vec![0; stored + 1], values: vec![0.0; stored + 1] };
+        let mut sparse = OwnedRows { indptr: vec![0], genes: vec![0; stored], values: vec![0.0; stored] };
         let mut end = 0;
         for (i, (idx, v)) in rows.iter().enumerate() {
             let col = dense.col_mut(i);

@@ -345,8 +345,9 @@ impl HeldRows {
         with_rows!(self, rows => rows.values.len())
     }
 
-    /// The cells that store each of the `n_genes` genes.
-    pub fn stored_per_gene(&self, n_genes: usize) -> Vec<usize> {
+    /// The rows that store each of the `n_genes` genes (counted from the rows themselves: a
+    /// subset of a screen, a cell type or a half, shares its file's first-pass counts).
+    pub fn stored_per_gene(&self, n_genes: usize) -> Vec<u64> {
         let mut counts = vec![0; n_genes];
         with_rows!(self, rows => rows.genes.iter().for_each(|j| counts[j.get()] += 1));
         counts
@@ -606,10 +607,7 @@ impl<'a> Screen<'a> {
             if self.perturbation_of_cell[cell] == u32::MAX {
                 continue;
             }
-            let (idx, vals) = block.rows.row(r);
-            let lo = idx.partition_point(|&j| (j as usize) < keep.start);
-            let hi = lo + idx[lo..].partition_point(|&j| (j as usize) < keep.end);
-            let (idx, vals) = (&idx[lo..hi], &vals[lo..hi]);
+            let (idx, vals) = genes_in(block.rows.row(r), &keep);
             genes.clear();
             values.clear();
             for (&j, &v) in idx.iter().zip(vals).filter(|(_, &v)| v != 0.0) {
@@ -738,6 +736,13 @@ fn normalize_row<V: HeldValue>(precision: Precision, log1p: NumpyLog1p, factor: 
 
 /// One cell's non-zero values: (gene indices, values).
 pub type SparseRow<'r> = (&'r [u32], &'r [f64]);
+
+/// The part of a row (genes ascending) whose genes lie in `keep`.
+fn genes_in<'r>((idx, vals): SparseRow<'r>, keep: &Range<usize>) -> SparseRow<'r> {
+    let lo = idx.partition_point(|&j| (j as usize) < keep.start);
+    let hi = lo + idx[lo..].partition_point(|&j| (j as usize) < keep.end);
+    (&idx[lo..hi], &vals[lo..hi])
+}
 
 /// Genes `start..start + len()`: for each, its kept cells with a non-zero value (in cell order)
 /// and those values, normalised. Each gene's pairs have their own stretch of two flat arrays,
@@ -1214,9 +1219,8 @@ mod tests {
                 // Three passes' worth of cells (1200) for more than one batch.
                 for (c, (idx, vals)) in rows.iter().enumerate() {
                     // The row cut to the chunk's genes, as `visit_block` cuts it.
-                    let lo = idx.partition_point(|&j| (j as usize) < range.start);
-                    let hi = idx.partition_point(|&j| (j as usize) < range.end);
-                    filer.add(c, &idx[lo..hi], &vals[lo..hi]);
+                    let (idx, vals) = genes_in((idx, vals), &range);
+                    filer.add(c, idx, vals);
                 }
             }
             filer.finish()

@@ -24,6 +24,11 @@ pub fn strictly_increasing(indices: &[u32]) -> bool {
     indices.iter().zip(indices.iter().skip(1)).fold(true, |ok, (a, b)| ok & (a < b))
 }
 
+/// Whether `indices` strictly decrease (a CSR row written back to front).
+pub fn strictly_decreasing(indices: &[u32]) -> bool {
+    indices.iter().zip(indices.iter().skip(1)).fold(true, |ok, (a, b)| ok & (a > b))
+}
+
 impl<T> CsrMatrix<T> {
     /// Wraps CSR arrays: row `i` holds `indices[indptr[i]..indptr[i+1]]` with the matching `data`.
     pub fn new(

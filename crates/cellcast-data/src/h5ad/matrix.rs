@@ -1,7 +1,7 @@
 //! `X`, `layers/*` and `obsm/*`: sparse (CSR, CSC) and dense matrices, read a block of rows (or
 //! columns) at a time.
 
-use cellcast_stats::sparse::CsrMatrix;
+use cellcast_stats::sparse::{strictly_decreasing, strictly_increasing, CsrMatrix};
 use cellcast_stats::Matrix;
 use hdf5_pure::{DType, Dataset};
 
@@ -385,7 +385,7 @@ pub(crate) fn read_major(
 /// already strictly increasing — every row of a canonical scipy matrix — are left untouched.
 fn canonicalize(indptr: &mut [usize], indices: &mut Vec<u32>, data: &mut Vec<f64>) {
     let rows = indptr.len() - 1;
-    if (0..rows).all(|i| cellcast_stats::sparse::strictly_increasing(&indices[indptr[i]..indptr[i + 1]])) {
+    if (0..rows).all(|i| strictly_increasing(&indices[indptr[i]..indptr[i + 1]])) {
         return;
     }
     // A row's sort keys: the index above its position in the row, so that duplicates keep their
@@ -395,12 +395,14 @@ fn canonicalize(indptr: &mut [usize], indices: &mut Vec<u32>, data: &mut Vec<f64
     let mut start = indptr[0];
     for i in 0..rows {
         let end = indptr[i + 1];
+        let increasing = strictly_increasing(&indices[start..end]);
         // A row stored in descending order (as some writers leave them) is only reversed.
-        if strictly_decreasing(&indices[start..end]) {
+        let reversed = !increasing && strictly_decreasing(&indices[start..end]);
+        if reversed {
             indices[start..end].reverse();
             data[start..end].reverse();
         }
-        if cellcast_stats::sparse::strictly_increasing(&indices[start..end]) {
+        if increasing || reversed {
             if out != start {
                 indices.copy_within(start..end, out);
                 data.copy_within(start..end, out);
@@ -429,10 +431,6 @@ fn canonicalize(indptr: &mut [usize], indices: &mut Vec<u32>, data: &mut Vec<f64
     }
     indices.truncate(out);
     data.truncate(out);
-}
-
-fn strictly_decreasing(indices: &[u32]) -> bool {
-    indices.iter().zip(indices.iter().skip(1)).fold(true, |ok, (a, b)| ok & (a > b))
 }
 
 /// The non-zero entries of `rows` dense rows of `width` values.
